@@ -1,0 +1,173 @@
+import {existsSync, readFileSync} from 'node:fs'
+import {resolve} from 'node:path'
+import {LineCounter, parseDocument} from 'yaml'
+import {z} from 'zod'
+import {ConfigError} from '../errors.js'
+import {didYouMean} from '../util/suggest.js'
+import {formatPath, interpolate, type EnvRef} from './interpolate.js'
+import {buildConfigSchema, type DoctorConfig} from './schema.js'
+
+export const DEFAULT_CONFIG_FILES = ['doctor.yaml', 'doctor.yml', 'doctor.json']
+
+export interface LoadedConfig {
+  /** Absolute path of the file, or undefined for an in-memory config (demo, tests). */
+  path?: string
+  config: DoctorConfig
+  /** Values doctor must never print: secret fields and secret-named env vars. */
+  secrets: Array<{value: string; kind: string}>
+  envRefs: EnvRef[]
+}
+
+/** -c flag, then DOCTOR_CONFIG, then doctor.yaml/.yml/.json in the working directory. */
+export function resolveConfigPath(flag: string | undefined, env = process.env, cwd = process.cwd()): string | undefined {
+  const explicit = flag ?? env.DOCTOR_CONFIG
+  if (explicit) {
+    const p = resolve(cwd, explicit)
+    if (!existsSync(p)) throw new ConfigError(`Config file ${explicit} does not exist${flag ? '' : ' (from DOCTOR_CONFIG)'}. Pass an existing file with -c, or create one (see README "Configuration").`)
+    return p
+  }
+  for (const name of DEFAULT_CONFIG_FILES) {
+    const p = resolve(cwd, name)
+    if (existsSync(p)) return p
+  }
+  return undefined
+}
+
+export function loadConfigFile(path: string, checkIds: readonly string[], env = process.env): LoadedConfig {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (error) {
+    throw new ConfigError(`Cannot read config file ${path}: ${(error as Error).message}`)
+  }
+  return parseConfigText(text, path, checkIds, env)
+}
+
+export function parseConfigText(text: string, path: string, checkIds: readonly string[], env = process.env): LoadedConfig {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true})
+  if (doc.errors.length > 0) {
+    const details = doc.errors.map((e) => {
+      const pos = e.linePos?.[0]
+      return `${path}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`
+    })
+    throw new ConfigError(`${path} is not valid ${path.endsWith('.json') ? 'JSON/' : ''}YAML; fix the syntax at the position below and run \`doctor config validate\` again.`, details)
+  }
+  const raw = doc.toJS() ?? {}
+  const where = (p: ReadonlyArray<PropertyKey>): string => {
+    const node = doc.getIn(p as unknown[], true) as {range?: [number, number]} | undefined
+    const offset = node?.range?.[0]
+    if (offset === undefined) return path
+    const {line, col} = lineCounter.linePos(offset)
+    return `${path}:${line}:${col}`
+  }
+  return validateConfig(raw, checkIds, env, path, where)
+}
+
+/** Validate a plain object (already parsed). `where` maps a key path to "file:line:col" for messages. */
+export function validateConfig(
+  raw: unknown,
+  checkIds: readonly string[],
+  env = process.env,
+  path?: string,
+  where: (p: ReadonlyArray<PropertyKey>) => string = () => path ?? 'config',
+): LoadedConfig {
+  const label = path ?? 'config'
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(`${label} must be a mapping of keys (target:, readiness:, ...), not ${Array.isArray(raw) ? 'a list' : typeof raw}.`)
+  }
+  const interpolated = interpolate(raw, env)
+  if (interpolated.missing.length > 0) {
+    throw new ConfigError(
+      `${label} references environment variables that are ${interpolated.missing.every((m) => m.state === 'unset') ? 'not set' : 'unset or empty'}. Export them, or give a fallback with \${VAR:-default}.`,
+      interpolated.missing.map((m) => `${m.path}: \${${m.name}} is ${m.state}`),
+    )
+  }
+  const schema = buildConfigSchema(checkIds)
+  const parsed = schema.safeParse(interpolated.value)
+  if (!parsed.success) {
+    const details = parsed.error.issues.flatMap((issue) => describeIssue(issue, schema, where))
+    throw new ConfigError(`${label} has ${details.length === 1 ? 'an invalid setting' : `${details.length} invalid settings`}:`, details)
+  }
+  const secrets = [
+    ...collectWriteOnly(schema, parsed.data).map((value) => ({value, kind: 'secret'})),
+    ...interpolated.secretValues.map((value) => ({value, kind: 'env'})),
+  ]
+  return {path, config: parsed.data, secrets, envRefs: interpolated.refs}
+}
+
+function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, where: (p: ReadonlyArray<PropertyKey>) => string): string[] {
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(schema, issue.path)
+    return issue.keys.map((key) => {
+      const keyPath = [...issue.path, key]
+      return `${where(keyPath)} ${formatPath(keyPath as Array<string | number>)}: unknown key "${key}".${didYouMean(key, known)}${known.length ? ` Known keys here: ${known.join(', ')}.` : ''}`
+    })
+  }
+  const p = formatPath(issue.path as Array<string | number>)
+  let message = issue.message
+  if (issue.code === 'invalid_type') message = `expected ${issue.expected}${'input' in issue && issue.input === undefined ? ', but it is missing' : `, got ${describeValue((issue as {input?: unknown}).input)}`}`
+  if (issue.code === 'invalid_union') message = 'expected a URL/path string or an object with url:'
+  return [`${where(issue.path)} ${p}: ${message}`]
+}
+
+function describeValue(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'a list'
+  if (typeof v === 'object') return 'a mapping'
+  return `${typeof v} ${JSON.stringify(v)}`
+}
+
+type Def = {type: string; shape?: Record<string, z.ZodType>; innerType?: z.ZodType; in?: z.ZodType; element?: z.ZodType; valueType?: z.ZodType; options?: z.ZodType[]}
+const defOf = (s: z.ZodType): Def => (s as unknown as {_zod: {def: Def}})._zod.def
+
+function unwrap(s: z.ZodType): z.ZodType {
+  let cur = s
+  for (;;) {
+    const d = defOf(cur)
+    if (d.innerType) cur = d.innerType
+    else if (d.type === 'pipe' && d.in) cur = d.in
+    else return cur
+  }
+}
+
+function knownKeys(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): string[] {
+  let cur: z.ZodType | undefined = unwrap(schema)
+  for (const seg of path) {
+    if (!cur) return []
+    const d = defOf(cur)
+    if (d.type === 'object') cur = d.shape?.[String(seg)]
+    else if (d.type === 'array') cur = d.element
+    else if (d.type === 'record') cur = d.valueType
+    else if (d.type === 'union') cur = d.options?.find((o) => defOf(unwrap(o)).type === 'object')
+    cur = cur && unwrap(cur)
+    if (cur && defOf(cur).type === 'union') cur = unwrap(defOf(cur).options!.find((o) => defOf(unwrap(o)).type === 'object') ?? cur)
+  }
+  return cur && defOf(cur).type === 'object' ? Object.keys(defOf(cur).shape ?? {}) : []
+}
+
+/** Every string value sitting in a schema position marked writeOnly. */
+export function collectWriteOnly(schema: z.ZodType, value: unknown): string[] {
+  const out: string[] = []
+  const visit = (s: z.ZodType, v: unknown): void => {
+    if (v === undefined || v === null) return
+    let cur: z.ZodType = s
+    for (;;) {
+      if (z.globalRegistry.get(cur)?.writeOnly && typeof v === 'string') {
+        out.push(v)
+        return
+      }
+      const d = defOf(cur)
+      if (d.innerType) cur = d.innerType
+      else if (d.type === 'pipe' && d.in) cur = d.in
+      else break
+    }
+    const d = defOf(cur)
+    if (d.type === 'object' && typeof v === 'object') for (const [k, child] of Object.entries(d.shape ?? {})) visit(child, (v as Record<string, unknown>)[k])
+    else if (d.type === 'array' && Array.isArray(v)) for (const item of v) visit(d.element!, item)
+    else if (d.type === 'record' && typeof v === 'object') for (const item of Object.values(v as object)) visit(d.valueType!, item)
+    else if (d.type === 'union') for (const option of d.options ?? []) if (option.safeParse(v).success) visit(option, v)
+  }
+  visit(schema, value)
+  return out
+}

@@ -1,0 +1,117 @@
+import {z} from 'zod'
+
+/**
+ * The doctor.yaml schema. Fields that hold credentials carry `writeOnly: true` (JSON Schema's
+ * own annotation for values that are sent but never shown); the loader registers their values
+ * with the redactor. Secrets are normally written as ${ENV_VAR} references, never inline.
+ */
+export const secret = <T extends z.ZodType>(schema: T, description: string) => schema.meta({writeOnly: true, description})
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value)
+    return u.protocol === 'http:' || u.protocol === 'https:'
+  } catch {
+    return false
+  }
+}
+
+export const httpUrl = z
+  .string()
+  .refine(isHttpUrl, {error: (iss) => `"${String(iss.input)}" is not an absolute http:// or https:// URL`})
+
+/** An absolute URL, or a path resolved against target.baseUrl. */
+export const urlOrPath = z
+  .string()
+  .refine((v) => v.startsWith('/') || isHttpUrl(v), {
+    error: (iss) => `"${String(iss.input)}" is neither an absolute http(s) URL nor a path starting with "/"`,
+  })
+
+const headers = z
+  .record(z.string(), secret(z.string(), 'Header value; may carry a credential, so it is redacted everywhere.'))
+  .meta({description: 'Extra request headers, e.g. {Authorization: "Bearer ${TOKEN}"}.'})
+
+const endpoint = z.union([
+  urlOrPath,
+  z.strictObject({
+    url: urlOrPath,
+    name: z.string().optional().meta({description: 'Label used in output, e.g. "api".'}),
+    headers: headers.optional(),
+    expectStatus: z.number().int().min(100).max(599).optional().meta({description: 'Status a healthy endpoint returns (default: any 2xx).'}),
+  }),
+])
+
+const server = z.union([httpUrl, z.strictObject({url: httpUrl, name: z.string().optional()})])
+
+export const DEFAULT_TOLERANCES = {oidcLeeway: 30, totpStep: 30, webhook: 300} as const
+
+const checkSettings = z.strictObject({
+  enabled: z.boolean().optional().meta({description: 'false skips the check in `doctor all`.'}),
+  severity: z.enum(['warn', 'fail']).optional().meta({description: 'Cap the severity of this check\'s findings, e.g. "warn" to report without failing CI.'}),
+})
+
+export function buildConfigSchema(checkIds: readonly string[]) {
+  return z
+    .strictObject({
+      $schema: z.string().optional(),
+      target: z
+        .strictObject({
+          name: z.string().optional().meta({description: 'A label for reports, e.g. "release-passport staging".'}),
+          baseUrl: httpUrl.meta({description: 'The public URL of the app, as users reach it.'}),
+        })
+        .optional(),
+      oidc: z
+        .strictObject({
+          issuer: httpUrl.meta({description: 'The issuer exactly as configured in the app (trailing slash matters).'}),
+          clientId: z.string().optional(),
+        })
+        .optional(),
+      readiness: z
+        .strictObject({
+          endpoints: z.array(endpoint).min(1).meta({description: 'Health/readiness URLs, absolute or relative to target.baseUrl.'}),
+        })
+        .optional(),
+      clock: z
+        .strictObject({
+          servers: z.array(server).optional().meta({description: 'Extra servers whose clocks to compare (target.baseUrl and oidc.issuer are included).'}),
+          samples: z.number().int().min(1).max(20).optional().meta({description: 'HEAD requests per server (default 5).'}),
+          tolerances: z
+            .record(z.string(), z.number().positive())
+            .optional()
+            .meta({description: `Clock tolerances in seconds that this deployment depends on; merged with the defaults ${JSON.stringify(DEFAULT_TOLERANCES)}. The tightest one decides.`}),
+        })
+        .optional(),
+      http: z
+        .strictObject({
+          connectTimeoutMs: z.number().int().positive().optional(),
+          timeoutMs: z.number().int().positive().optional().meta({description: 'Whole-request timeout (default 8000).'}),
+          maxBodyBytes: z.number().int().positive().optional().meta({description: 'Stop reading a body after this many bytes (default 1 MiB).'}),
+          ca: z.string().optional().meta({description: 'PEM file with extra CA certificates (same as --ca).'}),
+          insecure: z.boolean().optional().meta({description: 'Skip TLS verification (same as --insecure); recorded in the report.'}),
+          headers: headers.optional(),
+        })
+        .optional(),
+      checks: z
+        .strictObject(Object.fromEntries(checkIds.map((id) => [id, checkSettings.optional()])))
+        .optional()
+        .meta({description: 'Per-check settings, keyed by check id.'}),
+    })
+    .superRefine((cfg, ctx) => {
+      const relative = (cfg.readiness?.endpoints ?? []).some((e) => (typeof e === 'string' ? e : e.url).startsWith('/'))
+      if (relative && !cfg.target?.baseUrl) {
+        ctx.addIssue({code: 'custom', path: ['readiness', 'endpoints'], message: 'a path like "/readyz" needs target.baseUrl to resolve against'})
+      }
+    })
+}
+
+export type DoctorConfig = z.output<ReturnType<typeof buildConfigSchema>>
+
+export function configJsonSchema(checkIds: readonly string[]): Record<string, unknown> {
+  const schema = z.toJSONSchema(buildConfigSchema(checkIds), {io: 'input', unrepresentable: 'any'}) as Record<string, unknown>
+  return {
+    ...schema,
+    $id: 'https://doctor.invalid/schema/doctor.schema.json',
+    title: 'doctor.yaml',
+    description: 'Configuration for doctor: what the deployment is believed to be. Strings may use ${VAR} and ${VAR:-default}.',
+  }
+}

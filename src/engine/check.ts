@@ -1,0 +1,110 @@
+import type {ExchangeRecord} from '../http/types.js'
+import type {DoctorConfig} from '../config/schema.js'
+import type {Facts} from '../facts/facts.js'
+
+export const STATUSES = ['pass', 'warn', 'fail', 'skip', 'error', 'timeout'] as const
+export type Status = (typeof STATUSES)[number]
+
+export const AREAS = ['platform', 'login', 'access', 'billing', 'evidence', 'mobile'] as const
+export type Area = (typeof AREAS)[number]
+
+export interface CheckMeta {
+  /** kebab-case noun for the thing checked; equals the file name in checks/. */
+  id: string
+  /** Worded for the passing state: "Readiness endpoints report ready". */
+  title: string
+  /** Worded for the failing state: "A readiness endpoint reports a failing dependency". */
+  failureTitle: string
+  area: Area
+  description: string
+  /** Config key paths this check needs (all of them); without them it is skipped, never failed. */
+  needs: string[]
+  /** Knowledge-base entry ids this check can confirm or rule out. */
+  kb: string[]
+}
+
+/**
+ * The cause a failing or warning result confirms. `kb` points into the knowledge base
+ * ("entry-id" or "entry-id#cause-id"); the text fields are the check's own words, used
+ * until (or unless) the KB entry supplies better ones.
+ */
+export interface CauseRef {
+  kb?: string
+  summary: string
+  fix: string[]
+  verify: string[]
+}
+
+export interface Evidence {
+  observed?: unknown
+  expected?: unknown
+  notes?: string[]
+  exchanges?: ExchangeRecord[]
+}
+
+/** One sub-result when a check looks at several things (endpoints, servers). */
+export interface Item {
+  label: string
+  status: Status
+  message: string
+}
+
+export interface CheckOutcome {
+  status: Status
+  message: string
+  cause?: CauseRef
+  evidence?: Evidence
+  items?: Item[]
+}
+
+export interface CheckContext {
+  config: DoctorConfig
+  facts: Facts
+  /** Aborted when the check times out or the run deadline passes. */
+  signal: AbortSignal
+  now(): number
+}
+
+export interface Check {
+  meta: CheckMeta
+  /** Optional extra applicability test beyond `needs`; return a reason to skip, or undefined. */
+  skipReason?(config: DoctorConfig): string | undefined
+  run(ctx: CheckContext): Promise<CheckOutcome>
+}
+
+export function defineCheck(check: Check): Check {
+  return check
+}
+
+const ID = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/
+
+/** Lighthouse-style metadata validation, run when the registry loads. Returns problems, empty when valid. */
+export function validateMeta(meta: Partial<CheckMeta> | undefined, fileId?: string): string[] {
+  const problems: string[] = []
+  if (!meta || typeof meta !== 'object') return ['has no meta object']
+  const id = String(meta.id ?? '')
+  if (!ID.test(id)) problems.push(`id "${id}" is not kebab-case`)
+  if (fileId !== undefined && id !== fileId) problems.push(`id "${id}" does not match its file name "${fileId}"`)
+  for (const key of ['title', 'failureTitle', 'description'] as const) {
+    if (typeof meta[key] !== 'string' || meta[key]!.trim() === '') problems.push(`${id || '?'}: ${key} is missing`)
+  }
+  if (meta.title && meta.failureTitle && meta.title === meta.failureTitle) problems.push(`${id}: failureTitle must differ from title`)
+  if (!AREAS.includes(meta.area as Area)) problems.push(`${id}: area "${meta.area}" is not one of ${AREAS.join(', ')}`)
+  if (!Array.isArray(meta.needs)) problems.push(`${id}: needs must be an array of config key paths`)
+  if (!Array.isArray(meta.kb)) problems.push(`${id}: kb must be an array of knowledge-base ids`)
+  return problems
+}
+
+export const pass = (message: string, extra: Omit<CheckOutcome, 'status' | 'message'> = {}): CheckOutcome => ({status: 'pass', message, ...extra})
+export const skip = (message: string): CheckOutcome => ({status: 'skip', message})
+export const warn = (message: string, cause: CauseRef, extra: Omit<CheckOutcome, 'status' | 'message' | 'cause'> = {}): CheckOutcome => ({status: 'warn', message, cause, ...extra})
+export const fail = (message: string, cause: CauseRef, extra: Omit<CheckOutcome, 'status' | 'message' | 'cause'> = {}): CheckOutcome => ({status: 'fail', message, cause, ...extra})
+
+/** Severity order used for verdicts and --fail-on. error and timeout rank with fail: doctor could not clear the check. */
+export const RANK: Record<Status, number> = {pass: 0, skip: 0, warn: 1, error: 2, timeout: 2, fail: 2}
+
+export function worst(statuses: Status[]): Status {
+  const order: Status[] = ['fail', 'error', 'timeout', 'warn', 'pass', 'skip']
+  for (const s of order) if (statuses.includes(s)) return s
+  return 'skip'
+}

@@ -1,0 +1,232 @@
+import {readFileSync} from 'node:fs'
+import {rootCertificates} from 'node:tls'
+import {Agent, request as undiciRequest} from 'undici'
+import {UsageError} from '../errors.js'
+import type {Redactor} from '../redact/redactor.js'
+import {classifyNetError} from './errors.js'
+import type {ExchangeRecord, NetError} from './types.js'
+
+export interface HttpOptions {
+  connectTimeoutMs?: number
+  /** Whole request: connect, headers and body. */
+  timeoutMs?: number
+  maxBodyBytes?: number
+  /** Path of a PEM file with extra trusted CAs. */
+  caFile?: string
+  insecure?: boolean
+  headers?: Record<string, string>
+  userAgent?: string
+}
+
+export interface HttpRequest {
+  method?: string
+  url: string
+  headers?: Record<string, string>
+  body?: string
+  purpose: string
+  signal?: AbortSignal
+  timeoutMs?: number
+}
+
+export interface HttpResponse {
+  status: number
+  url: string
+  headers: Record<string, string | string[]>
+  body: Buffer
+  truncated: boolean
+  /** Epoch ms (sub-millisecond precision) just before sending and when the response headers arrived. */
+  sentAt: number
+  receivedAt: number
+  text(): string
+  json(): unknown
+  header(name: string): string | undefined
+}
+
+export interface HttpResult {
+  exchange: ExchangeRecord
+  response?: HttpResponse
+  error?: NetError
+}
+
+export interface RedirectChain {
+  hops: HttpResult[]
+  final: HttpResult
+  /** Set when the chain was cut: a URL repeated, or too many hops. */
+  stopped?: {reason: 'loop' | 'too-many-hops'; message: string}
+}
+
+const RECORDED_RESPONSE_HEADERS = new Set([
+  'content-type', 'content-length', 'date', 'age', 'location', 'www-authenticate', 'set-cookie', 'server', 'via',
+  'cache-control', 'retry-after', 'x-request-id', 'strict-transport-security',
+])
+const TEXTUAL = /json|text|xml|html|javascript|x-www-form-urlencoded/i
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie']
+export const DEFAULT_MAX_BODY = 1024 * 1024
+
+const epochNow = (): number => performance.timeOrigin + performance.now()
+
+export class HttpClient {
+  readonly exchanges: ExchangeRecord[] = []
+  readonly options: Required<Omit<HttpOptions, 'caFile' | 'headers'>> & Pick<HttpOptions, 'caFile' | 'headers'>
+  private readonly agent: Agent
+
+  constructor(options: HttpOptions, private readonly redactor: Redactor) {
+    this.options = {
+      connectTimeoutMs: options.connectTimeoutMs ?? 3000,
+      timeoutMs: options.timeoutMs ?? 8000,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY,
+      insecure: options.insecure ?? false,
+      userAgent: options.userAgent ?? 'doctor',
+      caFile: options.caFile,
+      headers: options.headers,
+    }
+    let ca: string[] | undefined
+    if (options.caFile) {
+      try {
+        ca = [...rootCertificates, readFileSync(options.caFile, 'utf8')]
+      } catch (error) {
+        throw new UsageError(`Cannot read the CA file ${options.caFile} given with --ca: ${(error as Error).message}`)
+      }
+      if (!ca[ca.length - 1].includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`The CA file ${options.caFile} contains no PEM certificate ("-----BEGIN CERTIFICATE-----").`)
+    }
+    this.agent = new Agent({
+      connect: {timeout: this.options.connectTimeoutMs, rejectUnauthorized: !this.options.insecure, ...(ca ? {ca} : {})},
+      headersTimeout: this.options.timeoutMs,
+      bodyTimeout: this.options.timeoutMs,
+      keepAliveTimeout: 2000,
+    })
+  }
+
+  async request(req: HttpRequest): Promise<HttpResult> {
+    const method = (req.method ?? 'GET').toUpperCase()
+    const timeoutMs = req.timeoutMs ?? this.options.timeoutMs
+    const headers: Record<string, string> = {'user-agent': this.options.userAgent, accept: '*/*', ...this.options.headers, ...lowerKeys(req.headers ?? {})}
+    const startedAt = Date.now()
+    const sentAt = epochNow()
+    const record = (partial: Partial<ExchangeRecord>): ExchangeRecord => {
+      const exchange: ExchangeRecord = {
+        purpose: req.purpose,
+        method,
+        url: this.redactor.redactString(req.url),
+        durationMs: Math.round((epochNow() - sentAt) * 10) / 10,
+        startedAt,
+        requestHeaders: this.redactor.redactHeaders(headers),
+        responseHeaders: {},
+        ...partial,
+      }
+      this.exchanges.push(exchange)
+      return exchange
+    }
+    let url: URL
+    try {
+      url = new URL(req.url)
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported protocol ${url.protocol}`)
+    } catch (error) {
+      const netError: NetError = {kind: 'invalid-url', message: `"${req.url}" is not an http(s) URL: ${(error as Error).message}`}
+      return {exchange: record({error: netError}), error: netError}
+    }
+    const timeout = AbortSignal.timeout(timeoutMs)
+    const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout
+    try {
+      const res = await undiciRequest(url, {method, headers, body: req.body, dispatcher: this.agent, signal})
+      const receivedAt = epochNow()
+      const chunks: Buffer[] = []
+      let size = 0
+      let truncated = false
+      for await (const chunk of res.body) {
+        const buf = chunk as Buffer
+        if (size + buf.length > this.options.maxBodyBytes) {
+          chunks.push(buf.subarray(0, this.options.maxBodyBytes - size))
+          size = this.options.maxBodyBytes
+          truncated = true
+          res.body.destroy()
+          break
+        }
+        chunks.push(buf)
+        size += buf.length
+      }
+      const body = Buffer.concat(chunks)
+      const responseHeaders = normaliseHeaders(res.headers)
+      const contentType = String(responseHeaders['content-type'] ?? '')
+      const recorded: Record<string, string | string[]> = {}
+      for (const [k, v] of Object.entries(responseHeaders)) if (RECORDED_RESPONSE_HEADERS.has(k)) recorded[k] = v
+      const exchange = record({
+        status: res.statusCode,
+        responseHeaders: this.redactor.redactHeaders(recorded),
+        bodyBytes: size,
+        ...(truncated ? {truncated} : {}),
+        ...(TEXTUAL.test(contentType) || (contentType === '' && size > 0 && isProbablyText(body)) ? {bodySnippet: this.redactor.redactString(body.subarray(0, 2048).toString('utf8'))} : {}),
+      })
+      const response: HttpResponse = {
+        status: res.statusCode,
+        url: url.href,
+        headers: responseHeaders,
+        body,
+        truncated,
+        sentAt,
+        receivedAt,
+        text: () => body.toString('utf8'),
+        json: () => JSON.parse(body.toString('utf8')),
+        header: (name) => {
+          const v = responseHeaders[name.toLowerCase()]
+          return Array.isArray(v) ? v.join(', ') : v
+        },
+      }
+      return {exchange, response}
+    } catch (error) {
+      const aborted = req.signal?.aborted && !timeout.aborted
+      const netError = aborted ? {kind: 'aborted' as const, message: 'request aborted (check timeout or run deadline reached)'} : classifyNetError(error, req.url, timeoutMs)
+      return {exchange: record({error: netError}), error: netError}
+    }
+  }
+
+  /**
+   * Follow redirects one hop at a time. Credentials (Authorization, Cookie) go only to the
+   * origin they were configured for; a repeated (method, URL) or too many hops stops the chain.
+   */
+  async follow(req: HttpRequest, maxHops = 10): Promise<RedirectChain> {
+    const hops: HttpResult[] = []
+    const seen = new Set<string>()
+    const origin = new URL(req.url).origin
+    let current: HttpRequest = req
+    for (;;) {
+      const key = `${(current.method ?? 'GET').toUpperCase()} ${current.url}`
+      if (seen.has(key)) {
+        return {hops, final: hops[hops.length - 1], stopped: {reason: 'loop', message: `redirect loop: ${key} was requested twice`}}
+      }
+      seen.add(key)
+      const result = await this.request(current)
+      hops.push(result)
+      const status = result.response?.status ?? 0
+      const location = result.response?.header('location')
+      if (!result.response || status < 300 || status > 399 || !location) return {hops, final: result}
+      if (hops.length > maxHops) {
+        return {hops, final: result, stopped: {reason: 'too-many-hops', message: `more than ${maxHops} redirects`}}
+      }
+      const next = new URL(location, current.url)
+      const method = status === 303 || ((status === 301 || status === 302) && (current.method ?? 'GET').toUpperCase() === 'POST') ? 'GET' : current.method
+      const headers = {...lowerKeys(current.headers ?? {})}
+      if (next.origin !== origin) for (const h of CREDENTIAL_HEADERS) delete headers[h]
+      current = {...current, url: next.href, method, headers, body: method === 'GET' ? undefined : current.body}
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.agent.destroy().catch(() => {})
+  }
+}
+
+function lowerKeys(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]))
+}
+
+function normaliseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = v
+  return out
+}
+
+function isProbablyText(buf: Buffer): boolean {
+  const sample = buf.subarray(0, 512)
+  return !sample.includes(0)
+}

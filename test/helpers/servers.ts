@@ -1,0 +1,40 @@
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+export interface TestServer {
+  url: string
+  port: number
+  server: Server
+  /** Requests seen, in order: "METHOD /path". */
+  seen: string[]
+  close(): Promise<void>
+}
+
+/** A real HTTP server on 127.0.0.1 with an ephemeral port. */
+export async function startServer(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<TestServer> {
+  const seen: string[] = []
+  const server = createServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`)
+    handler(req, res)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const {port} = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    server,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+/** Respond with JSON (or another content type) and a status. */
+export function send(res: ServerResponse, status: number, body: unknown, contentType = 'application/json'): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body)
+  res.writeHead(status, {'content-type': contentType, 'content-length': Buffer.byteLength(text)})
+  res.end(text)
+}
