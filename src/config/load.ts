@@ -1,6 +1,6 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
-import {LineCounter, parseDocument} from 'yaml'
+import {isMap, LineCounter, parseDocument} from 'yaml'
 import {z} from 'zod'
 import {ConfigError} from '../errors.js'
 import {didYouMean} from '../util/suggest.js'
@@ -48,14 +48,20 @@ export function parseConfigText(text: string, path: string, checkIds: readonly s
   const doc = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true})
   if (doc.errors.length > 0) {
     const details = doc.errors.map((e) => {
-      const pos = e.linePos?.[0]
+      const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0])
       return `${path}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`
     })
     throw new ConfigError(`${path} is not valid ${path.endsWith('.json') ? 'JSON/' : ''}YAML; fix the syntax at the position below and run \`doctor config validate\` again.`, details)
   }
   const raw = doc.toJS() ?? {}
-  const where = (p: ReadonlyArray<PropertyKey>): string => {
-    const node = doc.getIn(p as unknown[], true) as {range?: [number, number]} | undefined
+  const where = (p: ReadonlyArray<PropertyKey>, atKey = false): string => {
+    let node = doc.getIn(p as unknown[], true) as {range?: [number, number]} | undefined
+    if (atKey || !node) {
+      // Point at the key itself (unknown keys), or at the parent when the value is missing.
+      const parent = p.length > 1 ? doc.getIn(p.slice(0, -1) as unknown[], true) : doc.contents
+      const pair = isMap(parent) ? parent.items.find((item) => (item.key as {value?: unknown})?.value === p[p.length - 1]) : undefined
+      node = (pair?.key as typeof node) ?? (atKey ? node : (parent as typeof node))
+    }
     const offset = node?.range?.[0]
     if (offset === undefined) return path
     const {line, col} = lineCounter.linePos(offset)
@@ -70,7 +76,7 @@ export function validateConfig(
   checkIds: readonly string[],
   env = process.env,
   path?: string,
-  where: (p: ReadonlyArray<PropertyKey>) => string = () => path ?? 'config',
+  where: (p: ReadonlyArray<PropertyKey>, atKey?: boolean) => string = () => path ?? 'config',
 ): LoadedConfig {
   const label = path ?? 'config'
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
@@ -84,7 +90,7 @@ export function validateConfig(
     )
   }
   const schema = buildConfigSchema(checkIds)
-  const parsed = schema.safeParse(interpolated.value)
+  const parsed = schema.safeParse(interpolated.value, {reportInput: true})
   if (!parsed.success) {
     const details = parsed.error.issues.flatMap((issue) => describeIssue(issue, schema, where))
     throw new ConfigError(`${label} has ${details.length === 1 ? 'an invalid setting' : `${details.length} invalid settings`}:`, details)
@@ -96,17 +102,20 @@ export function validateConfig(
   return {path, config: parsed.data, secrets, envRefs: interpolated.refs}
 }
 
-function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, where: (p: ReadonlyArray<PropertyKey>) => string): string[] {
+function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, where: (p: ReadonlyArray<PropertyKey>, atKey?: boolean) => string): string[] {
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys(schema, issue.path)
     return issue.keys.map((key) => {
       const keyPath = [...issue.path, key]
-      return `${where(keyPath)} ${formatPath(keyPath as Array<string | number>)}: unknown key "${key}".${didYouMean(key, known)}${known.length ? ` Known keys here: ${known.join(', ')}.` : ''}`
+      return `${where(keyPath, true)} ${formatPath(keyPath as Array<string | number>)}: unknown key "${key}".${didYouMean(key, known)}${known.length ? ` Known keys here: ${known.join(', ')}.` : ''}`
     })
   }
   const p = formatPath(issue.path as Array<string | number>)
   let message = issue.message
-  if (issue.code === 'invalid_type') message = `expected ${issue.expected}${'input' in issue && issue.input === undefined ? ', but it is missing' : `, got ${describeValue((issue as {input?: unknown}).input)}`}`
+  if (issue.code === 'invalid_type') {
+    const input = (issue as {input?: unknown}).input
+    message = input === undefined ? `required (${issue.expected}), but it is missing` : `expected ${issue.expected}, got ${describeValue(input)}`
+  }
   if (issue.code === 'invalid_union') message = 'expected a URL/path string or an object with url:'
   return [`${where(issue.path)} ${p}: ${message}`]
 }

@@ -2,6 +2,13 @@ import type {ExchangeRecord, NetError} from '../http/types.js'
 import type {Facts} from './facts.js'
 
 /**
+ * Servers stamp Date from a time cached per event-loop turn (nginx) or per second with a timer
+ * (Node's http), so just after a second boundary the header can still show the previous
+ * second. Widening each interval's upper end by this much keeps a steady clock consistent.
+ */
+export const STALE_DATE_SLACK_S = 0.02
+
+/**
  * One Date-header observation. The server stamped Date = D (whole seconds, so its clock read
  * somewhere in [D, D+1)) at some instant between our send (t0) and the headers' arrival (t1).
  * Hence offset = serverClock - localClock lies in [D - t1, D + 1 - t0].
@@ -50,6 +57,10 @@ export function serverClock(facts: Facts, url: string, samples: number): Promise
     const list: ClockSample[] = []
     const exchanges: ExchangeRecord[] = []
     const notes: string[] = []
+    // Every sample of a misbehaving server says the same thing; one note per distinct problem.
+    const note = (text: string) => {
+      if (!notes.includes(text)) notes.push(text)
+    }
     let method = 'HEAD'
     let lastError: NetError | undefined
     let firstPhase = 0
@@ -71,47 +82,54 @@ export function serverClock(facts: Facts, url: string, samples: number): Promise
       }
       if ((res.status === 405 || res.status === 501) && method === 'HEAD') {
         method = 'GET'
-        notes.push(`HEAD answered ${res.status}; sampled with GET instead`)
+        note(`HEAD answered ${res.status}; sampled with GET instead`)
         i--
         continue
       }
       const dateHeader = res.header('date')
       if (!dateHeader) {
-        notes.push(`response ${res.status} carried no Date header`)
+        note(`response ${res.status} carried no Date header`)
         continue
       }
       const age = Number(res.header('age') ?? 0)
       if (age > 0) {
-        notes.push(`response came from a cache (Age: ${age}); its Date is not the server's current time`)
+        note(`response came from a cache (Age: ${age}); its Date is not the server's current time`)
         continue
       }
       const date = Date.parse(dateHeader)
       if (Number.isNaN(date)) {
-        notes.push(`unparseable Date header "${dateHeader}"`)
+        note(`unparseable Date header "${dateHeader}"`)
         continue
       }
       lastRttMs = res.receivedAt - res.sentAt
-      const t0 = res.sentAt / 1000
-      const t1 = res.receivedAt / 1000
-      const d = date / 1000
-      list.push({t0, t1, date: d, lo: d - t1, hi: d + 1 - t0, rttMs: (res.receivedAt - res.sentAt)})
+      list.push(sampleFrom(res.sentAt, res.receivedAt, date))
     }
     return combine(url, origin, list, notes, exchanges, lastError)
   })
 }
 
+/** The offset interval one response proves, from send/receive times and its Date (all epoch ms). */
+export function sampleFrom(sentAtMs: number, receivedAtMs: number, dateMs: number): ClockSample {
+  const t0 = sentAtMs / 1000
+  const t1 = receivedAtMs / 1000
+  const d = dateMs / 1000
+  return {t0, t1, date: d, lo: d - t1, hi: d + 1 + STALE_DATE_SLACK_S - t0, rttMs: receivedAtMs - sentAtMs}
+}
+
 export function combine(url: string, origin: string, list: ClockSample[], notes: string[], exchanges: ExchangeRecord[], error?: NetError): ClockEstimate {
   const base = {url, origin, samples: list.length, notes, exchanges, ...(error ? {error} : {})}
   if (list.length === 0) return {...base, offsetSeconds: NaN, uncertaintySeconds: NaN, lo: NaN, hi: NaN, inconsistent: false}
-  // Drop slow outliers: a sample whose RTT is over 3x the fastest says little.
-  const fastest = Math.min(...list.map((s) => s.rttMs))
-  const kept = list.filter((s) => s.rttMs <= Math.max(3 * fastest, fastest + 50))
-  const lo = Math.max(...kept.map((s) => s.lo))
-  const hi = Math.min(...kept.map((s) => s.hi))
+  // Every interval is a proof, however slow its exchange (a slow one is merely wide), so the
+  // intersection uses them all.
+  const lo = Math.max(...list.map((s) => s.lo))
+  const hi = Math.min(...list.map((s) => s.hi))
   if (lo <= hi) {
     return {...base, offsetSeconds: (lo + hi) / 2, uncertaintySeconds: (hi - lo) / 2, lo, hi, inconsistent: false}
   }
-  // Intervals disagree: the Date headers do not come from one steady clock. Use the median midpoint.
+  // Intervals disagree: the Date headers do not come from one steady clock. Use the median
+  // midpoint of the fast samples; a sample whose RTT is over 3x the fastest says little.
+  const fastest = Math.min(...list.map((s) => s.rttMs))
+  const kept = list.filter((s) => s.rttMs <= Math.max(3 * fastest, fastest + 50))
   const mids = kept.map((s) => (s.lo + s.hi) / 2).sort((a, b) => a - b)
   const median = mids[Math.floor(mids.length / 2)]
   const spread = (mids[mids.length - 1] - mids[0]) / 2

@@ -1,0 +1,62 @@
+import {Command, Errors} from '@oclif/core'
+import {formatUserError, InternalError, UsageError} from '../errors.js'
+
+/** Something that can refuse output carrying a secret (the session's redactor). */
+interface OutputGuard {
+  assertClean(text: string): void
+}
+
+/**
+ * Every doctor command: errors become one paragraph on stderr and an exit code (2 usage or
+ * config, 3 internal), and JSON output passes the redactor's last check before it is written.
+ */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true
+  protected guard?: OutputGuard
+
+  override logJson(json: unknown): void {
+    const text = JSON.stringify(json, null, 2)
+    this.guard?.assertClean(text)
+    process.stdout.write(`${text}\n`)
+  }
+
+  /** What the shared diagnosis needs from the command: JSON mode, version, the guarded printer. */
+  protected output() {
+    return {
+      json: this.jsonEnabled(),
+      version: this.config.version,
+      print: (text: string) => this.print(text),
+      setGuard: (guard: OutputGuard) => {
+        this.guard = guard
+      },
+    }
+  }
+
+  /** Human output goes through here so the same guard applies. */
+  protected print(text: string): void {
+    this.guard?.assertClean(text)
+    process.stdout.write(text)
+  }
+
+  protected override async catch(error: Error & {exitCode?: number}): Promise<never> {
+    if (error instanceof Errors.ExitError) throw error
+    let code = 3
+    let message: string
+    if (error instanceof UsageError) {
+      code = 2
+      message = formatUserError(error)
+    } else if (error instanceof InternalError) {
+      message = error.message
+    } else if (error instanceof Errors.CLIError) {
+      // Flag and argument parsing errors from oclif.
+      code = 2
+      message = `${error.message.replace(/\n\s*See more help with --help$/, '')}\nSee \`doctor ${this.id ?? ''} --help\`.`
+    } else {
+      message = `doctor hit an internal error and stopped: ${error.message}. This is a bug; please report it${process.env.DEBUG ? '' : ' (set DEBUG=1 to include the stack trace)'}.`
+      if (process.env.DEBUG) message += `\n${error.stack}`
+    }
+    process.stderr.write(`Error: ${message}\n`)
+    if (this.jsonEnabled()) process.stdout.write(`${JSON.stringify({error: {exitCode: code, message}}, null, 2)}\n`)
+    this.exit(code)
+  }
+}

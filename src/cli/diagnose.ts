@@ -1,0 +1,65 @@
+import {loadConfigFile, resolveConfigPath, type LoadedConfig} from '../config/load.js'
+import {UsageError} from '../errors.js'
+import type {Check} from '../engine/check.js'
+import {allChecks, checkIds, selectChecks} from '../engine/registry.js'
+import {diagnose} from '../engine/session.js'
+import {renderText} from '../report/render-text.js'
+import type {Report} from '../report/schema.js'
+import {makeProgress} from './progress.js'
+
+export interface DiagnoseFlags {
+  config?: string
+  'fail-on': 'warn' | 'fail'
+  concurrency: number
+  'check-timeout': number
+  timeout: number
+  ca?: string
+  insecure: boolean
+}
+
+/** Load the config named by -c / DOCTOR_CONFIG / ./doctor.yaml; it is required for running checks. */
+export function requireConfig(flag: string | undefined): LoadedConfig {
+  const path = resolveConfigPath(flag)
+  if (!path) {
+    throw new UsageError(
+      'No config file found. doctor looked for -c FILE, then $DOCTOR_CONFIG, then doctor.yaml, doctor.yml and doctor.json in the current directory. Create one (README "Configuration"), or try `npm run demo` to see doctor diagnose a bundled sandbox.',
+    )
+  }
+  return loadConfigFile(path, checkIds())
+}
+
+export interface CommandOutput {
+  json: boolean
+  version: string
+  print(text: string): void
+  setGuard(guard: {assertClean(text: string): void}): void
+}
+
+/** Shared by `doctor all`, `doctor run` and `doctor demo`: run, render, set the exit code. */
+export async function runDiagnosis(
+  loaded: LoadedConfig,
+  ids: readonly string[] | undefined,
+  flags: DiagnoseFlags,
+  out: CommandOutput,
+): Promise<Report> {
+  const checks: readonly Check[] = ids ? selectChecks(ids) : allChecks()
+  if (flags.insecure && !out.json) process.stderr.write('warning: --insecure: TLS certificates are not verified; this is recorded in the report.\n')
+  const {report, redactor} = await diagnose(loaded, checks, {
+    concurrency: flags.concurrency,
+    checkTimeoutMs: flags['check-timeout'],
+    timeoutMs: flags.timeout,
+    failOn: flags['fail-on'],
+    caFile: flags.ca,
+    insecure: flags.insecure,
+    explicit: ids !== undefined,
+    version: out.version,
+    progress: makeProgress({json: out.json}),
+  })
+  out.setGuard(redactor)
+  if (!out.json) {
+    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
+    out.print(renderText(report, {color, width: process.stdout.columns ?? 100}))
+  }
+  process.exitCode = report.exitCode
+  return report
+}

@@ -1,0 +1,25 @@
+import {Flags} from '@oclif/core'
+import {parseDuration} from '../util/duration.js'
+
+const duration = Flags.custom<number>({
+  parse: async (input) => {
+    const ms = parseDuration(input)
+    if (ms === undefined) throw new Error(`"${input}" is not a duration; use e.g. 10s, 500ms or 2m`)
+    return ms
+  },
+})
+
+export const configFlag = {
+  config: Flags.string({char: 'c', summary: 'Config file (default: $DOCTOR_CONFIG, then ./doctor.yaml, doctor.yml, doctor.json).', helpValue: 'FILE'}),
+}
+
+/** Flags shared by every command that runs checks. */
+export const runFlags = {
+  ...configFlag,
+  'fail-on': Flags.option({options: ['warn', 'fail'] as const, default: 'fail' as const, summary: 'Lowest status that makes the exit code 1.'})(),
+  concurrency: Flags.integer({min: 1, max: 64, default: 4, summary: 'Checks run at once.'}),
+  'check-timeout': duration({default: 10_000, summary: 'Time limit per check (10s, 500ms, 2m).', helpValue: 'DURATION'}),
+  timeout: duration({default: 60_000, summary: 'Deadline for the whole run.', helpValue: 'DURATION'}),
+  ca: Flags.string({summary: 'PEM file of extra CA certificates to trust (TLS verification stays on).', helpValue: 'FILE'}),
+  insecure: Flags.boolean({default: false, summary: 'Skip TLS certificate verification (prints a warning; recorded in the report).'}),
+}

@@ -1,0 +1,50 @@
+import {Flags} from '@oclif/core'
+import {BaseCommand} from '../cli/base.js'
+import {runFlags} from '../cli/flags.js'
+import {FAULTS} from '../sandbox/faults.js'
+
+const {config: _config, 'fail-on': _failOn, ...shared} = runFlags
+
+export default class Demo extends BaseCommand {
+  static override summary = 'Start the bundled sandbox deployment (with faults) and diagnose it.'
+  static override description = `The sandbox runs in this process on loopback ports: an app with a console, an API and readiness endpoints, and a stand-in identity provider. Faults: ${FAULTS.map((f) => `${f.id} (${f.description})`).join('; ')}. --fixed starts it healthy, and the diagnosis comes out clean. Exit code is 0 unless --fail-on is given.`
+  static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --fixed', '<%= config.bin %> demo --fault redis-down --json', '<%= config.bin %> demo --serve > sandbox.yaml']
+  static override flags = {
+    ...shared,
+    fixed: Flags.boolean({default: false, summary: 'Start the sandbox with every fault off.', exclusive: ['fault']}),
+    fault: Flags.option({options: FAULTS.map((f) => f.id), multiple: true, summary: 'Turn on only these faults (default: all).'})(),
+    serve: Flags.boolean({default: false, summary: 'Keep the sandbox running, print its doctor.yaml on stdout, and wait for Ctrl-C.'}),
+    'fail-on': Flags.option({options: ['warn', 'fail'] as const, summary: 'Exit 1 when something is at or above this level (default: always exit 0).'})(),
+  }
+
+  async run(): Promise<unknown> {
+    const {flags} = await this.parse(Demo)
+    const {startSandbox} = await import('../sandbox/server.js')
+    const faults = flags.fixed ? [] : (flags.fault ?? FAULTS.map((f) => f.id))
+    const sandbox = await startSandbox({faults})
+    const faultText = faults.length ? faults.join(', ') : 'none (--fixed)'
+    if (flags.serve) {
+      const {stringify} = await import('yaml')
+      process.stderr.write(`Sandbox running: app ${sandbox.appUrl}, IdP ${sandbox.idpUrl}; faults: ${faultText}. Ctrl-C stops it.\n`)
+      process.stdout.write(`# doctor.yaml for the sandbox (save it and run: doctor all -c sandbox.yaml)\n${stringify(sandbox.config)}`)
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve)
+        process.once('SIGTERM', resolve)
+      })
+      await sandbox.stop()
+      return {stopped: true}
+    }
+    try {
+      if (!this.jsonEnabled()) process.stderr.write(`Sandbox started: app ${sandbox.appUrl}, IdP ${sandbox.idpUrl}; faults: ${faultText}\n\n`)
+      const {validateConfig} = await import('../config/load.js')
+      const {checkIds} = await import('../engine/registry.js')
+      const {runDiagnosis} = await import('../cli/diagnose.js')
+      const loaded = validateConfig(sandbox.config, checkIds(), process.env)
+      const report = await runDiagnosis(loaded, undefined, {...flags, 'fail-on': flags['fail-on'] ?? 'fail'}, this.output())
+      if (!flags['fail-on']) process.exitCode = 0
+      return report
+    } finally {
+      await sandbox.stop()
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import Table from 'cli-table3'
+import ansis from 'ansis'
+import type {Status} from '../engine/check.js'
+import {formatMs} from '../util/duration.js'
+import type {Report, ReportResult} from './schema.js'
+
+export interface TextOptions {
+  color: boolean
+  width: number
+}
+
+const LABEL: Record<Status, string> = {pass: '✓ pass', warn: '! warn', fail: '✗ fail', skip: '- skip', error: '✗ error', timeout: '✗ timeout'}
+
+function paint(color: boolean) {
+  const c = color ? ansis : new Proxy({}, {get: () => (s: string) => s}) as unknown as typeof ansis
+  const byStatus: Record<Status, (s: string) => string> = {
+    pass: c.green,
+    warn: c.yellow,
+    fail: c.red,
+    error: c.red,
+    timeout: c.red,
+    skip: c.gray,
+  }
+  return {c, byStatus}
+}
+
+/** The human report: one line per check, then cause / fix / verification for each finding. */
+export function renderText(report: Report, options: TextOptions): string {
+  const {c, byStatus} = paint(options.color)
+  const width = Math.max(60, Math.min(options.width, 160))
+  const out: string[] = []
+  const target = report.config.targets.join(', ') || 'no target contacted'
+  out.push(c.bold(`doctor ${report.tool.version}`) + c.gray(` · ${report.config.path ?? 'in-memory config'} · ${target}`), '')
+  for (const w of report.warnings) out.push(c.yellow(`warning: ${w}`))
+
+  const idWidth = Math.max(8, ...report.results.map((r) => r.id.length)) + 2
+  const table = new Table({
+    head: ['Status', 'Check', 'Result', 'Time'],
+    colWidths: [11, idWidth, Math.max(20, width - 11 - idWidth - 9 - 5), 9],
+    wordWrap: true,
+    wrapOnWordBoundary: true,
+    style: {head: options.color ? ['bold'] : [], border: options.color ? ['gray'] : [], compact: true},
+    chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''},
+  })
+  for (const r of report.results) {
+    table.push([byStatus[r.status](LABEL[r.status]), r.id, r.message, r.status === 'skip' ? '' : formatMs(r.durationMs)])
+  }
+  out.push(table.toString())
+
+  const findings = report.results.filter((r) => r.status !== 'pass' && r.status !== 'skip')
+  for (const r of findings) out.push('', ...renderFinding(r, c, byStatus, width))
+
+  out.push('', summaryLine(report, c, byStatus))
+  return out.join('\n') + '\n'
+}
+
+function renderFinding(r: ReportResult, c: typeof ansis, byStatus: Record<Status, (s: string) => string>, width: number): string[] {
+  const lines = [byStatus[r.status](`${LABEL[r.status].split(' ')[0]} ${r.id}`) + c.bold(` — ${r.title}`)]
+  const wrap = (label: string, text: string) => {
+    const indent = ' '.repeat(11)
+    const wrapped = wrapText(text, width - indent.length)
+    return wrapped.map((line, i) => (i === 0 ? `  ${c.bold(label.padEnd(9))}${line}` : `${indent}${line}`))
+  }
+  lines.push(...wrap('Found', r.message))
+  for (const item of r.items ?? []) if (item.status !== 'pass') lines.push(...wrap('', `${LABEL[item.status]}  ${item.label}: ${item.message}`))
+  if (r.cause) {
+    lines.push(...wrap('Cause', r.cause.summary))
+    r.cause.fix.forEach((step, i) => lines.push(...wrap(i === 0 ? 'Fix' : '', `${i + 1}. ${step}`)))
+    r.cause.verify.forEach((step, i) => lines.push(...wrap(i === 0 ? 'Verify' : '', `${i + 1}. ${step}`)))
+    if (r.cause.kb) lines.push(...wrap('See', `doctor explain ${r.cause.kb.split('#')[0]}`))
+  }
+  const ev = r.evidence
+  if (ev && (ev.observed !== undefined || ev.expected !== undefined)) {
+    if (ev.observed !== undefined) lines.push(...wrap('Observed', short(ev.observed)))
+    if (ev.expected !== undefined) lines.push(...wrap('Expected', short(ev.expected)))
+  }
+  for (const note of ev?.notes ?? []) if (r.status !== 'error') lines.push(...wrap('Note', note))
+  if (r.status === 'error' && ev?.notes?.length) lines.push(...wrap('Trace', ev.notes[0]))
+  return lines
+}
+
+function short(value: unknown): string {
+  const s = typeof value === 'string' ? value : JSON.stringify(value)
+  return s.length > 400 ? `${s.slice(0, 400)}…` : s
+}
+
+function wrapText(text: string, width: number): string[] {
+  const out: string[] = []
+  for (const para of text.split('\n')) {
+    let line = ''
+    for (const word of para.split(/\s+/)) {
+      if (line && line.length + 1 + word.length > width) {
+        out.push(line)
+        line = word
+      } else line = line ? `${line} ${word}` : word
+    }
+    out.push(line)
+  }
+  return out
+}
+
+export function summaryLine(report: Report, c: typeof ansis = ansis, byStatus?: Record<Status, (s: string) => string>): string {
+  const s = report.summary
+  const parts: string[] = []
+  const add = (n: number, label: string, status: Status) => n > 0 && parts.push(byStatus ? byStatus[status](`${n} ${label}`) : `${n} ${label}`)
+  add(s.fail, 'failed', 'fail')
+  add(s.error, 'errored', 'error')
+  add(s.timeout, 'timed out', 'timeout')
+  add(s.warn, s.warn === 1 ? 'warning' : 'warnings', 'warn')
+  add(s.pass, 'passed', 'pass')
+  add(s.skip, 'skipped', 'skip')
+  const verdict = report.verdict === 'pass' ? 'No problems found' : report.verdict === 'warn' ? 'Warnings found' : 'Problems found'
+  return `${c.bold(verdict)}: ${parts.join(', ') || 'no checks ran'} in ${formatMs(report.durationMs)}, ${report.http.requests} HTTP requests.`
+}

@@ -1,0 +1,19 @@
+/**
+ * Faults the sandbox can carry. Each check issue adds its own, so `npm run demo` always shows
+ * every kind of finding doctor can make, and `--fixed` proves it makes none on a healthy setup.
+ */
+export interface FaultInfo {
+  id: string
+  description: string
+  /** The check that should catch it. */
+  check: string
+}
+
+export const FAULTS = [
+  {id: 'redis-down', description: 'the API is up but its Redis dependency is not ready: /readyz answers 503 and names it', check: 'readiness'},
+  {id: 'idp-clock-ahead', description: 'the identity provider\'s clock runs 95 s ahead (its Date header says so)', check: 'clock-skew'},
+] as const satisfies readonly FaultInfo[]
+
+export type FaultId = (typeof FAULTS)[number]['id']
+
+export const IDP_CLOCK_OFFSET_SECONDS = 95

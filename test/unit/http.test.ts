@@ -1,0 +1,203 @@
+import {createServer as createTlsServer, type Server as TlsServer} from 'node:https'
+import type {AddressInfo} from 'node:net'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {HttpClient} from '../../src/http/client.js'
+import {Redactor} from '../../src/redact/redactor.js'
+import {send, startServer, type TestServer} from '../helpers/servers.js'
+import {makeCertificates} from '../helpers/tls.js'
+
+let main: TestServer
+let other: TestServer
+let hung: TestServer
+const seenHeaders: Array<{url: string; authorization?: string; cookie?: string}> = []
+
+beforeAll(async () => {
+  other = await startServer((req, res) => {
+    seenHeaders.push({url: `other${req.url}`, authorization: req.headers.authorization, cookie: req.headers.cookie})
+    send(res, 200, {where: 'other'})
+  })
+  main = await startServer((req, res) => {
+    seenHeaders.push({url: `main${req.url}`, authorization: req.headers.authorization, cookie: req.headers.cookie})
+    const url = new URL(req.url!, 'http://x')
+    if (url.pathname === '/hop1') return res.writeHead(302, {location: '/hop2'}).end()
+    if (url.pathname === '/hop2') return res.writeHead(301, {location: '/final'}).end()
+    if (url.pathname === '/final') return send(res, 200, {ok: true})
+    if (url.pathname === '/loop-a') return res.writeHead(302, {location: '/loop-b'}).end()
+    if (url.pathname === '/loop-b') return res.writeHead(302, {location: '/loop-a'}).end()
+    if (url.pathname === '/away') return res.writeHead(302, {location: `${other.url}/landing`}).end()
+    if (url.pathname === '/see-other') return res.writeHead(303, {location: '/final'}).end()
+    if (url.pathname === '/forever') {
+      const n = Number(url.searchParams.get('n') ?? 0)
+      return res.writeHead(302, {location: `/forever?n=${n + 1}`}).end()
+    }
+    if (url.pathname === '/huge') {
+      // 50 MB, streamed; the client must stop reading at its cap.
+      res.writeHead(200, {'content-type': 'application/octet-stream'})
+      const chunk = Buffer.alloc(64 * 1024, 97)
+      let sent = 0
+      const pump = () => {
+        while (sent < 50 * 1024 * 1024) {
+          sent += chunk.length
+          if (!res.write(chunk)) return res.once('drain', pump)
+        }
+        res.end()
+      }
+      res.on('error', () => {})
+      return pump()
+    }
+    if (url.pathname === '/cookie') return res.writeHead(200, {'set-cookie': 'sid=abcdef0123456789; Path=/; HttpOnly', 'content-type': 'text/plain'}).end('ok')
+    send(res, 404, {error: 'nope'})
+  })
+  hung = await startServer(() => {
+    /* accepts and never answers */
+  })
+})
+
+afterAll(async () => {
+  await Promise.all([main.close(), other.close(), hung.close()])
+})
+
+const client = (opts = {}) => new HttpClient({timeoutMs: 2000, connectTimeoutMs: 1000, ...opts}, new Redactor())
+
+describe('HTTP client', () => {
+  it('does not follow redirects by itself', async () => {
+    const c = client()
+    const r = await c.request({url: `${main.url}/hop1`, purpose: 't'})
+    expect(r.response?.status).toBe(302)
+    expect(r.response?.header('location')).toBe('/hop2')
+    await c.close()
+  })
+
+  it('follows redirects explicitly and records each hop', async () => {
+    const c = client()
+    const chain = await c.follow({url: `${main.url}/hop1`, purpose: 't'})
+    expect(chain.hops.map((h) => h.response?.status)).toEqual([302, 301, 200])
+    expect(chain.final.response?.json()).toEqual({ok: true})
+    expect(chain.stopped).toBeUndefined()
+    expect(c.exchanges.map((e) => new URL(e.url).pathname)).toEqual(['/hop1', '/hop2', '/final'])
+    await c.close()
+  })
+
+  it('detects a redirect loop', async () => {
+    const c = client()
+    const chain = await c.follow({url: `${main.url}/loop-a`, purpose: 't'})
+    expect(chain.stopped?.reason).toBe('loop')
+    expect(chain.hops).toHaveLength(2)
+    await c.close()
+  })
+
+  it('stops after the hop limit', async () => {
+    const c = client()
+    const chain = await c.follow({url: `${main.url}/forever`, purpose: 't'}, 5)
+    expect(chain.stopped?.reason).toBe('too-many-hops')
+    expect(chain.hops.length).toBeLessThanOrEqual(6)
+    await c.close()
+  })
+
+  it('never forwards Authorization or Cookie to another origin', async () => {
+    seenHeaders.length = 0
+    const c = client()
+    await c.follow({url: `${main.url}/away`, purpose: 't', headers: {Authorization: 'Bearer secret-token-1', Cookie: 'sid=1'}})
+    expect(seenHeaders[0]).toMatchObject({url: 'main/away', authorization: 'Bearer secret-token-1', cookie: 'sid=1'})
+    expect(seenHeaders[1]).toEqual({url: 'other/landing', authorization: undefined, cookie: undefined})
+    await c.close()
+  })
+
+  it('keeps credentials on same-origin hops and turns 303 into GET', async () => {
+    seenHeaders.length = 0
+    const c = client()
+    const chain = await c.follow({url: `${main.url}/see-other`, method: 'POST', body: 'x=1', purpose: 't', headers: {Authorization: 'Bearer same-origin-tok'}})
+    expect(chain.hops.map((h) => h.exchange.method)).toEqual(['POST', 'GET'])
+    expect(seenHeaders[1].authorization).toBe('Bearer same-origin-tok')
+    await c.close()
+  })
+
+  it('reads a 50 MB body only up to the cap', async () => {
+    const c = client({maxBodyBytes: 1024 * 1024})
+    const started = Date.now()
+    const r = await c.request({url: `${main.url}/huge`, purpose: 't'})
+    expect(r.response?.truncated).toBe(true)
+    expect(r.response?.body.length).toBe(1024 * 1024)
+    expect(r.exchange.truncated).toBe(true)
+    expect(Date.now() - started).toBeLessThan(3000)
+    await c.close()
+  })
+
+  it('classifies a refused connection', async () => {
+    const closed = await startServer(() => {})
+    const url = closed.url
+    await closed.close()
+    const c = client()
+    const r = await c.request({url: `${url}/x`, purpose: 't'})
+    expect(r.error?.kind).toBe('refused')
+    expect(r.error?.hint).toMatch(/listening/)
+    await c.close()
+  })
+
+  it('times out a server that accepts and never answers', async () => {
+    const c = client({timeoutMs: 400})
+    const started = Date.now()
+    const r = await c.request({url: `${hung.url}/`, purpose: 't'})
+    expect(r.error?.kind).toBe('timeout')
+    expect(Date.now() - started).toBeLessThan(2000)
+    await c.close()
+  })
+
+  it('rejects non-http URLs without a request', async () => {
+    const c = client()
+    const r = await c.request({url: 'ftp://example.com/x', purpose: 't'})
+    expect(r.error?.kind).toBe('invalid-url')
+    await c.close()
+  })
+
+  it('records exchanges with credentials redacted', async () => {
+    const c = client()
+    await c.request({url: `${main.url}/cookie?token=abc123456789`, purpose: 't', headers: {Authorization: 'Bearer tok-abcdef-123'}})
+    const text = JSON.stringify(c.exchanges)
+    expect(text).not.toMatch(/tok-abcdef-123|abcdef0123456789|abc123456789/)
+    expect(String(c.exchanges[0].responseHeaders['set-cookie'])).toMatch(/^sid=‹redacted:cookie:[0-9a-f]{4}›; Path=\/; HttpOnly$/)
+    await c.close()
+  })
+
+  describe('TLS', () => {
+    let certs: ReturnType<typeof makeCertificates>
+    let trusted: TlsServer
+    let selfSigned: TlsServer
+    const urlOf = (s: TlsServer) => `https://127.0.0.1:${(s.address() as AddressInfo).port}/`
+    beforeAll(async () => {
+      certs = makeCertificates()
+      trusted = createTlsServer({key: certs.key, cert: certs.cert}, (_req, res) => res.end('tls ok'))
+      selfSigned = createTlsServer({key: certs.selfSignedKey, cert: certs.selfSignedCert}, (_req, res) => res.end('tls ok'))
+      await Promise.all([trusted, selfSigned].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))))
+    })
+    afterAll(() => {
+      trusted.close()
+      selfSigned.close()
+    })
+
+    it('says a self-signed certificate is the problem and mentions --ca', async () => {
+      const c = client()
+      const r = await c.request({url: urlOf(selfSigned), purpose: 't'})
+      expect(r.error?.kind).toBe('tls')
+      expect(r.error?.hint).toContain('--ca')
+      await c.close()
+    })
+
+    it('trusts a private CA given with --ca, keeping verification on', async () => {
+      const withCa = client({caFile: certs.caFile})
+      expect((await withCa.request({url: urlOf(trusted), purpose: 't'})).response?.text()).toBe('tls ok')
+      // The CA does not vouch for the self-signed server: still rejected.
+      expect((await withCa.request({url: urlOf(selfSigned), purpose: 't'})).error?.kind).toBe('tls')
+      await withCa.close()
+      const without = client()
+      expect((await without.request({url: urlOf(trusted), purpose: 't'})).error?.kind).toBe('tls')
+      await without.close()
+    })
+
+    it('skips verification only with insecure', async () => {
+      const c = client({insecure: true})
+      expect((await c.request({url: urlOf(selfSigned), purpose: 't'})).response?.status).toBe(200)
+      await c.close()
+    })
+  })
+})

@@ -1,0 +1,87 @@
+import {describe, expect, it} from 'vitest'
+import {InternalError} from '../../src/errors.js'
+import {fingerprint, isSecretName, Redactor} from '../../src/redact/redactor.js'
+
+const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaS1ib3QiLCJleHAiOjE3MDAwMDAwMDB9.c2lnbmF0dXJlLWJ5dGVz'
+
+describe('redactor', () => {
+  it('replaces registered secrets with a stable marker', () => {
+    const r = new Redactor()
+    r.addSecret('s3cr3t-value-42', 'secret')
+    const out = r.redactString('a s3cr3t-value-42 and again s3cr3t-value-42')
+    expect(out).not.toContain('s3cr3t-value-42')
+    const marker = `‹redacted:secret:${fingerprint('s3cr3t-value-42')}›`
+    expect(out).toBe(`a ${marker} and again ${marker}`)
+  })
+
+  it('catches the URL-encoded form of a secret', () => {
+    const r = new Redactor()
+    r.addSecret('p@ss word/=+', 'password')
+    expect(r.redactString('https://x.example/?q=p%40ss%20word%2F%3D%2B')).not.toContain('p%40ss')
+  })
+
+  it('redacts JWTs, token shapes, URL userinfo and credential query parameters', () => {
+    const r = new Redactor()
+    const text = [
+      `Authorization failed for ${JWT}`,
+      'token rgw_Zx81kLmN0pQ7rStUv',
+      'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+      'postgres://app:hunter2-long@db:5432/app',
+      'https://app.example/callback?code=SplxlOBeZQQYbYS6WxSbIA&state=af0ifjsldkj&foo=bar',
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    ].join('\n')
+    const out = r.redactString(text)
+    for (const secret of [JWT, 'rgw_Zx81kLmN0pQ7rStUv', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'hunter2-long', 'SplxlOBeZQQYbYS6WxSbIA', 'af0ifjsldkj', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw']) {
+      expect(out).not.toContain(secret)
+    }
+    expect(out).toContain('foo=bar')
+    expect(out).toContain('postgres://app:‹redacted:password:')
+    expect(out).toContain('?code=‹redacted:param:code:')
+  })
+
+  it('keeps the auth scheme and cookie names and attributes, not their values', () => {
+    const r = new Redactor()
+    expect(r.redactHeader('Authorization', 'Bearer abc.def.ghi-123')).toMatch(/^Bearer ‹redacted:credential:[0-9a-f]{4}›$/)
+    const cookie = r.redactHeader('set-cookie', 'sid=s%3Aabcdef123456; Path=/; HttpOnly; Secure; SameSite=Lax')
+    expect(cookie).toMatch(/^sid=‹redacted:cookie:[0-9a-f]{4}›; Path=\/; HttpOnly; Secure; SameSite=Lax$/)
+    expect(r.redactHeader('Cookie', 'a=1234567; b=7654321')).not.toMatch(/1234567|7654321/)
+    expect(r.redactHeader('X-API-Key', 'key-123456')).toMatch(/^‹redacted:credential:/)
+    expect(r.redactHeader('content-type', 'application/json')).toBe('application/json')
+  })
+
+  it('redacts deeply, including values under credential-named keys', () => {
+    const r = new Redactor()
+    const out = r.redactDeep({config: {clientSecret: 'abcdef-secret', tokenEnv: 'API_TOKEN', headers: {Authorization: 'Basic dXNlcjpwYXNz'}}, list: [JWT]})
+    expect(JSON.stringify(out)).not.toMatch(/abcdef-secret|dXNlcjpwYXNz|eyJhbGci/)
+    expect(out.config.tokenEnv).toBe('API_TOKEN')
+  })
+
+  it('treats env vars with credential-like names as secrets', () => {
+    const r = new Redactor()
+    r.addSecretEnv({RACK_GATEWAY_API_TOKEN: 'rgw_env_value_987', HOME: '/root', APP_SECRET_KEY: 'k3y-material-xyz'})
+    expect(r.redactString('rgw_env_value_987 k3y-material-xyz /root')).toMatch(/^‹redacted:env:\w{4}› ‹redacted:env:\w{4}› \/root$/)
+  })
+
+  it('fails closed when a known secret reaches output', () => {
+    const r = new Redactor()
+    r.addSecret('canary-secret-0001', 'secret')
+    expect(() => r.assertClean('{"msg":"canary-secret-0001"}')).toThrow(InternalError)
+    expect(() => r.assertClean('{"msg":"fine"}')).not.toThrow()
+    try {
+      r.assertClean('canary-secret-0001')
+    } catch (error) {
+      expect((error as Error).message).not.toContain('canary-secret-0001')
+    }
+  })
+
+  it('counts redactions by kind', () => {
+    const r = new Redactor()
+    r.redactString(`${JWT} ${JWT}`)
+    expect(r.summary()).toEqual([{kind: 'jwt', count: 2}])
+  })
+
+  it('recognises secret names but not names of where secrets live', () => {
+    for (const n of ['API_TOKEN', 'clientSecret', 'password', 'RACK_TOKEN', 'APP_SECRET_KEY', 'x-api-key', 'STRIPE_WEBHOOK_SECRET']) expect(isSecretName(n), n).toBe(true)
+    for (const n of ['tokenEnv', 'HOME', 'PATH', 'cookieName', 'secretFile', 'tokenPrefix', 'keyboard']) expect(isSecretName(n), n).toBe(false)
+  })
+})
