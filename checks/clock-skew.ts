@@ -51,8 +51,8 @@ interface Attribution {
 export default defineCheck({
   meta: {
     id: 'clock-skew',
-    title: 'Server clocks agree within tolerance',
-    failureTitle: 'A server clock is off by more than the tolerance',
+    title: 'Clocks agree within tolerance',
+    failureTitle: 'Clocks disagree by more than the tolerance',
     area: 'platform',
     description: 'Estimates clock offsets of the app and the IdP from HTTP Date headers.',
     needs: [],
@@ -217,19 +217,24 @@ function blameSentence(attribution: Attribution, servers: Clock[], problems: Com
   if (suspects.length === 0) {
     const worstProblem = [...problems].sort((x, y) => Math.abs(y.diff) - Math.abs(x.diff))[0]
     const which = servers.length === 1 ? `With one server doctor cannot tell which side is wrong, ${servers[0].name} or ${LOCAL}` : 'The clocks disagree and no majority shows which one is wrong'
-    return `${which}: ${describe(worstProblem)}; check time sync (NTP/chrony) on ${[LOCAL, ...servers.map(hostName)].join(' and ')}`
+    return `${which}: ${describe(worstProblem)}; check time sync (NTP/chrony) on ${listText([LOCAL, ...servers.map(hostName)])}`
   }
   const sentences: string[] = []
   if (localSuspect) {
     const common = agreeing.reduce((sum, c) => sum + c.offset, 0) / agreeing.length
     const direction = `${Math.abs(common).toFixed(1)} s ${common > 0 ? 'ahead of' : 'behind'} it`
     sentences.push(
-      `${capitalise(LOCAL)}'s clock is likely wrong: ${listNames(agreeing)} agree with each other but are all about ${direction}; check \`timedatectl status\` / chrony on the machine running doctor`,
+      `${capitalise(LOCAL)}'s clock is likely wrong: ${listNames(agreeing)} agree with each other but are ${agreeing.length === 2 ? 'both' : 'all'} about ${direction}; check \`timedatectl status\` / chrony on the machine running doctor`,
     )
   }
-  for (const server of serverSuspects) {
-    const witnesses = agreeing.map((c) => c.name)
-    sentences.push(`${server.name}'s clock is likely wrong: it is ${formatInterval(server.offset, server.uncertainty)} off ${LOCAL}, while ${listNames(agreeing)} agree${witnesses.length === 1 ? 's' : ''}`)
+  if (serverSuspects.length > 0) {
+    const offsets = listText(serverSuspects.map((c) => formatInterval(c.offset, c.uncertainty)))
+    const witnesses = `${listNames(agreeing)} agree${agreeing.length === 1 ? 's' : ''}`
+    sentences.push(
+      serverSuspects.length === 1
+        ? `${serverSuspects[0].name}'s clock is likely wrong: it is ${offsets} off ${LOCAL}, while ${witnesses}`
+        : `The clocks of ${listNames(serverSuspects)} are likely wrong: they are ${offsets} off ${LOCAL}, while ${witnesses}`,
+    )
   }
   return sentences.join('. ')
 }
@@ -245,10 +250,12 @@ function causeFor(attribution: Attribution, servers: Clock[], problems: Comparis
   const serverFix = (hosts: string) =>
     `Enable NTP on ${hosts}: \`sudo timedatectl set-ntp true\` or install chrony and check \`chronyc tracking\`. Containers use their host's clock, so fix the host or VM.`
   if (serverSuspects.length > 0) {
-    const hosts = serverSuspects.map(hostName).join(', ')
+    const hosts = listText(serverSuspects.map(hostName))
+    const offsets = listText(serverSuspects.map((c) => formatSeconds(c.offset)))
+    const one = serverSuspects.length === 1
     return {
       kb: 'clock-skew#server-clock',
-      summary: `The clock of ${hosts} is off by ${serverSuspects.map((c) => formatSeconds(c.offset)).join(', ')} relative to ${listNames(attribution.agreeing)}.${consequence}`,
+      summary: `The clock${one ? '' : 's'} of ${hosts} ${one ? 'is' : 'are'} off by ${offsets} relative to ${listNames(attribution.agreeing)}.${consequence}`,
       fix: [serverFix(hosts), ...(localSuspect ? [localFix] : []), totp, stopgap],
       verify,
     }
@@ -256,12 +263,12 @@ function causeFor(attribution: Attribution, servers: Clock[], problems: Comparis
   if (localSuspect) {
     return {
       kb: 'clock-skew#local-clock',
-      summary: `${capitalise(LOCAL)}'s clock differs from ${listNames(attribution.agreeing)}, which agree with each other, so doctor's own clock is likely off. Logins and TOTP codes made from this machine are affected too.`,
+      summary: `${capitalise(LOCAL)}'s clock differs from ${listNames(attribution.agreeing)}, which agree with each other, so doctor's own clock is likely off. Logins and TOTP codes made from this machine are affected too. (Servers on one host or VM share its clock, so their agreement proves less: if they do, check that host's NTP as well.)`,
       fix: [localFix, 'If this machine is also where you sign in or read TOTP codes, resync its time before retrying.'],
       verify: ['`timedatectl status` shows "System clock synchronized: yes".', ...verify],
     }
   }
-  const hosts = [LOCAL, ...servers.map(hostName)].join(' and ')
+  const hosts = listText([LOCAL, ...servers.map(hostName)])
   return {
     kb: 'clock-skew',
     summary: `${describe([...problems].sort((x, y) => Math.abs(y.diff) - Math.abs(x.diff))[0])}, and doctor cannot tell which clock is wrong.${consequence}`,
@@ -306,7 +313,9 @@ function observedOffsets(sources: ClockSource[], estimates: ClockEstimate[], pai
 }
 
 function shortName(source: ClockSource): string {
-  return source.labels.join('/')
+  // An unnamed clock.servers entry is labelled by its host; a real name for that origin says more.
+  const named = source.labels.filter((l) => l !== source.host)
+  return (named.length > 0 ? named : source.labels).join('/')
 }
 
 function itemLabel(source: ClockSource): string {
@@ -319,8 +328,12 @@ function hostName(clock: Clock): string {
 }
 
 function listNames(clocks: Clock[]): string {
-  const names = clocks.map((c) => c.name)
-  return names.length <= 1 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`
+  return listText(clocks.map((c) => c.name))
+}
+
+/** "a", "a and b", "a, b and c". */
+function listText(parts: string[]): string {
+  return parts.length <= 1 ? parts.join('') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}`
 }
 
 function capitalise(text: string): string {

@@ -39,7 +39,7 @@ interface Finding {
   /** Without the endpoint label; summarise() prefixes it. */
   message: string
   cause?: CauseRef
-  observed: Record<string, unknown>
+  observed?: Record<string, unknown>
 }
 
 interface Probe {
@@ -76,14 +76,10 @@ function classify(subject: Subject, result: HttpResult): Finding {
   const body = parseHealthBody(response)
   const expected = subject.endpoint.expectStatus
   const statusIsHealthy = expected === undefined ? isSuccess(response.status) : response.status === expected
-  let finding: Finding
-  if (statusIsHealthy) finding = judgeBody(subject, response, body)
-  else if (isSuccess(response.status)) finding = unexpectedStatus(subject, response)
-  else finding = judgeStatus(subject, response, body)
-  if (expected !== undefined && !statusIsHealthy && isSuccess(response.status) === false) finding.message += ` (readiness.endpoints expects ${expected})`
-  if (response.truncated) finding.message += truncationNote(response, body)
-  finding.observed = {...observedAnswer(subject, response, body), ...finding.observed}
-  return finding
+  const finding = statusIsHealthy ? judgeBody(subject, response, body) : isSuccess(response.status) ? unexpectedStatus(subject, response) : judgeStatus(subject, response, body)
+  const expectation = expected !== undefined && !statusIsHealthy && !isSuccess(response.status) ? ` (readiness.endpoints expects ${expected})` : ''
+  const truncation = response.truncated ? truncationNote(response, body) : ''
+  return {...finding, message: `${finding.message}${expectation}${truncation}`, observed: {...observedAnswer(subject, response, body), ...finding.observed}}
 }
 
 const isSuccess = (status: number): boolean => status >= 200 && status <= 299
@@ -123,7 +119,6 @@ function judgeBody(subject: Subject, response: HttpResponse, body: HealthBody): 
       status: 'warn',
       message: `answered ${status} with an HTML page, not a health response: probably the web app's catch-all route, so the path is likely wrong`,
       cause: causes.wrongPath(subject),
-      observed: {},
     }
   }
   if (overall === 'fail') {
@@ -132,26 +127,17 @@ function judgeBody(subject: Subject, response: HttpResponse, body: HealthBody): 
       status: 'fail',
       message: `answers ${status} while its body reports failure; ${what}. Probes that read only the status code (Kubernetes, load balancers) think it is healthy`,
       cause: causes.okStatusOnFailure(subject, failing),
-      observed: {},
     }
   }
-  if (failing.length > 0) {
-    return {
-      status: 'warn',
-      message: `answers ${status} and reports${reported} overall, but ${describeAll(failing)} ${failing.length === 1 ? 'is' : 'are'} failing`,
-      cause: causes.degraded(subject, failing),
-      observed: {},
-    }
+  const concerns = failing.length > 0 ? failing : warning
+  if (concerns.length > 0 || overall === 'warn') {
+    const what =
+      concerns.length > 0
+        ? `reports${reported} overall, but ${describeAll(concerns)} ${concerns.length === 1 ? 'is' : 'are'} ${failing.length > 0 ? 'failing' : 'degraded'}`
+        : `reports${reported}${body.detail ? ` (${body.detail})` : ''}`
+    return {status: 'warn', message: `answers ${status} and ${what}`, cause: causes.degraded(subject, concerns)}
   }
-  if (overall === 'warn') {
-    return {
-      status: 'warn',
-      message: `answers ${status} but reports${reported || ' a warning'}${warning.length > 0 ? `: ${describeAll(warning)}` : body.detail ? ` (${body.detail})` : ''}`,
-      cause: causes.degraded(subject, warning),
-      observed: {},
-    }
-  }
-  return {status: 'pass', message: `answered ${status}${describeHealthy(body)}`, observed: {}}
+  return {status: 'pass', message: `answered ${status}${describeHealthy(body)}`}
 }
 
 function describeHealthy(body: HealthBody): string {
@@ -172,7 +158,7 @@ function judgeStatus(subject: Subject, response: HttpResponse, body: HealthBody)
   const fails = mostSpecific(body.dependencies.filter((d) => d.health === 'fail'))
   const failing = fails.length > 0 ? fails : mostSpecific(body.dependencies.filter((d) => d.health === 'warn'))
   if (failing.length > 0) {
-    return {status: 'fail', message: `answered ${statusLine(status)}; failing: ${describeAll(failing)}`, cause: causes.dependencyDown(subject, failing), observed: {}}
+    return {status: 'fail', message: `answered ${statusLine(status)}; failing: ${describeAll(failing)}`, cause: causes.dependencyDown(subject, failing)}
   }
   if (status >= 500) return serverError(subject, response, body)
   return unexpectedStatus(subject, response)
@@ -184,49 +170,49 @@ function serverError(subject: Subject, response: HttpResponse, body: HealthBody)
   const via = server ? ` (Server: ${server})` : ''
   if (status === 502 || status === 504) {
     const why = status === 502 ? 'could not get a valid answer from the app behind it' : 'gave up waiting for the app behind it'
-    return {status: 'fail', message: `answered ${statusLine(status)}${via}: a proxy ${why}`, cause: causes.proxyUpstream(subject, status), observed: {}}
+    return {status: 'fail', message: `answered ${statusLine(status)}${via}: a proxy ${why}`, cause: causes.proxyUpstream(subject, status)}
   }
-  const said = body.detail ? `; it only says "${body.detail}"` : ''
+  const saysMore = body.detail && body.detail.toLowerCase() !== STATUS_CODES[status]?.toLowerCase()
+  const said = saysMore ? `; it only says "${body.detail}"` : ''
   if (status === 503) {
     return {
       status: 'fail',
       message: `answered ${statusLine(status)}: not ready, but the body did not say which dependency failed${said}. Check the service logs`,
       cause: causes.notReady(subject),
-      observed: {},
     }
   }
   return {
     status: 'fail',
     message: `answered ${statusLine(status)}: the health handler errored or a check failed, and the body did not say which${said}. Check the service logs`,
     cause: causes.appError(subject, status),
-    observed: {},
   }
 }
 
-const LOGIN_PATH = /\/(log-?in|sign-?in|sign_in|auth|oauth2?|sso|saml|authorize|openid|oidc|session|account)s?\b/i
+const LOGIN_PATH = /\/(log-?in|sign[-_]?in|auth|oauth2?|sso|saml|authorize|openid|oidc|sessions?)\b/i
 
 function redirected(subject: Subject, response: HttpResponse): Finding {
   const location = response.header('location')
   // The recorded header is redacted (a redirect to an IdP carries state and nonce).
   const shownLocation = String(subject.exchange.responseHeaders['location'] ?? location ?? '')
   const target = location ? safeUrl(location, response.url) : undefined
-  const from = new URL(response.url)
-  let why = 'a health endpoint should answer directly, because probes and load balancers do not follow redirects'
-  let kind: RedirectKind = 'other'
-  if (!target) why = 'without a usable Location header'
-  else if (LOGIN_PATH.test(target.pathname) || (target.host !== from.host && LOGIN_PATH.test(target.href))) {
-    kind = 'login'
-    why = 'a login page: the health path sits behind authentication'
-  } else if (from.protocol === 'http:' && target.protocol === 'https:' && target.pathname === from.pathname) {
-    kind = 'https'
-    why = 'the same path over HTTPS: configure the https:// URL'
+  const kind = target ? redirectKind(new URL(response.url), target) : 'other'
+  const explanation: Record<RedirectKind, string> = {
+    login: ', a login page: the health path sits behind authentication',
+    https: ', the same path over HTTPS: configure the https:// URL',
+    other: ': a health endpoint should answer directly; load balancers usually count a redirect as unhealthy, and it hides the real state',
   }
   return {
     status: 'warn',
-    message: `redirected (${statusLine(response.status)}) to ${shownLocation || 'nowhere'}: ${why}`,
+    message: target ? `redirected (${statusLine(response.status)}) to ${shownLocation}${explanation[kind]}` : `answered ${statusLine(response.status)} without a usable Location header`,
     cause: causes.redirected(subject, kind),
-    observed: {location: shownLocation || undefined},
+    ...(target ? {observed: {location: shownLocation}} : {}),
   }
+}
+
+function redirectKind(from: URL, to: URL): RedirectKind {
+  if (LOGIN_PATH.test(to.pathname)) return 'login'
+  if (from.protocol === 'http:' && to.protocol === 'https:' && to.pathname === from.pathname) return 'https'
+  return 'other'
 }
 
 function credentialsNeeded(subject: Subject, response: HttpResponse): Finding {
@@ -237,7 +223,7 @@ function credentialsNeeded(subject: Subject, response: HttpResponse): Finding {
     sentHeaders.length === 0
       ? `requires credentials (${statusLine(response.status)}${challenge}); doctor cannot see whether it is ready`
       : `refused the configured ${sentHeaders.join(', ')} header${sentHeaders.length === 1 ? '' : 's'} (${statusLine(response.status)}${challenge}); doctor cannot see whether it is ready`
-  return {status: 'warn', message, cause: causes.credentials(subject, sentHeaders.length > 0), observed: {}}
+  return {status: 'warn', message, cause: causes.credentials(subject, sentHeaders.length > 0)}
 }
 
 /** Paths that common servers and frameworks serve health on; suggested after a 404. */
@@ -248,7 +234,6 @@ function wrongPath(subject: Subject, response: HttpResponse): Finding {
     status: 'fail',
     message: `answered ${statusLine(response.status)}: wrong path? Common health paths: ${otherHealthPaths(subject.url).join(', ')}`,
     cause: causes.wrongPath(subject),
-    observed: {},
   }
 }
 
@@ -263,7 +248,6 @@ function rateLimited(subject: Subject, response: HttpResponse): Finding {
     status: 'warn',
     message: `answered ${statusLine(response.status)}${retryAfter ? ` (Retry-After: ${retryAfter})` : ''}: rate limiting covers the health path, so probes can be refused while the service is fine`,
     cause: causes.rateLimited(subject),
-    observed: {},
   }
 }
 
@@ -274,7 +258,6 @@ function unexpectedStatus(subject: Subject, response: HttpResponse): Finding {
     status: 'fail',
     message: `answered ${statusLine(response.status)}, not ${wanted}`,
     cause: causes.unexpectedStatus(subject, response.status),
-    observed: {},
   }
 }
 
@@ -312,7 +295,8 @@ function verifySteps(subject: Subject): string[] {
   return [`\`${curlCommand(subject)}\` answers ${expected} and its body lists no failing check.`, '`doctor run readiness` passes.']
 }
 
-const dependencyNames = (deps: Dependency[]): string => deps.map((d) => d.name).join(', ')
+/** Component names for prose: IETF keys are "component:measurement", and one component can fail several measurements. */
+const dependencyNames = (deps: Dependency[]): string => [...new Set(deps.map((d) => d.name.replace(/:[^/]*$/, '')))].join(', ')
 
 const causes = {
   dependencyDown: (subject: Subject, failing: Dependency[]): CauseRef => ({
@@ -388,7 +372,7 @@ const causes = {
     fix: [
       sentHeaders
         ? 'Check that the credential in the endpoint\'s headers (in readiness.endpoints) is current and allowed to read health.'
-        : 'Add the credential to this endpoint in readiness.endpoints as `headers: {Authorization: "Bearer $' + '{HEALTH_TOKEN}"}`, with the value in an environment variable.',
+        : 'Add the credential to this endpoint in readiness.endpoints, e.g. `headers: {Authorization: "Bearer ${HEALTH_TOKEN}"}` with the token in that environment variable.',
       'Or exempt the health path from authentication, since probes and load balancers do not log in.',
     ],
     verify: verifySteps(subject),
@@ -463,9 +447,9 @@ function summarise(probes: Probe[]): CheckOutcome {
   }
   const flagged = probes.filter((p) => p.finding.status !== 'pass')
   const primary = flagged.find((p) => p.finding.status === status) ?? flagged[0]
-  const others = flagged.filter((p) => p !== primary && p.finding.cause).map((p) => `${p.label}: ${p.finding.cause!.summary}`)
+  const others = flagged.filter((p) => p !== primary && p.finding.cause).map((p) => p.finding.cause!.summary)
   const flaggedLines = flagged.map((p) => `${p.label}: ${p.finding.message}`)
-  const message = probes.length === 1 ? flaggedLines[0] : `${flagged.length} of ${probes.length} endpoints are not ready. ${flaggedLines.join('; ')}`
+  const message = probes.length === 1 ? flaggedLines[0] : `${flagged.length} of ${probes.length} ${flagged.length === 1 ? 'endpoint is' : 'endpoints are'} not ready. ${flaggedLines.join('; ')}`
   return {
     status,
     message,
@@ -656,7 +640,9 @@ function parseHealthText(text: string): HealthBody {
   }
   const single = lines.length === 1 ? healthOf(lines[0]) : undefined
   if (single) return {format: 'text', overall: single, overallStatus: lines[0], dependencies: []}
-  return {format: 'unrecognised', detail: lines.length > 0 ? shorten(lines.join(' ')) : undefined, dependencies: []}
+  // A short sentence ("database unavailable") is worth quoting; a page or a cut-off JSON body is not.
+  const sentence = lines.length === 1 && lines[0].length <= MAX_DETAIL && !/^[{[<]/.test(lines[0]) ? lines[0] : undefined
+  return {format: 'unrecognised', ...(sentence ? {detail: sentence} : {}), dependencies: []}
 }
 
 /** Spring composites report "db" DOWN and "db/primary" DOWN: name the one that explains it. */

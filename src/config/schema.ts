@@ -23,8 +23,8 @@ export const httpUrl = z
 /** An absolute URL, or a path resolved against target.baseUrl. */
 export const urlOrPath = z
   .string()
-  .refine((v) => v.startsWith('/') || isHttpUrl(v), {
-    error: (iss) => `"${String(iss.input)}" is neither an absolute http(s) URL nor a path starting with "/"`,
+  .refine((v) => (v.startsWith('/') && !v.startsWith('//')) || isHttpUrl(v), {
+    error: (iss) => `"${String(iss.input)}" is neither an absolute http(s) URL nor a path starting with a single "/"`,
   })
 
 const headers = z
@@ -34,14 +34,17 @@ const headers = z
 const endpoint = z.union([
   urlOrPath,
   z.strictObject({
-    url: urlOrPath,
+    url: urlOrPath.meta({description: 'Absolute URL, or a path relative to target.baseUrl.'}),
     name: z.string().optional().meta({description: 'Label used in output, e.g. "api".'}),
     headers: headers.optional(),
     expectStatus: z.number().int().min(100).max(599).optional().meta({description: 'Status a healthy endpoint returns (default: any 2xx).'}),
   }),
 ])
 
-const server = z.union([httpUrl, z.strictObject({url: httpUrl, name: z.string().optional()})])
+const server = z.union([
+  httpUrl,
+  z.strictObject({url: httpUrl.meta({description: 'Any URL on that server; its origin is sampled.'}), name: z.string().optional().meta({description: 'Label used in output.'})}),
+])
 
 export const DEFAULT_TOLERANCES = {oidcLeeway: 30, totpStep: 30, webhook: 300} as const
 
@@ -59,18 +62,21 @@ export function buildConfigSchema(checkIds: readonly string[]) {
           name: z.string().optional().meta({description: 'A label for reports, e.g. "release-passport staging".'}),
           baseUrl: httpUrl.meta({description: 'The public URL of the app, as users reach it.'}),
         })
-        .optional(),
+        .optional()
+        .meta({description: 'The deployment under diagnosis.'}),
       oidc: z
         .strictObject({
           issuer: httpUrl.meta({description: 'The issuer exactly as configured in the app (trailing slash matters).'}),
-          clientId: z.string().optional(),
+          clientId: z.string().optional().meta({description: 'The OIDC client id the app uses.'}),
         })
-        .optional(),
+        .optional()
+        .meta({description: 'The OpenID Provider the app signs users in with.'}),
       readiness: z
         .strictObject({
           endpoints: z.array(endpoint).min(1).meta({description: 'Health/readiness URLs, absolute or relative to target.baseUrl.'}),
         })
-        .optional(),
+        .optional()
+        .meta({description: 'Health and readiness endpoints (check `readiness`).'}),
       clock: z
         .strictObject({
           servers: z.array(server).optional().meta({description: 'Extra servers whose clocks to compare (target.baseUrl and oidc.issuer are included).'}),
@@ -80,17 +86,19 @@ export function buildConfigSchema(checkIds: readonly string[]) {
             .optional()
             .meta({description: `Clock tolerances in seconds that this deployment depends on; merged with the defaults ${JSON.stringify(DEFAULT_TOLERANCES)}. The tightest one decides.`}),
         })
-        .optional(),
+        .optional()
+        .meta({description: 'Clock comparison (check `clock-skew`).'}),
       http: z
         .strictObject({
-          connectTimeoutMs: z.number().int().positive().optional(),
+          connectTimeoutMs: z.number().int().positive().optional().meta({description: 'TCP and TLS connect timeout (default 3000).'}),
           timeoutMs: z.number().int().positive().optional().meta({description: 'Whole-request timeout (default 8000).'}),
           maxBodyBytes: z.number().int().positive().optional().meta({description: 'Stop reading a body after this many bytes (default 1 MiB).'}),
           ca: z.string().optional().meta({description: 'PEM file with extra CA certificates (same as --ca).'}),
           insecure: z.boolean().optional().meta({description: 'Skip TLS verification (same as --insecure); recorded in the report.'}),
           headers: headers.optional(),
         })
-        .optional(),
+        .optional()
+        .meta({description: 'How doctor talks HTTP to the deployment.'}),
       checks: z
         .strictObject(Object.fromEntries(checkIds.map((id) => [id, checkSettings.optional()])))
         .optional()

@@ -37,7 +37,6 @@ class Timeout {
 export async function runChecks(checks: Check[], options: RunOptions): Promise<CheckResult[]> {
   const results: CheckResult[] = new Array(checks.length)
   const runController = options.runController ?? new AbortController()
-  const runStart = performance.now()
   let deadlineTimer: NodeJS.Timeout | undefined
   const deadline = new Promise<Timeout>((resolve) => {
     deadlineTimer = setTimeout(() => {
@@ -103,7 +102,6 @@ export async function runChecks(checks: Check[], options: RunOptions): Promise<C
   } finally {
     clearTimeout(deadlineTimer)
   }
-  void runStart
   return results
 }
 

@@ -80,7 +80,7 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
       skipReason: (check) => skipReason(check, config, options.explicit),
       severityCap: (check) => (config.checks as Record<string, {severity?: 'warn' | 'fail'}> | undefined)?.[check.meta.id]?.severity,
       onStart: (check) => options.progress?.start(check),
-      onResult: (result, done, total) => options.progress?.result(redactor.redactDeep(result), done, total),
+      onResult: (result, done, total) => options.progress?.result(redactor.uncounted(() => redactor.redactDeep(result)), done, total),
     })
   } finally {
     options.progress?.end()

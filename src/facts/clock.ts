@@ -53,7 +53,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
  */
 export function serverClock(facts: Facts, url: string, samples: number): Promise<ClockEstimate> {
   const origin = new URL(url).origin
-  return facts.once(`clock ${origin}`, async () => {
+  return facts.once(`clock ${origin} ${samples}`, async () => {
     const list: ClockSample[] = []
     const exchanges: ExchangeRecord[] = []
     const notes: string[] = []
@@ -101,6 +101,9 @@ export function serverClock(facts: Facts, url: string, samples: number): Promise
         note(`unparseable Date header "${dateHeader}"`)
         continue
       }
+      const via = res.header('via')
+      // RFC 9110 lets the outermost server stamp Date: behind a CDN this may be its clock, not the app's.
+      if (via) note(`the response passed through a proxy (Via: ${via}); its Date may be the proxy's clock rather than the origin's`)
       lastRttMs = res.receivedAt - res.sentAt
       list.push(sampleFrom(res.sentAt, res.receivedAt, date))
     }

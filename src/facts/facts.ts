@@ -42,6 +42,7 @@ export class Facts {
     if (!urlOrPath.startsWith('/')) return urlOrPath
     const base = this.config.target?.baseUrl
     if (!base) throw new Error(`cannot resolve ${urlOrPath}: target.baseUrl is not configured`)
-    return new URL(urlOrPath, base.endsWith('/') ? base : `${base}/`).href.replace(/(?<!:)\/\/+/g, '/')
+    // "/readyz" is relative to the app's base path: https://host/app + /readyz = https://host/app/readyz.
+    return new URL(`${base.replace(/\/+$/, '')}${urlOrPath}`).href
   }
 }

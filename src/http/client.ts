@@ -63,7 +63,8 @@ const TEXTUAL = /json|text|xml|html|javascript|x-www-form-urlencoded/i
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie']
 export const DEFAULT_MAX_BODY = 1024 * 1024
 
-const epochNow = (): number => performance.timeOrigin + performance.now()
+/** Wall-clock time: clock-offset estimates compare against this machine's clock as it is now. */
+const epochNow = (): number => Date.now()
 
 export class HttpClient {
   readonly exchanges: ExchangeRecord[] = []
@@ -122,7 +123,7 @@ export class HttpClient {
       url = new URL(req.url)
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported protocol ${url.protocol}`)
     } catch (error) {
-      const netError: NetError = {kind: 'invalid-url', message: `"${req.url}" is not an http(s) URL: ${(error as Error).message}`}
+      const netError: NetError = {kind: 'invalid-url', message: this.redactor.redactString(`"${req.url}" is not an http(s) URL: ${(error as Error).message}`)}
       return {exchange: record({error: netError}), error: netError}
     }
     const timeout = AbortSignal.timeout(timeoutMs)

@@ -16,7 +16,7 @@ const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie
 const SECRET_PARAMS = ['code', 'state', 'token', 'access_token', 'id_token', 'refresh_token', 'client_secret', 'password', 'api_key', 'apikey', 'key', 'secret', 'signature', 'sig', 'session', 'session_state', 'code_verifier', 'assertion', 'client_assertion']
 const PARAM_RE = new RegExp(`([?&#;](?:${SECRET_PARAMS.join('|')})=)([^&#\\s"'<>]+)`, 'gi')
 const JWT_RE = /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g
-const USERINFO_RE = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]+):([^\s/@]+)@/gi
+const USERINFO_RE = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*):([^\s/@]+)@/gi
 /** Well-known credential shapes (gitleaks-style prefixes). */
 const TOKEN_SHAPES: Array<[string, RegExp]> = [
   ['token', /\brgw_[A-Za-z0-9_-]{8,}/g],
@@ -49,14 +49,17 @@ export class Redactor {
   private readonly secrets = new Map<string, string>() // value -> kind
   private ordered: string[] = []
   readonly counts = new Map<string, number>()
+  private counting = true
 
   /** Register a value that must never be printed. Short values are ignored to avoid shredding ordinary text. */
   addSecret(value: string | undefined, kind = 'secret'): void {
     if (!value) return
-    const v = value.trim()
-    if (v.length < 6) return
-    for (const form of new Set([v, value, encodeURIComponent(v)])) {
-      if (!this.secrets.has(form)) this.secrets.set(form, kind)
+    for (const part of credentialParts(value)) {
+      const v = part.trim()
+      if (v.length < 6) continue
+      for (const form of new Set([v, part, encodeURIComponent(v)])) {
+        if (!this.secrets.has(form)) this.secrets.set(form, kind)
+      }
     }
     this.ordered = [...this.secrets.keys()].sort((a, b) => b.length - a.length)
   }
@@ -72,7 +75,18 @@ export class Redactor {
     return this.secrets.has(value)
   }
 
+  /** Redact for a transient display (progress) without adding to the report's redaction counts. */
+  uncounted<T>(fn: () => T): T {
+    this.counting = false
+    try {
+      return fn()
+    } finally {
+      this.counting = true
+    }
+  }
+
   private bump(kind: string): void {
+    if (!this.counting) return
     this.counts.set(kind, (this.counts.get(kind) ?? 0) + 1)
   }
 
@@ -162,6 +176,30 @@ export class Redactor {
   summary(): RedactionCount[] {
     return [...this.counts.entries()].map(([kind, count]) => ({kind, count})).sort((a, b) => a.kind.localeCompare(b.kind))
   }
+}
+
+/**
+ * A secret value and the pieces that can travel alone: the credential after an auth scheme
+ * ("Bearer abc" -> "abc"), each value of a cookie string ("a=1; b=2" -> "1", "2"), and the
+ * user:password inside Basic credentials. A server echoing just the piece must not leak it.
+ */
+export function credentialParts(value: string): string[] {
+  const parts = [value]
+  const scheme = /^\s*(?:bearer|basic|token|bot|digest|apikey|dpop)\s+(\S+)\s*$/i.exec(value)
+  if (scheme) {
+    parts.push(scheme[1])
+    if (/^basic/i.test(value.trim())) {
+      const decoded = Buffer.from(scheme[1], 'base64').toString('utf8')
+      if (decoded.includes(':')) parts.push(decoded, decoded.slice(decoded.indexOf(':') + 1))
+    }
+  }
+  if (value.includes('=')) {
+    for (const pair of value.split(/;\s*/)) {
+      const eq = pair.indexOf('=')
+      if (eq > 0 && eq < pair.length - 1) parts.push(pair.slice(eq + 1))
+    }
+  }
+  return parts
 }
 
 /** A key or env var name that signals a credential. */

@@ -62,26 +62,32 @@ function renderFinding(r: ReportResult, c: typeof ansis, byStatus: Record<Status
     return wrapped.map((line, i) => (i === 0 ? `  ${c.bold(label.padEnd(9))}${line}` : `${indent}${line}`))
   }
   lines.push(...wrap('Found', r.message))
-  for (const item of r.items ?? []) if (item.status !== 'pass') lines.push(...wrap('', `${LABEL[item.status]}  ${item.label}: ${item.message}`))
+  for (const item of r.items ?? []) {
+    const text = `${item.label}: ${item.message}`
+    if (item.status !== 'pass' && !r.message.includes(text)) lines.push(...wrap('', `${LABEL[item.status]}  ${text}`))
+  }
   if (r.cause) {
     lines.push(...wrap('Cause', r.cause.summary))
     r.cause.fix.forEach((step, i) => lines.push(...wrap(i === 0 ? 'Fix' : '', `${i + 1}. ${step}`)))
     r.cause.verify.forEach((step, i) => lines.push(...wrap(i === 0 ? 'Verify' : '', `${i + 1}. ${step}`)))
-    if (r.cause.kb) lines.push(...wrap('See', `doctor explain ${r.cause.kb.split('#')[0]}`))
+    if (r.cause.kb) lines.push(...wrap('KB', r.cause.kb))
   }
   const ev = r.evidence
-  if (ev && (ev.observed !== undefined || ev.expected !== undefined)) {
-    if (ev.observed !== undefined) lines.push(...wrap('Observed', short(ev.observed)))
-    if (ev.expected !== undefined) lines.push(...wrap('Expected', short(ev.expected)))
-  }
+  // Short evidence reads well inline; measurements and recorded exchanges belong in --json.
+  const observed = brief(ev?.observed)
+  const expected = brief(ev?.expected)
+  if (observed) lines.push(...wrap('Observed', observed))
+  if (expected) lines.push(...wrap('Expected', expected))
+  if ((ev?.observed !== undefined && !observed) || ev?.exchanges?.length) lines.push(...wrap('Evidence', `${ev?.exchanges?.length ?? 0} recorded HTTP exchange(s) and measurements: run with --json`))
   for (const note of ev?.notes ?? []) if (r.status !== 'error') lines.push(...wrap('Note', note))
   if (r.status === 'error' && ev?.notes?.length) lines.push(...wrap('Trace', ev.notes[0]))
   return lines
 }
 
-function short(value: unknown): string {
-  const s = typeof value === 'string' ? value : JSON.stringify(value)
-  return s.length > 400 ? `${s.slice(0, 400)}…` : s
+function brief(value: unknown): string | undefined {
+  if (value === undefined) return undefined
+  const text = typeof value === 'string' ? value : JSON.stringify(value)
+  return text.length <= 160 ? text : undefined
 }
 
 function wrapText(text: string, width: number): string[] {

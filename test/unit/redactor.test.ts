@@ -85,3 +85,26 @@ describe('redactor', () => {
     for (const n of ['tokenEnv', 'HOME', 'PATH', 'cookieName', 'secretFile', 'tokenPrefix', 'keyboard']) expect(isSecretName(n), n).toBe(false)
   })
 })
+
+describe('redactor edge cases', () => {
+  it('redacts a password with an empty user name (redis://:pw@host)', () => {
+    expect(new Redactor().redactString('redis://:s3cretpass@redis:6379/0')).toMatch(/^redis:\/\/:‹redacted:password:\w{4}›@redis:6379\/0$/)
+  })
+
+  it('does not count redactions made for transient display', () => {
+    const r = new Redactor()
+    r.uncounted(() => r.redactString('ghp_abcdefghijklmnopqrstuvwxyz0123456789'))
+    expect(r.summary()).toEqual([])
+  })
+})
+
+describe('credential parts', () => {
+  it('registers the pieces of a secret that can travel alone', () => {
+    const r = new Redactor()
+    r.addSecret('session=cookie-value-123456; csrf=csrf-value-654321', 'secret')
+    r.addSecret('Bearer bare-token-abcdef', 'secret')
+    r.addSecret(`Basic ${Buffer.from('admin:basic-pass-987').toString('base64')}`, 'secret')
+    const out = r.redactString('cookie-value-123456 csrf-value-654321 bare-token-abcdef basic-pass-987')
+    expect(out).not.toMatch(/cookie-value|csrf-value|bare-token|basic-pass/)
+  })
+})

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// `npm run bench`: start-up and run-time figures for this machine (not part of `npm test`).
+// Medians of several runs; targets from the foundation issue are checked and printed.
+import {spawnSync} from 'node:child_process'
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {stringify} from 'yaml'
+import {startSandbox} from '../../dist/src/sandbox/server.js'
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 7)
+const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
+const dir = mkdtempSync(join(tmpdir(), 'doctor-bench-'))
+const rssHook = join(dir, 'rss.mjs')
+writeFileSync(rssHook, `import {writeFileSync} from 'node:fs'\nprocess.on('exit', () => writeFileSync(process.env.DOCTOR_BENCH_RSS, String(process.resourceUsage().maxRSS)))\n`)
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.floor(s.length / 2)]
+}
+
+function time(args, {withRss = false} = {}) {
+  const rssFile = join(dir, `rss-${Math.random().toString(36).slice(2)}`)
+  const started = performance.now()
+  const r = spawnSync(process.execPath, [...(withRss ? ['--import', rssHook] : []), ...args], {
+    encoding: 'utf8',
+    env: {...process.env, DOCTOR_BENCH_RSS: rssFile, NO_COLOR: '1'},
+    maxBuffer: 64 * 1024 * 1024,
+  })
+  const ms = performance.now() - started
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`)
+  return {ms, stdout: r.stdout, rssKb: withRss ? Number(readFileSync(rssFile, 'utf8')) : undefined}
+}
+
+function measure(label, args) {
+  time(args) // warm the file cache
+  const runs = Array.from({length: RUNS}, () => time(args).ms)
+  return {label, ms: median(runs)}
+}
+
+const rows = []
+const baseline = measure('node -e 0', ['-e', '0'])
+rows.push(baseline)
+const version = measure('doctor --version', [bin, '--version'])
+const list = measure('doctor list', [bin, 'list'])
+rows.push(version, list)
+
+const sandbox = await startSandbox({faults: ['redis-down', 'idp-clock-ahead']})
+const configPath = join(dir, 'doctor.yaml')
+writeFileSync(configPath, stringify(sandbox.config))
+const allRuns = []
+for (let i = 0; i < RUNS; i++) {
+  const r = time([bin, 'all', '-c', configPath, '--json'], {withRss: true})
+  const report = JSON.parse(r.stdout)
+  const slowest = Math.max(...report.results.map((x) => x.durationMs))
+  const gets = report.http.exchanges.filter((e) => e.purpose !== 'clock' && !e.purpose.startsWith('clock:'))
+  const distinct = new Set(gets.map((e) => `${e.method} ${e.url}`)).size
+  const clockSamples = report.http.exchanges.length - gets.length
+  allRuns.push({wall: r.ms, inProcess: report.durationMs, slowest, perUrl: gets.length / distinct, clockSamples, rssMb: r.rssKb / 1024})
+}
+await sandbox.stop()
+
+const all = {
+  wall: median(allRuns.map((r) => r.wall)),
+  inProcess: median(allRuns.map((r) => r.inProcess)),
+  slowest: median(allRuns.map((r) => r.slowest)),
+  perUrl: Math.max(...allRuns.map((r) => r.perUrl)),
+  clockSamples: median(allRuns.map((r) => r.clockSamples)),
+  rssMb: Math.max(...allRuns.map((r) => r.rssMb)),
+}
+
+const fmt = (ms) => `${ms.toFixed(0)} ms`
+const verdict = (ok) => (ok ? 'ok  ' : 'MISS')
+console.log(`doctor bench: node ${process.version}, ${RUNS} runs each, medians\n`)
+for (const r of rows) console.log(`${r.label.padEnd(28)}${fmt(r.ms).padStart(10)}${r === baseline ? '' : `   ${(r.ms / baseline.ms).toFixed(2)} x node -e 0`}`)
+console.log(`${'doctor all (sandbox) wall'.padEnd(28)}${fmt(all.wall).padStart(10)}`)
+console.log(`${'  run time (report)'.padEnd(28)}${fmt(all.inProcess).padStart(10)}   slowest check ${fmt(all.slowest)}, ratio ${(all.inProcess / all.slowest).toFixed(2)}`)
+console.log(`${'  requests per distinct URL'.padEnd(28)}${all.perUrl.toFixed(2).padStart(10)}   (plus ${all.clockSamples} deliberate clock-sample requests)`)
+console.log(`${'  peak RSS'.padEnd(28)}${`${all.rssMb.toFixed(1)} MB`.padStart(10)}`)
+console.log('\ntargets')
+console.log(`${verdict(list.ms <= 3 * baseline.ms)} doctor list <= 3 x node -e 0 (${(list.ms / baseline.ms).toFixed(2)} x)`)
+console.log(`${verdict(version.ms <= 3 * baseline.ms)} doctor --version <= 3 x node -e 0 (${(version.ms / baseline.ms).toFixed(2)} x)`)
+console.log(`${verdict(all.inProcess <= 1.15 * all.slowest)} doctor all <= 1.15 x its slowest check (${(all.inProcess / all.slowest).toFixed(2)} x)`)
+console.log(`${verdict(all.perUrl === 1)} each distinct URL fetched once per run`)
+console.log(`${verdict(all.rssMb < 150)} peak RSS < 150 MB`)

@@ -1,0 +1,249 @@
+import {readFileSync} from 'node:fs'
+import {Ajv2020} from 'ajv/dist/2020.js'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import type {Report} from '../../src/report/schema.js'
+import {startSandbox, type Sandbox} from '../../src/sandbox/server.js'
+import {runCli, writeConfig} from '../helpers/cli.js'
+import {send, startServer, type TestServer} from '../helpers/servers.js'
+
+const reportSchema = JSON.parse(readFileSync(new URL('../../src/report/report.schema.json', import.meta.url), 'utf8'))
+const validateReport = new Ajv2020({allErrors: true, strict: false}).compile(reportSchema)
+
+function parseReport(stdout: string): Report {
+  const report = JSON.parse(stdout) as Report
+  const ok = validateReport(report)
+  if (!ok) throw new Error(`report does not match report.schema.json: ${JSON.stringify(validateReport.errors, null, 2)}`)
+  return report
+}
+
+let faulty: Sandbox
+let healthy: Sandbox
+
+beforeAll(async () => {
+  faulty = await startSandbox({faults: ['redis-down', 'idp-clock-ahead']})
+  healthy = await startSandbox({faults: []})
+})
+afterAll(async () => {
+  await Promise.all([faulty.stop(), healthy.stop()])
+})
+
+describe('doctor CLI against the sandbox', () => {
+  it('finds both faults, explains them, and exits 1', async () => {
+    const config = writeConfig(faulty.config)
+    const r = await runCli(['all', '-c', config])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/✗ fail\s+│ clock-skew/)
+    expect(r.stdout).toMatch(/✗ fail\s+│ readiness/)
+    expect(r.stdout).toMatch(/redis/i)
+    expect(r.stdout).toMatch(/Cause/)
+    expect(r.stdout).toMatch(/Fix/)
+    expect(r.stdout).toMatch(/Verify/)
+    expect(r.stdout).toMatch(/Problems found: 2 failed/)
+    // Progress goes to stderr as plain lines when it is not a terminal.
+    expect(r.stderr).toMatch(/\[\d\/2\] readiness: fail/)
+  })
+
+  it('comes out clean on the fixed sandbox (no false alarm)', async () => {
+    const r = await runCli(['all', '-c', writeConfig(healthy.config), '--json'])
+    expect(r.code).toBe(0)
+    const report = parseReport(r.stdout)
+    expect(report.verdict).toBe('pass')
+    expect(report.results.map((x: {id: string; status: string}) => `${x.id}:${x.status}`)).toEqual(['clock-skew:pass', 'readiness:pass'])
+  })
+
+  it('--json prints one valid report object and nothing else, with stderr quiet', async () => {
+    const r = await runCli(['all', '-c', writeConfig(faulty.config), '--json'])
+    expect(r.code).toBe(1)
+    const report = parseReport(r.stdout)
+    expect(r.stderr).toBe('')
+    expect(report.schemaVersion).toBe(1)
+    expect(report.exitCode).toBe(1)
+    expect(report.summary).toMatchObject({fail: 2, total: 2})
+    const readiness = report.results.find((x) => x.id === 'readiness')!
+    expect(readiness.cause!.fix.length).toBeGreaterThan(0)
+    expect(readiness.cause!.verify.length).toBeGreaterThan(0)
+    expect(readiness.evidence!.exchanges!.length).toBeGreaterThan(0)
+    // Each distinct URL that checks GET is fetched once per run.
+    const gets = report.http.exchanges.filter((e: {method: string}) => e.method === 'GET').map((e: {url: string}) => e.url)
+    expect(new Set(gets).size).toBe(gets.length)
+  })
+
+  it('runs only the named checks', async () => {
+    const r = await runCli(['run', 'readiness', '-c', writeConfig(faulty.config), '--json'])
+    expect(r.code).toBe(1)
+    expect(parseReport(r.stdout).results.map((x: {id: string}) => x.id)).toEqual(['readiness'])
+  })
+
+  it('--fail-on warn makes warnings fail the run; severity caps keep CI green', async () => {
+    const capped = writeConfig({...faulty.config, checks: {readiness: {severity: 'warn'}, 'clock-skew': {enabled: false}}})
+    const r1 = await runCli(['all', '-c', capped, '--json'])
+    expect(r1.code).toBe(0)
+    const report = parseReport(r1.stdout)
+    expect(report.results.map((x: {status: string}) => x.status)).toEqual(['skip', 'warn'])
+    const r2 = await runCli(['all', '-c', capped, '--fail-on', 'warn', '--json'])
+    expect(r2.code).toBe(1)
+  })
+
+  it('demo diagnoses the sandbox and exits 0; demo --fixed is clean', async () => {
+    const faultyRun = await runCli(['demo'])
+    expect(faultyRun.code).toBe(0)
+    expect(faultyRun.stderr).toContain('faults: redis-down, idp-clock-ahead')
+    expect(faultyRun.stdout).toMatch(/Problems found/)
+    const fixed = await runCli(['demo', '--fixed', '--json'])
+    expect(fixed.code).toBe(0)
+    expect(parseReport(fixed.stdout).verdict).toBe('pass')
+    const strict = await runCli(['demo', '--fault', 'redis-down', '--fail-on', 'fail', '--json'])
+    expect(strict.code).toBe(1)
+    expect(parseReport(strict.stdout).results.find((x) => x.id === 'readiness')?.status).toBe('fail')
+  })
+})
+
+describe('secrets never reach output', () => {
+  let leaky: TestServer
+  const CANARY_TOKEN = 'canary-token-7f3a9c1e5b'
+  const CANARY_COOKIE = 'canary-cookie-2d8e4f6a0c'
+  const CANARY_CODE = 'canary-code-91b7e3d5f2'
+  beforeAll(async () => {
+    // A badly behaved server that echoes credentials back in every place doctor records.
+    leaky = await startServer((req, res) => {
+      res.setHeader('set-cookie', `session=${CANARY_COOKIE}; Path=/; HttpOnly`)
+      if (req.url === '/readyz') {
+        res.setHeader('location', `/login?code=${CANARY_CODE}&state=${CANARY_CODE}`)
+        return send(res, 503, {status: 'fail', echo: req.headers.authorization, cookie: CANARY_COOKIE, checks: {'db:connections': [{status: 'fail', output: `auth ${req.headers.authorization}`}]}})
+      }
+      send(res, 200, {status: 'pass'})
+    })
+  })
+  afterAll(() => leaky.close())
+
+  for (const json of [false, true]) {
+    it(`in ${json ? 'JSON' : 'table'} output`, async () => {
+      const config = writeConfig({
+        target: {baseUrl: leaky.url},
+        readiness: {endpoints: [{url: '/readyz', headers: {Authorization: 'Bearer ${CANARY_TOKEN}', Cookie: `session=${CANARY_COOKIE}`}}]},
+      })
+      const r = await runCli(['run', 'readiness', '-c', config, ...(json ? ['--json'] : [])], {env: {CANARY_TOKEN}})
+      expect(r.code).toBe(1)
+      for (const canary of [CANARY_TOKEN, CANARY_COOKIE, CANARY_CODE]) {
+        expect(r.stdout).not.toContain(canary)
+        expect(r.stderr).not.toContain(canary)
+      }
+      expect(r.stdout).toContain('‹redacted:')
+      if (json) expect(parseReport(r.stdout).redactions.length).toBeGreaterThan(0)
+    })
+  }
+})
+
+describe('bad targets end cleanly', () => {
+  let hung: TestServer
+  let huge: TestServer
+  beforeAll(async () => {
+    hung = await startServer(() => {
+      /* accepts, never answers */
+    })
+    huge = await startServer((_req, res) => {
+      res.writeHead(200, {'content-type': 'text/plain'})
+      const chunk = Buffer.alloc(64 * 1024, 111)
+      let sent = 0
+      res.on('error', () => {})
+      const pump = () => {
+        while (sent < 50 * 1024 * 1024) {
+          sent += chunk.length
+          if (!res.write(chunk)) return res.once('drain', pump)
+        }
+        res.end()
+      }
+      pump()
+    })
+  })
+  afterAll(async () => {
+    await Promise.all([hung.close(), huge.close()])
+  })
+
+  it('a target that never answers: the run still ends by its deadline', async () => {
+    const config = writeConfig({target: {baseUrl: hung.url}, readiness: {endpoints: ['/readyz']}, clock: {samples: 2}})
+    const r = await runCli(['all', '-c', config, '--check-timeout', '1500ms', '--timeout', '3s', '--json'], {timeoutMs: 15_000})
+    expect(r.ms).toBeLessThan(8000)
+    expect(r.code).toBe(1)
+    const report = parseReport(r.stdout)
+    for (const result of report.results) expect(['fail', 'timeout', 'error']).toContain(result.status)
+  })
+
+  it('a refused connection is a finding with a hint, not a crash', async () => {
+    const closed = await startServer(() => {})
+    const url = closed.url
+    await closed.close()
+    const r = await runCli(['run', 'readiness', '-c', writeConfig({target: {baseUrl: url}, readiness: {endpoints: ['/readyz']}})])
+    expect(r.code).toBe(1)
+    expect(r.stdout).toMatch(/refused/i)
+    expect(r.stderr).not.toMatch(/at .*\.js:\d+/)
+  })
+
+  it('a 50 MB response is read up to the cap', async () => {
+    const r = await runCli(['run', 'readiness', '-c', writeConfig({target: {baseUrl: huge.url}, readiness: {endpoints: ['/']}}), '--json'])
+    const report = parseReport(r.stdout)
+    expect(report.http.exchanges[0].truncated).toBe(true)
+    expect(report.http.exchanges[0].bodyBytes).toBe(1024 * 1024)
+  })
+})
+
+describe('usage and config errors exit 2 with one clear paragraph', () => {
+  const cases: Array<[string, string[], RegExp, string?]> = [
+    ['no config', ['all'], /No config file found/],
+    ['malformed YAML', ['all', '-c', 'CONFIG'], /not valid YAML[\s\S]*doctor\.yaml:\d+:\d+: Flow sequence/, 'target:\n  baseUrl: [oops\n'],
+    ['unknown key', ['config', 'validate', '-c', 'CONFIG'], /unknown key "readines"\. Did you mean "readiness"\?/, 'readines:\n  endpoints: [/x]\n'],
+    ['wrong type', ['all', '-c', 'CONFIG'], /clock\.samples: expected number, got string/, 'clock:\n  samples: lots\n'],
+    ['missing env var', ['all', '-c', 'CONFIG'], /target\.baseUrl: \$\{DOCTOR_TEST_UNSET_URL\} is unset/, 'target:\n  baseUrl: ${DOCTOR_TEST_UNSET_URL}\n'],
+    ['not a URL', ['all', '-c', 'CONFIG'], /"localhost:8080" is not an absolute http/, 'target:\n  baseUrl: localhost:8080\n'],
+    ['unknown check id', ['run', 'redaines', '-c', 'CONFIG'], /Unknown check id: "redaines"\. Did you mean "readiness"\?/, 'target:\n  baseUrl: http://127.0.0.1:9\n'],
+    ['unknown flag', ['all', '--colour'], /Nonexistent flag: --colour/],
+    ['bad duration', ['all', '--timeout', 'soon'], /Invalid value for --timeout: "soon" is not a duration/],
+    ['missing CA file', ['all', '-c', 'CONFIG', '--ca', '/nonexistent/ca.pem'], /Cannot read the CA file \/nonexistent\/ca\.pem/, 'target:\n  baseUrl: https://127.0.0.1:9\nreadiness:\n  endpoints: [/r]\n'],
+  ]
+  for (const [name, args, pattern, yaml] of cases) {
+    it(name, async () => {
+      const path = yaml ? writeConfig(yaml) : undefined
+      const r = await runCli(args.map((a) => (a === 'CONFIG' ? path! : a)))
+      expect(r.code, r.stderr).toBe(2)
+      expect(r.stderr).toMatch(pattern)
+      expect(r.stderr).not.toMatch(/\n\s+at /)
+      expect(r.stdout).toBe('')
+    })
+  }
+
+  it('under --json an error is a JSON object on stdout', async () => {
+    const r = await runCli(['all', '-c', writeConfig('clock:\n  samples: lots\n'), '--json'])
+    expect(r.code).toBe(2)
+    expect(JSON.parse(r.stdout).error.exitCode).toBe(2)
+  })
+})
+
+describe('list, config and version', () => {
+  it('list shows every check and, with a config, which are enabled', async () => {
+    const plain = await runCli(['list'])
+    expect(plain.code).toBe(0)
+    expect(plain.stdout).toMatch(/clock-skew\s+platform/)
+    const withConfig = await runCli(['list', '-c', writeConfig({target: {baseUrl: 'http://127.0.0.1:9'}, checks: {'clock-skew': {enabled: false}}}), '--json'])
+    const listed = JSON.parse(withConfig.stdout).checks
+    expect(listed.find((c: {id: string}) => c.id === 'clock-skew').state).toBe('disabled')
+    expect(listed.find((c: {id: string}) => c.id === 'readiness')).toMatchObject({state: 'not-configured', reason: 'not configured: set readiness.endpoints in doctor.yaml'})
+  })
+
+  it('config validate and config schema', async () => {
+    const ok = await runCli(['config', 'validate', '-c', writeConfig(healthy.config)])
+    expect(ok.code).toBe(0)
+    expect(ok.stdout).toMatch(/is valid/)
+    const schema = await runCli(['config', 'schema'])
+    expect(schema.code).toBe(0)
+    const parsed = JSON.parse(schema.stdout)
+    expect(parsed.properties.readiness).toBeDefined()
+    // The sandbox's config is valid against the exported schema, as an editor would check it.
+    const validate = new Ajv2020({strict: false}).compile(parsed)
+    expect(validate(healthy.config), JSON.stringify(validate.errors)).toBe(true)
+  })
+
+  it('--version', async () => {
+    const r = await runCli(['--version'])
+    expect(r.stdout).toMatch(/^doctor\/\d+\.\d+\.\d+/)
+  })
+})

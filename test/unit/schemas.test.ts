@@ -1,0 +1,45 @@
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {describe, expect, it} from 'vitest'
+import {reportJsonSchema} from '../../src/report/schema.js'
+import {allChecks} from '../../src/engine/registry.js'
+import {validateMeta} from '../../src/engine/check.js'
+
+const SCHEMA_FILE = new URL('../../src/report/report.schema.json', import.meta.url)
+
+describe('committed schemas', () => {
+  it('report.schema.json matches the zod report schema (run with UPDATE_SCHEMA=1 to regenerate after a deliberate change)', () => {
+    const generated = `${JSON.stringify(reportJsonSchema(), null, 2)}\n`
+    if (process.env.UPDATE_SCHEMA === '1') writeFileSync(SCHEMA_FILE, generated)
+    expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(generated)
+  })
+})
+
+describe('check registry', () => {
+  it('lists exactly the check modules in checks/, sorted by id', () => {
+    const files = readdirSync(new URL('../../checks/', import.meta.url))
+      .filter((f) => f.endsWith('.ts') && f !== 'index.ts')
+      .map((f) => f.replace(/\.ts$/, ''))
+      .sort()
+    const ids = allChecks().map((c) => c.meta.id)
+    expect(ids).toEqual(files)
+    expect(ids).toEqual([...ids].sort())
+  })
+
+  it('every check has valid metadata and a unit test file', () => {
+    const tests = readdirSync(new URL('../unit/', import.meta.url))
+    for (const check of allChecks()) {
+      expect(validateMeta(check.meta, check.meta.id)).toEqual([])
+      expect(tests, `test/unit/${check.meta.id}.test.ts`).toContain(`${check.meta.id}.test.ts`)
+    }
+  })
+
+  it('refuses broken metadata', () => {
+    expect(validateMeta({id: 'Bad_Id', title: 'x', failureTitle: 'x', area: 'nowhere' as never, description: '', needs: [], kb: []}, 'bad-id')).toEqual([
+      'id "Bad_Id" is not kebab-case',
+      'id "Bad_Id" does not match its file name "bad-id"',
+      'Bad_Id: description is missing',
+      'Bad_Id: failureTitle must differ from title',
+      'Bad_Id: area "nowhere" is not one of platform, login, access, billing, evidence, mobile',
+    ])
+  })
+})
