@@ -1,4 +1,5 @@
-import {DEFAULT_TOLERANCES, type DoctorConfig} from '../src/config/schema.js'
+import {DEFAULT_TOLERANCES} from '../src/config/defaults.js'
+import type {DoctorConfig} from '../src/config/schema.js'
 import {type CauseRef, type CheckOutcome, defineCheck, type Item, skip, type Status, worst} from '../src/engine/check.js'
 import {type ClockEstimate, serverClock} from '../src/facts/clock.js'
 import type {ExchangeRecord} from '../src/http/types.js'

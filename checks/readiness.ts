@@ -449,7 +449,7 @@ function summarise(probes: Probe[]): CheckOutcome {
   const primary = flagged.find((p) => p.finding.status === status) ?? flagged[0]
   const others = flagged.filter((p) => p !== primary && p.finding.cause).map((p) => p.finding.cause!.summary)
   const flaggedLines = flagged.map((p) => `${p.label}: ${p.finding.message}`)
-  const message = probes.length === 1 ? flaggedLines[0] : `${flagged.length} of ${probes.length} ${flagged.length === 1 ? 'endpoint is' : 'endpoints are'} not ready. ${flaggedLines.join('; ')}`
+  const message = probes.length === 1 ? flaggedLines[0] : `${flagged.length} of ${probes.length} endpoints ${flagged.length === 1 ? 'is' : 'are'} not ready. ${flaggedLines.join('; ')}`
   return {
     status,
     message,

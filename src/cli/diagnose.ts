@@ -58,7 +58,7 @@ export async function runDiagnosis(
   out.setGuard(redactor)
   if (!out.json) {
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
-    out.print(renderText(report, {color, width: process.stdout.columns ?? 100}))
+    out.print(renderText(report, {color, width: process.stdout.columns || 100}))
   }
   process.exitCode = report.exitCode
   return report

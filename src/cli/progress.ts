@@ -37,6 +37,6 @@ class LiveLine implements Progress {
   private draw(): void {
     const names = [...this.running].join(', ')
     const line = `doctor: ${this.done}/${this.total || '?'} done${names ? ` · running ${names}` : ''}`
-    this.stream.write(`\r\x1b[K${line.slice(0, (this.stream.columns ?? 80) - 1)}`)
+    this.stream.write(`\r\x1b[K${line.slice(0, (this.stream.columns || 80) - 1)}`)
   }
 }

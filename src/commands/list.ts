@@ -20,7 +20,7 @@ export default class List extends BaseCommand {
   async run(): Promise<{config: string | null; checks: ListedCheck[]}> {
     const {flags} = await this.parse(List)
     const {allChecks} = await import('../engine/registry.js')
-    const {resolveConfigPath} = await import('../config/load.js')
+    const {resolveConfigPath} = await import('../config/locate.js')
     const path = resolveConfigPath(flags.config)
     let reasonFor: ((id: string) => string | undefined) | undefined
     if (path) {

@@ -1,13 +1,10 @@
-import {existsSync, readFileSync} from 'node:fs'
-import {resolve} from 'node:path'
+import {readFileSync} from 'node:fs'
 import {isMap, LineCounter, parseDocument} from 'yaml'
 import {z} from 'zod'
 import {ConfigError} from '../errors.js'
 import {didYouMean} from '../util/suggest.js'
 import {formatPath, interpolate, type EnvRef} from './interpolate.js'
 import {buildConfigSchema, type DoctorConfig} from './schema.js'
-
-export const DEFAULT_CONFIG_FILES = ['doctor.yaml', 'doctor.yml', 'doctor.json']
 
 export interface LoadedConfig {
   /** Absolute path of the file, or undefined for an in-memory config (demo, tests). */
@@ -18,20 +15,7 @@ export interface LoadedConfig {
   envRefs: EnvRef[]
 }
 
-/** -c flag, then DOCTOR_CONFIG, then doctor.yaml/.yml/.json in the working directory. */
-export function resolveConfigPath(flag: string | undefined, env = process.env, cwd = process.cwd()): string | undefined {
-  const explicit = flag ?? env.DOCTOR_CONFIG
-  if (explicit) {
-    const p = resolve(cwd, explicit)
-    if (!existsSync(p)) throw new ConfigError(`Config file ${explicit} does not exist${flag ? '' : ' (from DOCTOR_CONFIG)'}. Pass an existing file with -c, or create one (see README "Configuration").`)
-    return p
-  }
-  for (const name of DEFAULT_CONFIG_FILES) {
-    const p = resolve(cwd, name)
-    if (existsSync(p)) return p
-  }
-  return undefined
-}
+export {DEFAULT_CONFIG_FILES, resolveConfigPath} from './locate.js'
 
 export function loadConfigFile(path: string, checkIds: readonly string[], env = process.env): LoadedConfig {
   let text: string

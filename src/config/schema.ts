@@ -1,4 +1,7 @@
 import {z} from 'zod'
+import {DEFAULT_TOLERANCES} from './defaults.js'
+
+export {DEFAULT_TOLERANCES} from './defaults.js'
 
 /**
  * The doctor.yaml schema. Fields that hold credentials carry `writeOnly: true` (JSON Schema's
@@ -46,7 +49,6 @@ const server = z.union([
   z.strictObject({url: httpUrl.meta({description: 'Any URL on that server; its origin is sampled.'}), name: z.string().optional().meta({description: 'Label used in output.'})}),
 ])
 
-export const DEFAULT_TOLERANCES = {oidcLeeway: 30, totpStep: 30, webhook: 300} as const
 
 const checkSettings = z.strictObject({
   enabled: z.boolean().optional().meta({description: 'false skips the check in `doctor all`.'}),

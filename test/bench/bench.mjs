@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: start-up and run-time figures for this machine (not part of `npm test`).
 // Medians of several runs; targets from the foundation issue are checked and printed.
-import {spawnSync} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -20,30 +20,39 @@ const median = (xs) => {
   return s[Math.floor(s.length / 2)]
 }
 
+// Async spawn: the sandbox runs in this process and must keep answering while doctor runs.
 function time(args, {withRss = false} = {}) {
   const rssFile = join(dir, `rss-${Math.random().toString(36).slice(2)}`)
   const started = performance.now()
-  const r = spawnSync(process.execPath, [...(withRss ? ['--import', rssHook] : []), ...args], {
-    encoding: 'utf8',
-    env: {...process.env, DOCTOR_BENCH_RSS: rssFile, NO_COLOR: '1'},
-    maxBuffer: 64 * 1024 * 1024,
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...(withRss ? ['--import', rssHook] : []), ...args], {
+      env: {...process.env, DOCTOR_BENCH_RSS: rssFile, NO_COLOR: '1'},
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.on('close', (status) => {
+      const ms = performance.now() - started
+      if (status !== 0 && status !== 1) return reject(new Error(`${args.join(' ')} exited ${status}: ${stderr}`))
+      resolve({ms, stdout, rssKb: withRss ? Number(readFileSync(rssFile, 'utf8')) : undefined})
+    })
   })
-  const ms = performance.now() - started
-  if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`)
-  return {ms, stdout: r.stdout, rssKb: withRss ? Number(readFileSync(rssFile, 'utf8')) : undefined}
 }
 
-function measure(label, args) {
-  time(args) // warm the file cache
-  const runs = Array.from({length: RUNS}, () => time(args).ms)
+async function measure(label, args) {
+  await time(args) // warm the file cache
+  const runs = []
+  for (let i = 0; i < RUNS; i++) runs.push((await time(args)).ms)
   return {label, ms: median(runs)}
 }
 
 const rows = []
-const baseline = measure('node -e 0', ['-e', '0'])
+const baseline = await measure('node -e 0', ['-e', '0'])
 rows.push(baseline)
-const version = measure('doctor --version', [bin, '--version'])
-const list = measure('doctor list', [bin, 'list'])
+const version = await measure('doctor --version', [bin, '--version'])
+const list = await measure('doctor list', [bin, 'list'])
 rows.push(version, list)
 
 const sandbox = await startSandbox({faults: ['redis-down', 'idp-clock-ahead']})
@@ -51,7 +60,7 @@ const configPath = join(dir, 'doctor.yaml')
 writeFileSync(configPath, stringify(sandbox.config))
 const allRuns = []
 for (let i = 0; i < RUNS; i++) {
-  const r = time([bin, 'all', '-c', configPath, '--json'], {withRss: true})
+  const r = await time([bin, 'all', '-c', configPath, '--json'], {withRss: true})
   const report = JSON.parse(r.stdout)
   const slowest = Math.max(...report.results.map((x) => x.durationMs))
   const gets = report.http.exchanges.filter((e) => e.purpose !== 'clock' && !e.purpose.startsWith('clock:'))

@@ -247,3 +247,31 @@ describe('list, config and version', () => {
     expect(r.stdout).toMatch(/^doctor\/\d+\.\d+\.\d+/)
   })
 })
+
+describe('TLS from the command line', () => {
+  it('a self-signed certificate is named as such, with --ca suggested; --insecure is recorded', async () => {
+    const {createServer} = await import('node:https')
+    const {makeCertificates} = await import('../helpers/tls.js')
+    const certs = makeCertificates()
+    const server = createServer({key: certs.selfSignedKey, cert: certs.selfSignedCert}, (_req, res) => {
+      res.writeHead(200, {'content-type': 'text/plain'})
+      res.end('ok')
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as {port: number}).port
+    const config = writeConfig({target: {baseUrl: `https://127.0.0.1:${port}`}, readiness: {endpoints: ['/readyz']}})
+    try {
+      const strict = await runCli(['run', 'readiness', '-c', config])
+      expect(strict.code).toBe(1)
+      expect(strict.stdout).toMatch(/self-signed|SELF_SIGNED/)
+      expect(strict.stdout).toContain('--ca')
+      const insecure = await runCli(['run', 'readiness', '-c', config, '--insecure', '--json'])
+      expect(insecure.code).toBe(0)
+      const report = parseReport(insecure.stdout)
+      expect(report.options.insecure).toBe(true)
+      expect(report.warnings.join(' ')).toMatch(/TLS certificate verification was disabled/)
+    } finally {
+      server.close()
+    }
+  })
+})

@@ -342,7 +342,7 @@ describe('readiness: several endpoints, memoisation, secrets, truncation', () =>
       {label: 'api', status: 'pass', message: expect.stringContaining('200 OK')},
       {label: 'worker', status: 'fail', message: expect.stringContaining('failing: redis (down)')},
     ])
-    expect(outcome.message).toMatch(/^1 of 2 endpoint is not ready\. worker: answered 503/)
+    expect(outcome.message).toMatch(/^1 of 2 endpoints is not ready\. worker: answered 503/)
     expect(outcome.message).not.toContain('api:')
     expect(outcome.evidence?.exchanges).toHaveLength(2)
   })

@@ -43,3 +43,20 @@ describe('check registry', () => {
     ])
   })
 })
+
+describe('command map', () => {
+  it('src/commands/index.ts lists every command file, with ids from their paths', async () => {
+    const {readdirSync, statSync} = await import('node:fs')
+    const root = new URL('../../src/commands/', import.meta.url)
+    const ids: string[] = []
+    const walk = (dir: URL, prefix: string) => {
+      for (const name of readdirSync(dir)) {
+        if (statSync(new URL(name, dir)).isDirectory()) walk(new URL(`${name}/`, dir), `${prefix}${name}:`)
+        else if (name.endsWith('.ts') && name !== 'index.ts') ids.push(`${prefix}${name.replace(/\.ts$/, '')}`)
+      }
+    }
+    walk(root, '')
+    const {COMMANDS} = await import('../../src/commands/index.js')
+    expect(Object.keys(COMMANDS).sort()).toEqual(ids.sort())
+  })
+})

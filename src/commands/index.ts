@@ -1,0 +1,19 @@
+import All from './all.js'
+import ConfigSchema from './config/schema.js'
+import ConfigValidate from './config/validate.js'
+import Demo from './demo.js'
+import List from './list.js'
+import Run from './run.js'
+
+/**
+ * oclif's explicit command strategy: one import instead of a directory glob at every start,
+ * which keeps `doctor list` and `--version` fast without a generated manifest in the tree.
+ */
+export const COMMANDS = {
+  all: All,
+  'config:schema': ConfigSchema,
+  'config:validate': ConfigValidate,
+  demo: Demo,
+  list: List,
+  run: Run,
+}
