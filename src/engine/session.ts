@@ -4,7 +4,7 @@ import {Facts} from '../facts/facts.js'
 import {HttpClient} from '../http/client.js'
 import {Redactor} from '../redact/redactor.js'
 import {REPORT_SCHEMA_VERSION, type Report} from '../report/schema.js'
-import {type Check, RANK, type Status, worst} from './check.js'
+import {type Check, RANK, STATUSES, worst} from './check.js'
 import {type CheckResult, runChecks} from './runner.js'
 
 export interface SessionOptions {
@@ -93,7 +93,7 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
   const verdict: Report['verdict'] = RANK[overall] >= 2 ? 'fail' : overall === 'warn' ? 'warn' : 'pass'
   const threshold = options.failOn === 'warn' ? 1 : 2
   const exitCode = statuses.some((s) => RANK[s] >= threshold) ? 1 : 0
-  const summary = Object.fromEntries((['pass', 'warn', 'fail', 'skip', 'error', 'timeout'] as Status[]).map((s) => [s, statuses.filter((x) => x === s).length])) as Report['summary']
+  const summary = Object.fromEntries(STATUSES.map((s) => [s, statuses.filter((x) => x === s).length])) as Report['summary']
   summary.total = results.length
   const exchanges = http.exchanges
   const targets = [...new Set(exchanges.map((e) => safeOrigin(e.url)).filter(Boolean))] as string[]

@@ -38,3 +38,19 @@ export function send(res: ServerResponse, status: number, body: unknown, content
   res.writeHead(status, {'content-type': contentType, 'content-length': Buffer.byteLength(text)})
   res.end(text)
 }
+
+/** Stream `bytes` of filler with backpressure, for body-cap tests; tolerates the client hanging up. */
+export function streamBytes(res: ServerResponse, bytes: number, contentType = 'application/octet-stream'): void {
+  res.writeHead(200, {'content-type': contentType})
+  res.on('error', () => {})
+  const chunk = Buffer.alloc(64 * 1024, 97)
+  let sent = 0
+  const pump = () => {
+    while (sent < bytes) {
+      sent += chunk.length
+      if (!res.write(chunk)) return res.once('drain', pump)
+    }
+    res.end()
+  }
+  pump()
+}

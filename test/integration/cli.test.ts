@@ -4,7 +4,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import type {Report} from '../../src/report/schema.js'
 import {startSandbox, type Sandbox} from '../../src/sandbox/server.js'
 import {runCli, writeConfig} from '../helpers/cli.js'
-import {send, startServer, type TestServer} from '../helpers/servers.js'
+import {send, startServer, streamBytes, type TestServer} from '../helpers/servers.js'
 
 const reportSchema = JSON.parse(readFileSync(new URL('../../src/report/report.schema.json', import.meta.url), 'utf8'))
 const validateReport = new Ajv2020({allErrors: true, strict: false}).compile(reportSchema)
@@ -141,20 +141,7 @@ describe('bad targets end cleanly', () => {
     hung = await startServer(() => {
       /* accepts, never answers */
     })
-    huge = await startServer((_req, res) => {
-      res.writeHead(200, {'content-type': 'text/plain'})
-      const chunk = Buffer.alloc(64 * 1024, 111)
-      let sent = 0
-      res.on('error', () => {})
-      const pump = () => {
-        while (sent < 50 * 1024 * 1024) {
-          sent += chunk.length
-          if (!res.write(chunk)) return res.once('drain', pump)
-        }
-        res.end()
-      }
-      pump()
-    })
+    huge = await startServer((_req, res) => streamBytes(res, 50 * 1024 * 1024, 'text/plain'))
   })
   afterAll(async () => {
     await Promise.all([hung.close(), huge.close()])

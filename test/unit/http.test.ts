@@ -3,7 +3,7 @@ import type {AddressInfo} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {HttpClient} from '../../src/http/client.js'
 import {Redactor} from '../../src/redact/redactor.js'
-import {send, startServer, type TestServer} from '../helpers/servers.js'
+import {send, startServer, streamBytes, type TestServer} from '../helpers/servers.js'
 import {makeCertificates} from '../helpers/tls.js'
 
 let main: TestServer
@@ -30,21 +30,7 @@ beforeAll(async () => {
       const n = Number(url.searchParams.get('n') ?? 0)
       return res.writeHead(302, {location: `/forever?n=${n + 1}`}).end()
     }
-    if (url.pathname === '/huge') {
-      // 50 MB, streamed; the client must stop reading at its cap.
-      res.writeHead(200, {'content-type': 'application/octet-stream'})
-      const chunk = Buffer.alloc(64 * 1024, 97)
-      let sent = 0
-      const pump = () => {
-        while (sent < 50 * 1024 * 1024) {
-          sent += chunk.length
-          if (!res.write(chunk)) return res.once('drain', pump)
-        }
-        res.end()
-      }
-      res.on('error', () => {})
-      return pump()
-    }
+    if (url.pathname === '/huge') return streamBytes(res, 50 * 1024 * 1024) // the client must stop at its cap
     if (url.pathname === '/cookie') return res.writeHead(200, {'set-cookie': 'sid=abcdef0123456789; Path=/; HttpOnly', 'content-type': 'text/plain'}).end('ok')
     send(res, 404, {error: 'nope'})
   })
