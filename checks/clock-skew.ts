@@ -57,7 +57,7 @@ export default defineCheck({
     area: 'platform',
     description: 'Estimates clock offsets of the app and the IdP from HTTP Date headers.',
     needs: [],
-    kb: ['clock-skew'],
+    kb: ['clock-skew#server-clock', 'clock-skew#local-clock', 'clock-skew'],
   },
   skipReason(config) {
     if (clockSources(config).length === 0) return 'no server to read a clock from: set target.baseUrl, oidc.issuer or clock.servers'

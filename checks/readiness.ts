@@ -13,7 +13,22 @@ export default defineCheck({
     area: 'platform',
     description: 'GETs each configured health/readiness URL and names the failing dependency.',
     needs: ['readiness.endpoints'],
-    kb: ['service-not-ready'],
+    kb: [
+      'service-not-ready#dependency-down',
+      'service-not-ready#not-ready',
+      'service-not-ready#app-error',
+      'service-not-ready#proxy-upstream',
+      'service-not-ready#ok-status-on-failure',
+      'service-not-ready#degraded',
+      'service-not-ready#wrong-path',
+      'service-not-ready#auth-required',
+      'service-not-ready#redirected',
+      'service-not-ready#rate-limited',
+      'service-not-ready#unexpected-status',
+      'service-not-ready#unreachable',
+      'service-not-ready#hung',
+      'service-not-ready#tls',
+    ],
   },
   async run(ctx) {
     const endpoints = configuredEndpoints(ctx.config, ctx.facts)

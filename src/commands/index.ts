@@ -2,6 +2,8 @@ import All from './all.js'
 import ConfigSchema from './config/schema.js'
 import ConfigValidate from './config/validate.js'
 import Demo from './demo.js'
+import DocsBuild from './docs/build.js'
+import Explain from './explain.js'
 import List from './list.js'
 import Run from './run.js'
 
@@ -14,6 +16,8 @@ export const COMMANDS = {
   'config:schema': ConfigSchema,
   'config:validate': ConfigValidate,
   demo: Demo,
+  'docs:build': DocsBuild,
+  explain: Explain,
   list: List,
   run: Run,
 }

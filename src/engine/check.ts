@@ -19,7 +19,12 @@ export interface CheckMeta {
   description: string
   /** Config key paths this check needs (all of them); without them it is skipped, never failed. */
   needs: string[]
-  /** Knowledge-base entry ids this check can confirm or rule out. */
+  /**
+   * Every knowledge-base reference a result of this check can carry: "entry#cause" for a cause
+   * it confirms, or "entry" when it sees the symptom but cannot tell the cause. Declared up front
+   * so the KB and the check can be cross-checked both ways; returning an undeclared reference is
+   * a bug that defineCheck turns into an error.
+   */
   kb: string[]
 }
 
@@ -73,7 +78,18 @@ export interface Check {
 }
 
 export function defineCheck(check: Check): Check {
-  return check
+  const run = check.run.bind(check)
+  return {
+    ...check,
+    async run(ctx) {
+      const outcome = await run(ctx)
+      const ref = outcome.cause?.kb
+      if (ref !== undefined && !check.meta.kb.includes(ref)) {
+        throw new Error(`check ${check.meta.id} returned the knowledge-base reference "${ref}", which its meta.kb does not declare`)
+      }
+      return outcome
+    },
+  }
 }
 
 const ID = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/

@@ -1,0 +1,224 @@
+import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {basename, join, relative, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {LineCounter, parseDocument} from 'yaml'
+import {z} from 'zod'
+import {UsageError} from '../errors.js'
+import {
+  type Entry,
+  type Product,
+  type Retired,
+  PLANNED_CHECKS,
+  parseEntry,
+  productSchema,
+  retiredSchema,
+  stepObject,
+  type Step,
+} from './schema.js'
+
+/** kb/ ships at the package root: dist/src/kb/load.js → ../../../kb, or src/kb/load.ts → ../../kb when run from source. */
+export const DEFAULT_KB_DIR = [new URL('../../../kb/', import.meta.url), new URL('../../kb/', import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((dir) => existsSync(join(dir, 'entries'))) ?? fileURLToPath(new URL('../../../kb/', import.meta.url))
+
+export interface KnowledgeBase {
+  dir: string
+  entries: Entry[]
+  products: Product[]
+  retired: Retired[]
+  entry(id: string): Entry | undefined
+  product(id: string): Product | undefined
+  /** Where an entry came from, for messages: "kb/entries/x.yaml". */
+  fileOf(id: string): string | undefined
+}
+
+export interface LoadOptions {
+  /** Registered check ids; causes may only name these under `checks:`. */
+  checkIds: readonly string[]
+}
+
+export class KnowledgeBaseError extends UsageError {
+  constructor(dir: string, problems: string[]) {
+    super(`The knowledge base in ${dir} has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; fix ${problems.length === 1 ? 'it' : 'them'} and try again:`, problems)
+    this.name = 'KnowledgeBaseError'
+  }
+}
+
+interface Parsed<T> {
+  value: T
+  where(path: ReadonlyArray<PropertyKey>): string
+}
+
+function readYaml(file: string, label: string, problems: string[]): Parsed<unknown> | undefined {
+  const lineCounter = new LineCounter()
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (error) {
+    problems.push(`${label}: cannot read: ${(error as Error).message}`)
+    return undefined
+  }
+  const doc = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true})
+  if (doc.errors.length > 0) {
+    for (const e of doc.errors) {
+      const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0])
+      problems.push(`${label}:${pos.line}:${pos.col}: ${e.message.split('\n')[0]}`)
+    }
+    return undefined
+  }
+  return {
+    value: doc.toJS(),
+    where(path) {
+      for (let n = path.length; n >= 0; n--) {
+        const node = (n === 0 ? doc.contents : doc.getIn(path.slice(0, n) as unknown[], true)) as {range?: [number, number]} | null
+        if (node?.range) {
+          const {line, col} = lineCounter.linePos(node.range[0])
+          return `${label}:${line}:${col}`
+        }
+      }
+      return label
+    },
+  }
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
+  let message = issue.message
+  if (issue.code === 'invalid_type' && (issue as {input?: unknown}).input === undefined) message = `required (${issue.expected}), but it is missing`
+  if (issue.code === 'unrecognized_keys') message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+  return `${path || '(top level)'}: ${message}`
+}
+
+/**
+ * Load and cross-check the knowledge base. Every problem is collected (with file:line) before
+ * anything throws, so one run of `doctor docs build` or the tests lists them all.
+ */
+export function loadKnowledgeBase(dir: string = DEFAULT_KB_DIR, options: LoadOptions): KnowledgeBase {
+  const root = resolve(dir)
+  const label = (file: string) => relative(process.cwd(), file) || file
+  const problems: string[] = []
+  if (!existsSync(join(root, 'entries'))) throw new KnowledgeBaseError(root, [`${root} has no entries/ folder (expected kb/entries/*.yaml)`])
+
+  const products: Product[] = []
+  const productsFile = join(root, 'products.yaml')
+  const rawProducts = existsSync(productsFile) ? readYaml(productsFile, label(productsFile), problems) : undefined
+  if (rawProducts) {
+    const parsed = z.array(productSchema).safeParse(rawProducts.value ?? [])
+    if (parsed.success) products.push(...parsed.data)
+    else for (const issue of parsed.error.issues) problems.push(`${rawProducts.where(issue.path)}: ${describe(issue)}`)
+  }
+
+  const retired: Retired[] = []
+  const retiredFile = join(root, 'retired.yaml')
+  const rawRetired = existsSync(retiredFile) ? readYaml(retiredFile, label(retiredFile), problems) : undefined
+  if (rawRetired) {
+    const parsed = z.array(retiredSchema).safeParse(rawRetired.value ?? [])
+    if (parsed.success) retired.push(...parsed.data)
+    else for (const issue of parsed.error.issues) problems.push(`${rawRetired.where(issue.path)}: ${describe(issue)}`)
+  }
+
+  const entries: Entry[] = []
+  const files = new Map<string, string>()
+  const whereOf = new Map<string, Parsed<unknown>['where']>()
+  const entryFiles = readdirSync(join(root, 'entries'))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+  for (const name of entryFiles) {
+    const file = join(root, 'entries', name)
+    const raw = readYaml(file, label(file), problems)
+    if (!raw) continue
+    const parsed = parseEntry(raw.value)
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) problems.push(`${raw.where(issue.path)}: ${describe(issue)}`)
+      continue
+    }
+    const entry = parsed.data as Entry
+    const stem = basename(name).replace(/\.ya?ml$/, '')
+    if (entry.id !== stem) problems.push(`${raw.where(['id'])}: id "${entry.id}" must equal the file name "${stem}"`)
+    if (files.has(entry.id)) problems.push(`${raw.where(['id'])}: id "${entry.id}" is already used by ${files.get(entry.id)}`)
+    files.set(entry.id, label(file))
+    whereOf.set(entry.id, raw.where)
+    entries.push(entry)
+  }
+
+  const entryIds = new Set(entries.map((e) => e.id))
+  const productIds = new Set(products.map((p) => p.id))
+  const checkIds = new Set(options.checkIds)
+
+  for (const r of retired) {
+    if (entryIds.has(r.id)) problems.push(`retired.yaml: "${r.id}" is retired and must not be reused by ${files.get(r.id)}`)
+    const [target, cause] = r.replacedBy.split('#')
+    const replacement = entries.find((e) => e.id === target)
+    if (!replacement) problems.push(`retired.yaml: "${r.id}" is replaced by "${r.replacedBy}", which is not an entry`)
+    else if (cause && (replacement.kind !== 'symptom' || !replacement.causes.some((c) => c.id === cause))) problems.push(`retired.yaml: "${r.id}" is replaced by "${r.replacedBy}", but ${target} has no cause "${cause}"`)
+  }
+
+  for (const entry of entries) {
+    const where = whereOf.get(entry.id)!
+    const checkStep = (step: Step, path: PropertyKey[]) => {
+      const s = stepObject(step)
+      if (s.command && !s.effect) problems.push(`${where(path)}: ${pathText(path)}: a step with a command must say effect: read-only or effect: changes`)
+      if (s.effect && !s.command) problems.push(`${where(path)}: ${pathText(path)}: effect is set but there is no command`)
+    }
+    entry.products.forEach((use, i) => {
+      const product = products.find((p) => p.id === use.id)
+      if (!product) {
+        problems.push(`${where(['products', i, 'id'])}: products[${i}].id: unknown product "${use.id}" (known: ${[...productIds].join(', ')})`)
+        return
+      }
+      for (const covered of use.covers) {
+        if (!product.symptoms.includes(covered)) problems.push(`${where(['products', i, 'covers'])}: products[${i}].covers: "${covered}" is not one of ${product.name}'s seed symptoms in products.yaml`)
+      }
+    })
+    if (new Set(entry.products.map((p) => p.id)).size !== entry.products.length) problems.push(`${where(['products'])}: products: a product is listed twice`)
+    entry.related.forEach((rel, i) => {
+      if (!entryIds.has(rel)) problems.push(`${where(['related', i])}: related[${i}]: unknown entry "${rel}"`)
+      if (rel === entry.id) problems.push(`${where(['related', i])}: related[${i}]: an entry cannot relate to itself`)
+    })
+    if (entry.kind === 'guide') {
+      entry.sections.forEach((section, s) => section.steps.forEach((step, i) => checkStep(step, ['sections', s, 'steps', i])))
+      continue
+    }
+    entry.diagnose.forEach((step, i) => checkStep(step, ['diagnose', i]))
+    const causeIds = new Set<string>()
+    entry.causes.forEach((cause, c) => {
+      const at = (...rest: PropertyKey[]) => where(['causes', c, ...rest])
+      if (causeIds.has(cause.id)) problems.push(`${at('id')}: causes[${c}].id "${cause.id}" is used twice in ${entry.id}`)
+      causeIds.add(cause.id)
+      for (const p of cause.products ?? []) {
+        if (!entry.products.some((use) => use.id === p)) problems.push(`${at('products')}: causes[${c}].products: "${p}" is not among the entry's products`)
+      }
+      cause.checks.forEach((check, i) => {
+        if (!checkIds.has(check)) {
+          const hint = check in PLANNED_CHECKS ? ' It is planned but not registered yet: list it under planned:.' : ''
+          problems.push(`${at('checks', i)}: causes[${c}].checks[${i}]: no registered check "${check}".${hint}`)
+        }
+      })
+      cause.planned.forEach((check, i) => {
+        if (checkIds.has(check)) problems.push(`${at('planned', i)}: causes[${c}].planned[${i}]: "${check}" is registered now; move it to checks:`)
+        else if (!(check in PLANNED_CHECKS)) problems.push(`${at('planned', i)}: causes[${c}].planned[${i}]: "${check}" is neither registered nor in PLANNED_CHECKS (src/kb/schema.ts)`)
+      })
+      if (cause.checks.length === 0 && cause.planned.length === 0 && !cause.manual) {
+        problems.push(`${at()}: causes[${c}] (${cause.id}): no check can observe it, so say what to look at under manual:`)
+      }
+      cause.fix.forEach((step, i) => checkStep(step, ['causes', c, 'fix', i]))
+      cause.verify.forEach((step, i) => checkStep(step, ['causes', c, 'verify', i]))
+    })
+  }
+
+  if (problems.length > 0) throw new KnowledgeBaseError(label(root), problems)
+  const byId = new Map(entries.map((e) => [e.id, e]))
+  return {
+    dir: root,
+    entries,
+    products,
+    retired,
+    entry: (id) => byId.get(id),
+    product: (id) => products.find((p) => p.id === id),
+    fileOf: (id) => files.get(id),
+  }
+}
+
+function pathText(path: PropertyKey[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
+}

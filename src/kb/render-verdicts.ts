@@ -1,0 +1,44 @@
+import ansis from 'ansis'
+import {wrap, type KbTextOptions} from './render-text.js'
+import type {CauseVerdict, Verdict} from './verdicts.js'
+
+const LABEL: Record<Verdict, string> = {
+  confirmed: '✗ confirmed',
+  possible: '! possible',
+  'other-cause': '· other cause',
+  'ruled-out': '✓ ruled out',
+  'not-checked': '- not checked',
+  inconclusive: '? inconclusive',
+  'not-checkable': '· not checkable',
+}
+
+/** The --run section: each cause with what the linked checks said about it. */
+export function renderVerdictsText(checks: string[], verdicts: CauseVerdict[], options: KbTextOptions): string {
+  const c = options.color ? ansis : (new Proxy({}, {get: () => (s: string) => s}) as unknown as typeof ansis)
+  const paint: Record<Verdict, (s: string) => string> = {
+    confirmed: c.red,
+    possible: c.yellow,
+    'other-cause': c.gray,
+    'ruled-out': c.green,
+    'not-checked': c.gray,
+    inconclusive: c.yellow,
+    'not-checkable': c.gray,
+  }
+  const width = Math.max(60, Math.min(options.width, 120))
+  const out: string[] = [c.bold('Which cause applies')]
+  out.push(checks.length ? c.gray(`Ran ${checks.join(', ')} with your config.`) : c.gray('No registered check can observe these causes; the steps below are for a person.'))
+  const order: Verdict[] = ['confirmed', 'possible', 'inconclusive', 'other-cause', 'ruled-out', 'not-checked', 'not-checkable']
+  const sorted = [...verdicts].sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict))
+  for (const v of sorted) {
+    out.push(`  ${paint[v.verdict](LABEL[v.verdict].padEnd(16))}${v.ref}`)
+    out.push(...wrap(v.summary, width, ' '.repeat(18)))
+    for (const line of v.because) out.push(...wrap(line, width, ' '.repeat(20), `${' '.repeat(18)}${c.gray('↳')} `).map((l) => c.gray(l)))
+    if (v.verdict === 'not-checkable') {
+      if (v.planned.length) out.push(c.gray(`${' '.repeat(18)}a check is planned: ${v.planned.join(', ')}`))
+      if (v.manual) out.push(...wrap(`look at: ${v.manual}`, width, ' '.repeat(20), ' '.repeat(18)).map((l) => c.gray(l)))
+    }
+  }
+  const confirmed = verdicts.filter((v) => v.verdict === 'confirmed' || v.verdict === 'possible')
+  if (confirmed.length) out.push('', `See the fix and verification: ${confirmed.map((v) => `doctor explain ${v.verdict === 'confirmed' ? v.ref : v.ref.split('#')[0]}`).join(', ')}`)
+  return out.join('\n') + '\n'
+}
