@@ -15,14 +15,15 @@ export interface CliResult {
 }
 
 /** Run the built CLI as a real child process (the user's `npx doctor`), bounded in time. */
-export function runCli(args: string[], options: {env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number} = {}): Promise<CliResult> {
+export function runCli(args: string[], options: {env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number; input?: string} = {}): Promise<CliResult> {
   const started = Date.now()
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? tmpdir(),
       env: {...process.env, NO_COLOR: '1', DOCTOR_CONFIG: undefined, ...options.env},
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     })
+    if (options.input !== undefined) child.stdin!.end(options.input)
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))

@@ -30,8 +30,9 @@ code { background: var(--soft); border-radius: 4px; padding: 0 .2em; overflow-wr
 pre { background: var(--soft); border: 1px solid var(--line); border-radius: 6px; padding: .6rem .75rem; overflow-x: auto; max-width: 100%; white-space: pre; }
 pre code { background: none; padding: 0; overflow-wrap: normal; word-break: normal; }
 .table-wrap { overflow-x: auto; max-width: 100%; margin: 1rem 0; border: 1px solid var(--line); border-radius: 6px; }
-table { border-collapse: collapse; width: 100%; min-width: 40rem; font-size: .9rem; }
-th, td { text-align: left; vertical-align: top; padding: .5rem .6rem; border-bottom: 1px solid var(--line); overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; min-width: 56rem; font-size: .9rem; }
+th, td { text-align: left; vertical-align: top; padding: .5rem .6rem; border-bottom: 1px solid var(--line); min-width: 9rem; overflow-wrap: break-word; }
+td code { overflow-wrap: anywhere; }
 th { background: var(--soft); }
 td ol, td ul { margin: 0; padding-left: 1.1rem; }
 ul.strings { padding-left: 1.1rem; }

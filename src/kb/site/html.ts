@@ -106,7 +106,11 @@ function productPage(model: SiteModel, productId: string): string {
   const b: string[] = [`<h1>${esc(product.name)} troubleshooting</h1>`, `<p>${inline(product.description)}</p>`]
   const rows = model.productRows(product)
   const automatic = new Set(rows.filter((r) => r.cause.checks.length).map((r) => r.entry.id))
-  b.push(`<p class="meta">${new Set(rows.map((r) => r.entry.id)).size} symptoms, ${rows.length} causes; doctor checks ${rows.filter((r) => r.cause.checks.length).length} of the causes automatically (${automatic.size} symptoms), and ${rows.filter((r) => r.cause.planned.length && !r.cause.checks.length).length} more once planned checks land.</p>`)
+  const checked = rows.filter((r) => r.cause.checks.length).length
+  const planned = rows.filter((r) => r.cause.planned.length && !r.cause.checks.length).length
+  b.push(
+    `<p class="meta">${new Set(rows.map((r) => r.entry.id)).size} symptoms with ${rows.length} likely causes. ${checked ? `doctor checks ${checked} of the causes automatically (${automatic.size} symptoms)` : 'None of the causes is checked automatically yet'}; ${planned} more have a check planned, and the rest say what to look at.</p>`,
+  )
   b.push(`<h2 id="table">Symptom, cause, fix and verification</h2>`)
   b.push('<div class="table-wrap"><table><thead><tr><th>Symptom</th><th>Likely cause</th><th>Fix</th><th>Verification</th><th>Checked by</th></tr></thead><tbody>')
   for (const row of rows) {

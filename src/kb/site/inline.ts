@@ -40,7 +40,7 @@ export function inlineHtml(text: string): string {
  * `$` math) is backslash-escaped outside code spans, which CommonMark renders literally.
  */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_[\]{}<>()#+!|~$]/g, (ch) => `\\${ch}`)
+  return text.replace(/[\\`*_[\]{}<>|~$]/g, (ch) => `\\${ch}`)
 }
 
 export function codeSpan(text: string): string {
