@@ -8,7 +8,8 @@ export type {KnowledgeBase} from './load.js'
 
 /** The shipped knowledge base (or the one in `dir`), checked against the registered checks. */
 export function openKnowledgeBase(dir?: string): KnowledgeBase {
-  return loadKnowledgeBase(dir, {checkIds: checkIds()})
+  // Only the bundled knowledge base is cached; a --kb folder is being edited, so read it fresh.
+  return loadKnowledgeBase(dir, {checkIds: checkIds(), cache: dir === undefined})
 }
 
 export function searchDocs(kb: KnowledgeBase): SearchDoc[] {

@@ -1,4 +1,4 @@
-import {existsSync, readdirSync, readFileSync} from 'node:fs'
+import {existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync} from 'node:fs'
 import {basename, join, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {LineCounter, parseDocument} from 'yaml'
@@ -93,8 +93,23 @@ function describe(issue: z.core.$ZodIssue): string {
  * Load and cross-check the knowledge base. Every problem is collected (with file:line) before
  * anything throws, so one run of `doctor docs build` or the tests lists them all.
  */
-export function loadKnowledgeBase(dir: string = DEFAULT_KB_DIR, options: LoadOptions): KnowledgeBase {
+export function loadKnowledgeBase(dir: string = DEFAULT_KB_DIR, options: LoadOptions & {cache?: boolean} = {checkIds: []}): KnowledgeBase {
   const root = resolve(dir)
+  if (options.cache) {
+    const cached = readCache(root)
+    if (cached) {
+      // The cache holds a knowledge base that passed every check; only the registry can have
+      // changed since. On any problem, reload from YAML for messages with file:line.
+      const problems = crossCheck({...cached, checkIds: new Set(options.checkIds), files: new Map(cached.files), where: () => () => 'kb'})
+      if (problems.length === 0) return assemble(root, cached.entries, cached.products, cached.retired, new Map(cached.files))
+    }
+  }
+  const loaded = parseKnowledgeBase(root, options.checkIds)
+  if (options.cache) writeCache(root, loaded)
+  return loaded
+}
+
+function parseKnowledgeBase(root: string, checkIdList: readonly string[]): KnowledgeBase {
   const label = (file: string) => relative(process.cwd(), file) || file
   const problems: string[] = []
   if (!existsSync(join(root, 'entries'))) throw new KnowledgeBaseError(root, [`${root} has no entries/ folder (expected kb/entries/*.yaml)`])
@@ -141,9 +156,25 @@ export function loadKnowledgeBase(dir: string = DEFAULT_KB_DIR, options: LoadOpt
     entries.push(entry)
   }
 
+  problems.push(...crossCheck({entries, products, retired, checkIds: new Set(checkIdList), files, where: (id) => whereOf.get(id)!}))
+  if (problems.length > 0) throw new KnowledgeBaseError(label(root), problems)
+  return assemble(root, entries, products, retired, files)
+}
+
+interface CrossCheckInput {
+  entries: Entry[]
+  products: Product[]
+  retired: Retired[]
+  checkIds: Set<string>
+  files: Map<string, string>
+  where(entryId: string): (path: ReadonlyArray<PropertyKey>) => string
+}
+
+/** References between entries, products, retired ids and registered checks. */
+function crossCheck({entries, products, retired, checkIds, files, where: whereFor}: CrossCheckInput): string[] {
+  const problems: string[] = []
   const entryIds = new Set(entries.map((e) => e.id))
   const productIds = new Set(products.map((p) => p.id))
-  const checkIds = new Set(options.checkIds)
 
   for (const r of retired) {
     if (entryIds.has(r.id)) problems.push(`retired.yaml: "${r.id}" is retired and must not be reused by ${files.get(r.id)}`)
@@ -154,7 +185,7 @@ export function loadKnowledgeBase(dir: string = DEFAULT_KB_DIR, options: LoadOpt
   }
 
   for (const entry of entries) {
-    const where = whereOf.get(entry.id)!
+    const where = whereFor(entry.id)
     const checkStep = (step: Step, path: PropertyKey[]) => {
       const s = stepObject(step)
       if (s.command && !s.effect) problems.push(`${where(path)}: ${pathText(path)}: a step with a command must say effect: read-only or effect: changes`)
@@ -206,7 +237,10 @@ export function loadKnowledgeBase(dir: string = DEFAULT_KB_DIR, options: LoadOpt
     })
   }
 
-  if (problems.length > 0) throw new KnowledgeBaseError(label(root), problems)
+  return problems
+}
+
+function assemble(root: string, entries: Entry[], products: Product[], retired: Retired[], files: Map<string, string>): KnowledgeBase {
   const byId = new Map(entries.map((e) => [e.id, e]))
   return {
     dir: root,
@@ -216,6 +250,59 @@ export function loadKnowledgeBase(dir: string = DEFAULT_KB_DIR, options: LoadOpt
     entry: (id) => byId.get(id),
     product: (id) => products.find((p) => p.id === id),
     fileOf: (id) => files.get(id),
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsed-KB cache: YAML parsing is most of `doctor explain`'s start-up, so the validated result
+// is kept as JSON next to the compiled code, keyed by the names, sizes and mtimes of the files.
+
+// Only for the compiled package (dist/src/kb/load.js → dist/kb-cache.json); never when run from source.
+const CACHE_FILE = import.meta.url.endsWith('.js') ? fileURLToPath(new URL('../../kb-cache.json', import.meta.url)) : undefined
+
+function signature(root: string): string {
+  // The compiled loader and schema are part of the key: a rebuild invalidates the cache.
+  const code = ['load.js', 'schema.js'].map((f) => statSync(fileURLToPath(new URL(f, import.meta.url)), {throwIfNoEntry: false})?.mtimeMs)
+  const parts: string[] = [root, ...code.map(String)]
+  for (const file of ['products.yaml', 'retired.yaml']) {
+    const st = statSync(join(root, file), {throwIfNoEntry: false})
+    parts.push(`${file}:${st?.size}:${st?.mtimeMs}`)
+  }
+  for (const name of readdirSync(join(root, 'entries')).sort()) {
+    const st = statSync(join(root, 'entries', name))
+    parts.push(`${name}:${st.size}:${st.mtimeMs}`)
+  }
+  return parts.join('|')
+}
+
+interface CacheData {
+  signature: string
+  entries: Entry[]
+  products: Product[]
+  retired: Retired[]
+  files: Array<[string, string]>
+}
+
+function readCache(root: string): CacheData | undefined {
+  try {
+    if (!CACHE_FILE || !existsSync(join(root, 'entries'))) return undefined
+    const data = JSON.parse(readFileSync(CACHE_FILE, 'utf8')) as CacheData
+    return data.signature === signature(root) ? data : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function writeCache(root: string, kb: KnowledgeBase): void {
+  if (!CACHE_FILE) return
+  try {
+    const files = kb.entries.map((e) => [e.id, kb.fileOf(e.id) ?? ''] as [string, string])
+    const data: CacheData = {signature: signature(root), entries: kb.entries, products: kb.products, retired: kb.retired, files}
+    const tmp = `${CACHE_FILE}.${process.pid}.tmp`
+    writeFileSync(tmp, JSON.stringify(data))
+    renameSync(tmp, CACHE_FILE)
+  } catch {
+    // A read-only install just parses the YAML every time.
   }
 }
 

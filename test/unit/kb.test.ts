@@ -1,4 +1,4 @@
-import {mkdtempSync, mkdirSync, writeFileSync} from 'node:fs'
+import {cpSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {marked} from 'marked'
@@ -106,6 +106,29 @@ describe('knowledge base integrity', () => {
 function decode(html: string): string {
   return html.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
 }
+
+describe('parsed knowledge-base cache (compiled package only)', () => {
+  it('serves the cached copy and notices an edited entry', async () => {
+    const {loadKnowledgeBase: compiledLoad} = (await import('../../dist/src/kb/load.js')) as typeof import('../../src/kb/load.js')
+    const dir = mkdtempSync(join(tmpdir(), 'doctor-kbcache-'))
+    cpSync(new URL('../../kb/', import.meta.url), dir, {recursive: true})
+    const first = compiledLoad(dir, {checkIds: checkIds(), cache: true})
+    const again = compiledLoad(dir, {checkIds: checkIds(), cache: true})
+    expect(again.entries.map((e) => e.title)).toEqual(first.entries.map((e) => e.title))
+    const file = join(dir, 'entries', 'oidc-redirect-uri-rejected.yaml')
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/^title: .*$/m, 'title: Edited title for the cache test'))
+    const edited = compiledLoad(dir, {checkIds: checkIds(), cache: true})
+    expect(edited.entry('oidc-redirect-uri-rejected')!.title).toBe('Edited title for the cache test')
+    // A registry that no longer has the check makes the cached copy invalid: full reload, file:line problems.
+    let details = ''
+    try {
+      compiledLoad(dir, {checkIds: ['readiness'], cache: true})
+    } catch (error) {
+      details = (error as KnowledgeBaseError).details.join('\n')
+    }
+    expect(details).toMatch(/clock-skew\.yaml:\d+:\d+: causes\[\d\]\.checks\[0\]: no registered check "clock-skew"/)
+  })
+})
 
 describe('knowledge base loader refuses broken entries', () => {
   const entry = (id: string, extra = '') => `id: ${id}
