@@ -26,16 +26,31 @@ export function renderVerdictsText(checks: string[], verdicts: CauseVerdict[], o
   }
   const width = Math.max(60, Math.min(options.width, 120))
   const out: string[] = [c.bold('Which cause applies')]
-  out.push(checks.length ? c.gray(`Ran ${checks.join(', ')} with your config.`) : c.gray('No registered check can observe these causes; the steps below are for a person.'))
-  const order: Verdict[] = ['confirmed', 'possible', 'inconclusive', 'other-cause', 'ruled-out', 'not-checked', 'not-checkable']
-  const sorted = [...verdicts].sort((a, b) => order.indexOf(a.verdict) - order.indexOf(b.verdict))
-  for (const v of sorted) {
-    out.push(`  ${paint[v.verdict](LABEL[v.verdict].padEnd(16))}${v.ref}`)
-    out.push(...wrap(v.summary, width, ' '.repeat(18)))
-    for (const line of v.because) out.push(...wrap(line, width, ' '.repeat(20), `${' '.repeat(18)}${c.gray('↳')} `).map((l) => c.gray(l)))
-    if (v.verdict === 'not-checkable') {
-      if (v.planned.length) out.push(c.gray(`${' '.repeat(18)}a check is planned: ${v.planned.join(', ')}`))
-      if (v.manual) out.push(...wrap(`look at: ${v.manual}`, width, ' '.repeat(20), ' '.repeat(18)).map((l) => c.gray(l)))
+  if (checks.length === 0) out.push(c.gray('No registered check can observe these causes; the steps in the entry are for a person.'))
+  // What each check said, once; the causes below refer to it.
+  const seen = new Set<string>()
+  for (const line of verdicts.flatMap((v) => v.because)) {
+    if (seen.has(line)) continue
+    seen.add(line)
+    out.push(...wrap(line, width, '    ', `  ${c.gray('↳')} `))
+  }
+  if (seen.size) out.push('')
+  const order: Verdict[] = ['confirmed', 'possible', 'inconclusive', 'ruled-out', 'not-checked', 'other-cause', 'not-checkable']
+  for (const verdict of order) {
+    const group = verdicts.filter((v) => v.verdict === verdict)
+    if (group.length === 0) continue
+    if (verdict === 'other-cause') {
+      // The check found something else; listing each such cause in full adds nothing.
+      out.push(...wrap(group.map((v) => v.ref).join(', '), width, ' '.repeat(18), `  ${paint[verdict](LABEL[verdict].padEnd(16))}`))
+      continue
+    }
+    for (const v of group) {
+      out.push(`  ${paint[v.verdict](LABEL[v.verdict].padEnd(16))}${v.ref}`)
+      out.push(...wrap(v.summary, width, ' '.repeat(18)))
+      if (v.verdict === 'not-checkable') {
+        if (v.planned.length) out.push(c.gray(`${' '.repeat(18)}a check is planned: ${v.planned.join(', ')}`))
+        if (v.manual) out.push(...wrap(`look at: ${v.manual}`, width, ' '.repeat(20), ' '.repeat(18)).map((l) => c.gray(l)))
+      }
     }
   }
   const confirmed = verdicts.filter((v) => v.verdict === 'confirmed' || v.verdict === 'possible')

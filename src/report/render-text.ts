@@ -70,7 +70,7 @@ function renderFinding(r: ReportResult, c: typeof ansis, byStatus: Record<Status
     lines.push(...wrap('Cause', r.cause.summary))
     r.cause.fix.forEach((step, i) => lines.push(...wrap(i === 0 ? 'Fix' : '', `${i + 1}. ${step}`)))
     r.cause.verify.forEach((step, i) => lines.push(...wrap(i === 0 ? 'Verify' : '', `${i + 1}. ${step}`)))
-    if (r.cause.kb) lines.push(...wrap('KB', r.cause.kb))
+    if (r.cause.kb) lines.push(...wrap('More', `doctor explain ${r.cause.kb}`))
   }
   const ev = r.evidence
   // Short evidence reads well inline; measurements and recorded exchanges belong in --json.
