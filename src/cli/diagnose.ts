@@ -35,6 +35,27 @@ export interface CommandOutput {
   setGuard(guard: {assertClean(text: string): void}): void
 }
 
+/**
+ * Run checks with the shared flags, progress on stderr, and the session's redactor guarding
+ * everything the command prints afterwards. Renders nothing.
+ */
+export async function runSession(loaded: LoadedConfig, checks: readonly Check[], flags: DiagnoseFlags, out: CommandOutput, explicit: boolean) {
+  if (flags.insecure && !out.json) process.stderr.write('warning: --insecure: TLS certificates are not verified; this is recorded in the report.\n')
+  const session = await diagnose(loaded, checks, {
+    concurrency: flags.concurrency,
+    checkTimeoutMs: flags['check-timeout'],
+    timeoutMs: flags.timeout,
+    failOn: flags['fail-on'],
+    caFile: flags.ca,
+    insecure: flags.insecure,
+    explicit,
+    version: out.version,
+    progress: makeProgress({json: out.json}),
+  })
+  out.setGuard(session.redactor)
+  return session
+}
+
 /** Shared by `doctor all`, `doctor run` and `doctor demo`: run, render, set the exit code. */
 export async function runDiagnosis(
   loaded: LoadedConfig,
@@ -43,19 +64,7 @@ export async function runDiagnosis(
   out: CommandOutput,
 ): Promise<Report> {
   const checks: readonly Check[] = ids ? selectChecks(ids) : allChecks()
-  if (flags.insecure && !out.json) process.stderr.write('warning: --insecure: TLS certificates are not verified; this is recorded in the report.\n')
-  const {report, redactor} = await diagnose(loaded, checks, {
-    concurrency: flags.concurrency,
-    checkTimeoutMs: flags['check-timeout'],
-    timeoutMs: flags.timeout,
-    failOn: flags['fail-on'],
-    caFile: flags.ca,
-    insecure: flags.insecure,
-    explicit: ids !== undefined,
-    version: out.version,
-    progress: makeProgress({json: out.json}),
-  })
-  out.setGuard(redactor)
+  const {report} = await runSession(loaded, checks, flags, out, ids !== undefined)
   if (!out.json) {
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
     out.print(renderText(report, {color, width: process.stdout.columns || 100}))

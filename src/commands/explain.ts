@@ -90,24 +90,9 @@ With --run, doctor also runs the checks linked to the matching causes with your 
       if (checks.length === 0) {
         result.run = {checks, exitCode: 0, verdicts: causeVerdicts(entries, undefined)}
       } else {
-        const {requireConfig} = await import('../cli/diagnose.js')
-        const {diagnose} = await import('../engine/session.js')
+        const {requireConfig, runSession} = await import('../cli/diagnose.js')
         const {selectChecks} = await import('../engine/registry.js')
-        const {makeProgress} = await import('../cli/progress.js')
-        const loaded = requireConfig(flags.config)
-        if (flags.insecure && !this.jsonEnabled()) process.stderr.write('warning: --insecure: TLS certificates are not verified.\n')
-        const {report, redactor} = await diagnose(loaded, selectChecks(checks), {
-          concurrency: flags.concurrency,
-          checkTimeoutMs: flags['check-timeout'],
-          timeoutMs: flags.timeout,
-          failOn: flags['fail-on'],
-          caFile: flags.ca,
-          insecure: flags.insecure,
-          explicit: false,
-          version: this.config.version,
-          progress: makeProgress({json: this.jsonEnabled()}),
-        })
-        this.output().setGuard(redactor)
+        const {report} = await runSession(requireConfig(flags.config), selectChecks(checks), flags, this.output(), false)
         result.run = {checks, exitCode: report.exitCode, verdicts: causeVerdicts(entries, report)}
         process.exitCode = report.exitCode
       }

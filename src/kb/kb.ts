@@ -1,7 +1,7 @@
 import {checkIds} from '../engine/registry.js'
 import {didYouMean} from '../util/suggest.js'
 import {type KnowledgeBase, loadKnowledgeBase} from './load.js'
-import type {Cause, Entry, Retired, SymptomEntry} from './schema.js'
+import type {Cause, Entry, Retired} from './schema.js'
 import {buildIndex, type SearchDoc, type SearchIndex} from './search.js'
 
 export type {KnowledgeBase} from './load.js'
@@ -72,13 +72,4 @@ export function resolveRef(kb: KnowledgeBase, ref: string): Resolved {
   const found = entry.kind === 'symptom' ? entry.causes.find((c) => c.id === cause) : undefined
   if (!found) return {kind: 'unknown-cause', entry, cause}
   return {kind: 'entry', entry, cause: found, ...(retired ? {retired} : {})}
-}
-
-export function isSymptom(entry: Entry): entry is SymptomEntry {
-  return entry.kind === 'symptom'
-}
-
-/** Which products a cause applies to: its own list, or every product of its entry. */
-export function causeProducts(entry: SymptomEntry, cause: Cause): string[] {
-  return cause.products ?? entry.products.map((p) => p.id)
 }

@@ -114,23 +114,17 @@ function parseKnowledgeBase(root: string, checkIdList: readonly string[]): Knowl
   const problems: string[] = []
   if (!existsSync(join(root, 'entries'))) throw new KnowledgeBaseError(root, [`${root} has no entries/ folder (expected kb/entries/*.yaml)`])
 
-  const products: Product[] = []
-  const productsFile = join(root, 'products.yaml')
-  const rawProducts = existsSync(productsFile) ? readYaml(productsFile, label(productsFile), problems) : undefined
-  if (rawProducts) {
-    const parsed = z.array(productSchema).safeParse(rawProducts.value ?? [])
-    if (parsed.success) products.push(...parsed.data)
-    else for (const issue of parsed.error.issues) problems.push(`${rawProducts.where(issue.path)}: ${describe(issue)}`)
+  const readList = <T>(name: string, schema: z.ZodType<T>): T[] => {
+    const file = join(root, name)
+    const raw = existsSync(file) ? readYaml(file, label(file), problems) : undefined
+    if (!raw) return []
+    const parsed = z.array(schema).safeParse(raw.value ?? [])
+    if (parsed.success) return parsed.data
+    for (const issue of parsed.error.issues) problems.push(`${raw.where(issue.path)}: ${describe(issue)}`)
+    return []
   }
-
-  const retired: Retired[] = []
-  const retiredFile = join(root, 'retired.yaml')
-  const rawRetired = existsSync(retiredFile) ? readYaml(retiredFile, label(retiredFile), problems) : undefined
-  if (rawRetired) {
-    const parsed = z.array(retiredSchema).safeParse(rawRetired.value ?? [])
-    if (parsed.success) retired.push(...parsed.data)
-    else for (const issue of parsed.error.issues) problems.push(`${rawRetired.where(issue.path)}: ${describe(issue)}`)
-  }
+  const products = readList('products.yaml', productSchema)
+  const retired = readList('retired.yaml', retiredSchema)
 
   const entries: Entry[] = []
   const files = new Map<string, string>()

@@ -10,7 +10,8 @@ export interface KbTextOptions {
 }
 
 type Paint = typeof ansis
-function painter(color: boolean): Paint {
+/** ansis when colour is on, identity functions otherwise. */
+export function painter(color: boolean): Paint {
   return color ? ansis : (new Proxy({}, {get: () => (s: string) => s}) as unknown as Paint)
 }
 

@@ -1,5 +1,4 @@
-import ansis from 'ansis'
-import {wrap, type KbTextOptions} from './render-text.js'
+import {painter, wrap, type KbTextOptions} from './render-text.js'
 import type {CauseVerdict, Verdict} from './verdicts.js'
 
 const LABEL: Record<Verdict, string> = {
@@ -14,7 +13,7 @@ const LABEL: Record<Verdict, string> = {
 
 /** The --run section: each cause with what the linked checks said about it. */
 export function renderVerdictsText(checks: string[], verdicts: CauseVerdict[], options: KbTextOptions): string {
-  const c = options.color ? ansis : (new Proxy({}, {get: () => (s: string) => s}) as unknown as typeof ansis)
+  const c = painter(options.color)
   const paint: Record<Verdict, (s: string) => string> = {
     confirmed: c.red,
     possible: c.yellow,

@@ -109,7 +109,8 @@ function decode(html: string): string {
 
 describe('parsed knowledge-base cache (compiled package only)', () => {
   it('serves the cached copy and notices an edited entry', async () => {
-    const {loadKnowledgeBase: compiledLoad} = (await import('../../dist/src/kb/load.js')) as typeof import('../../src/kb/load.js')
+    const compiled = '../../dist/src/kb/load.js' // the built module: only it writes the cache
+    const {loadKnowledgeBase: compiledLoad} = (await import(compiled)) as typeof import('../../src/kb/load.js')
     const dir = mkdtempSync(join(tmpdir(), 'doctor-kbcache-'))
     cpSync(new URL('../../kb/', import.meta.url), dir, {recursive: true})
     const first = compiledLoad(dir, {checkIds: checkIds(), cache: true})
