@@ -1,10 +1,14 @@
 import type {Check} from '../src/engine/check.js'
 import clockSkew from './clock-skew.js'
+import loginRedirectLoop from './login-redirect-loop.js'
+import oidcDiscovery from './oidc-discovery.js'
+import oidcRedirectUri from './oidc-redirect-uri.js'
 import readiness from './readiness.js'
+import sessionCookie from './session-cookie.js'
 
 /**
  * The explicit registry, sorted by id (ESLint's lib/rules/index.js). A test keeps it in step
  * with the files in this folder. Check modules stay light at import time: anything heavy is
  * imported inside run(), so `doctor list` stays fast.
  */
-export const checks: readonly Check[] = [clockSkew, readiness]
+export const checks: readonly Check[] = [clockSkew, loginRedirectLoop, oidcDiscovery, oidcRedirectUri, readiness, sessionCookie]

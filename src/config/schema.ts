@@ -70,9 +70,33 @@ export function buildConfigSchema(checkIds: readonly string[]) {
         .strictObject({
           issuer: httpUrl.meta({description: 'The issuer exactly as configured in the app (trailing slash matters).'}),
           clientId: z.string().optional().meta({description: 'The OIDC client id the app uses.'}),
+          redirectUris: z
+            .array(httpUrl)
+            .min(1)
+            .optional()
+            .meta({description: 'The callback URLs registered for the client, exactly as registered; list every one the app uses (Rack Gateway: the web and the CLI callback).'}),
+          scopes: z.array(z.string().regex(/^[\x21\x23-\x5B\x5D-\x7E]+$/, 'a scope is one word without spaces or quotes')).min(1).optional().meta({description: 'Scopes the app requests (default ["openid"]).'}),
         })
         .optional()
-        .meta({description: 'The OpenID Provider the app signs users in with.'}),
+        .meta({description: 'The OpenID Provider the app signs users in with (checks `oidc-discovery`, `oidc-redirect-uri`).'}),
+      login: z
+        .strictObject({
+          path: urlOrPath.optional().meta({description: 'Where the app starts a sign-in (e.g. "/login", "/api/v1/auth/web/login"). Default: follow consolePath until it leaves for the IdP.'}),
+          consolePath: urlOrPath.optional().meta({description: 'A page that needs a session, where users land after signing in (default "/").'}),
+          sessionCookie: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a cookie name is a token: letters, digits and !#$%&\'*+.^_`|~-').optional().meta({description: 'Name of the app\'s session cookie, to single it out among the others.'}),
+          testUser: z
+            .strictObject({
+              username: z.string().min(1).meta({description: 'User name or email the IdP\'s login form expects.'}),
+              password: secret(z.string().min(1), 'Password of the test user; write it as ${ENV_VAR}. Never printed.'),
+              email: z.email().optional().meta({description: 'The user\'s email, when the username is not one (for the allowed-domain check).'}),
+            })
+            .optional()
+            .meta({description: 'A test account. With it, doctor signs in through the IdP and the app\'s callback (this creates a session at the IdP and in the app); without it, the walk stops at the IdP\'s login form.'}),
+          allowedEmailDomains: z.array(z.string().regex(/^[a-z0-9.-]+$/i, 'a domain such as example.com')).min(1).optional().meta({description: 'Email domains the app admits (Rack Gateway: GOOGLE_ALLOWED_DOMAIN); the test user\'s domain is checked against them.'}),
+          maxHops: z.number().int().min(2).max(50).optional().meta({description: 'Give up after this many browser moves (redirects, refreshes, form posts). Default 20, as browsers do.'}),
+        })
+        .optional()
+        .meta({description: 'How a person signs in to the console (checks `session-cookie`, `login-redirect-loop`).'}),
       readiness: z
         .strictObject({
           endpoints: z.array(endpoint).min(1).meta({description: 'Health/readiness URLs, absolute or relative to target.baseUrl.'}),
@@ -98,6 +122,10 @@ export function buildConfigSchema(checkIds: readonly string[]) {
           ca: z.string().optional().meta({description: 'PEM file with extra CA certificates (same as --ca).'}),
           insecure: z.boolean().optional().meta({description: 'Skip TLS verification (same as --insecure); recorded in the report.'}),
           headers: headers.optional(),
+          resolve: z
+            .record(z.string().regex(/^[a-z0-9.-]+$/i, 'a host name'), z.union([z.ipv4(), z.ipv6()]))
+            .optional()
+            .meta({description: 'Connect to these host names at these addresses, like curl --resolve (e.g. {"console.example.com": "10.0.0.5"}); URLs, Host headers, TLS names and cookies keep the name.'}),
         })
         .optional()
         .meta({description: 'How doctor talks HTTP to the deployment.'}),
@@ -110,6 +138,11 @@ export function buildConfigSchema(checkIds: readonly string[]) {
       const relative = (cfg.readiness?.endpoints ?? []).some((e) => (typeof e === 'string' ? e : e.url).startsWith('/'))
       if (relative && !cfg.target?.baseUrl) {
         ctx.addIssue({code: 'custom', path: ['readiness', 'endpoints'], message: 'a path like "/readyz" needs target.baseUrl to resolve against'})
+      }
+      for (const key of ['path', 'consolePath'] as const) {
+        if (cfg.login?.[key]?.startsWith('/') && !cfg.target?.baseUrl) {
+          ctx.addIssue({code: 'custom', path: ['login', key], message: `a path like "${cfg.login[key]}" needs target.baseUrl to resolve against`})
+        }
       }
     })
 }

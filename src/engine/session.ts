@@ -63,6 +63,7 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
       caFile,
       insecure,
       headers: config.http?.headers,
+      resolve: config.http?.resolve,
       userAgent: `doctor/${options.version}`,
     },
     redactor,

@@ -1,4 +1,6 @@
 import {readFileSync} from 'node:fs'
+import {isIP, type LookupFunction} from 'node:net'
+import {lookup as dnsLookup} from 'node:dns'
 import {rootCertificates} from 'node:tls'
 import {Agent, request as undiciRequest} from 'undici'
 import {UsageError} from '../errors.js'
@@ -16,6 +18,8 @@ export interface HttpOptions {
   insecure?: boolean
   headers?: Record<string, string>
   userAgent?: string
+  /** Host name -> IP address to connect to instead of resolving it (curl --resolve). */
+  resolve?: Record<string, string>
 }
 
 export interface HttpRequest {
@@ -68,10 +72,10 @@ const epochNow = (): number => Date.now()
 
 export class HttpClient {
   readonly exchanges: ExchangeRecord[] = []
-  readonly options: Required<Omit<HttpOptions, 'caFile' | 'headers'>> & Pick<HttpOptions, 'caFile' | 'headers'>
+  readonly options: Required<Omit<HttpOptions, 'caFile' | 'headers' | 'resolve'>> & Pick<HttpOptions, 'caFile' | 'headers' | 'resolve'>
   private readonly agent: Agent
 
-  constructor(options: HttpOptions, private readonly redactor: Redactor) {
+  constructor(options: HttpOptions, readonly redactor: Redactor) {
     this.options = {
       connectTimeoutMs: options.connectTimeoutMs ?? 3000,
       timeoutMs: options.timeoutMs ?? 8000,
@@ -80,6 +84,7 @@ export class HttpClient {
       userAgent: options.userAgent ?? 'doctor',
       caFile: options.caFile,
       headers: options.headers,
+      resolve: options.resolve,
     }
     let ca: string[] | undefined
     if (options.caFile) {
@@ -91,7 +96,12 @@ export class HttpClient {
       if (!ca[ca.length - 1].includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`The CA file ${options.caFile} contains no PEM certificate ("-----BEGIN CERTIFICATE-----").`)
     }
     this.agent = new Agent({
-      connect: {timeout: this.options.connectTimeoutMs, rejectUnauthorized: !this.options.insecure, ...(ca ? {ca} : {})},
+      connect: {
+        timeout: this.options.connectTimeoutMs,
+        rejectUnauthorized: !this.options.insecure,
+        ...(ca ? {ca} : {}),
+        ...(options.resolve && Object.keys(options.resolve).length > 0 ? {lookup: pinnedLookup(options.resolve)} : {}),
+      },
       headersTimeout: this.options.timeoutMs,
       bodyTimeout: this.options.timeoutMs,
       keepAliveTimeout: 2000,
@@ -215,6 +225,18 @@ export class HttpClient {
   async close(): Promise<void> {
     await this.agent.destroy().catch(() => {})
   }
+}
+
+/** A dns.lookup that answers pinned host names from the map and resolves the rest normally. */
+function pinnedLookup(map: Record<string, string>): LookupFunction {
+  const pinned = new Map(Object.entries(map).map(([host, ip]) => [host.toLowerCase(), ip]))
+  return ((hostname: string, options: {all?: boolean}, callback: (...args: unknown[]) => void) => {
+    const ip = pinned.get(hostname.toLowerCase())
+    if (!ip) return dnsLookup(hostname, options as never, callback as never)
+    const family = isIP(ip)
+    if (options?.all) return process.nextTick(callback, null, [{address: ip, family}])
+    process.nextTick(callback, null, ip, family)
+  }) as LookupFunction
 }
 
 function lowerKeys(headers: Record<string, string>): Record<string, string> {

@@ -223,6 +223,12 @@ function crossCheck({entries, products, retired, checkIds, files, where: whereFo
         if (checkIds.has(check)) problems.push(`${at('planned', i)}: causes[${c}].planned[${i}]: "${check}" is registered now; move it to checks:`)
         else if (!(check in PLANNED_CHECKS)) problems.push(`${at('planned', i)}: causes[${c}].planned[${i}]: "${check}" is neither registered nor in PLANNED_CHECKS (src/kb/schema.ts)`)
       })
+      cause.sameAs.forEach((ref, i) => {
+        const [entryId, causeId] = ref.split('#')
+        const target = entries.find((e) => e.id === entryId)
+        if (!target || target.kind !== 'symptom' || !target.causes.some((x) => x.id === causeId)) problems.push(`${at('sameAs', i)}: causes[${c}].sameAs[${i}]: "${ref}" is not a cause of any entry`)
+        else if (entryId === entry.id) problems.push(`${at('sameAs', i)}: causes[${c}].sameAs[${i}]: "${ref}" is in the same entry; merge the two causes instead`)
+      })
       if (cause.checks.length === 0 && cause.planned.length === 0 && !cause.manual) {
         problems.push(`${at()}: causes[${c}] (${cause.id}): no check can observe it, so say what to look at under manual:`)
       }

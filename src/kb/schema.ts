@@ -17,10 +17,6 @@ export const KB_AREAS = ['platform', 'login', 'access', 'billing', 'evidence', '
  * lands; once it is in the registry the integrity test asks for it to move to `checks:`.
  */
 export const PLANNED_CHECKS = {
-  'oidc-discovery': 'login checks',
-  'oidc-redirect-uri': 'login checks',
-  'session-cookie': 'login checks',
-  'login-redirect-loop': 'login checks',
   'api-token': 'access checks',
   'webhook-signature': 'billing checks',
   'billing-status': 'billing checks',
@@ -76,6 +72,11 @@ export const causeSchema = z.strictObject({
   planned: z.array(id('check id')).default([]),
   /** When no check can observe the cause from outside: what a person should look at. */
   manual: text.optional(),
+  /**
+   * The same cause as described in other entries ("entry#cause"): a check that confirms one of
+   * them confirms this one. Lets a product's symptom reuse a generic cause's checks.
+   */
+  sameAs: z.array(z.string().regex(/^[a-z0-9-]+#[a-z0-9-]+$/, 'an "entry#cause" reference')).default([]),
   fix: z.array(stepSchema).min(1),
   verify: z.array(verifyStepSchema).min(1),
 })

@@ -3,7 +3,7 @@ import type {Entry} from './schema.js'
 
 /**
  * What running the linked checks says about each cause of the matched entries:
- * - confirmed: a check failed or warned and pointed at exactly this cause;
+ * - confirmed: a check failed or warned and pointed at exactly this cause (or one it is sameAs);
  * - possible: a check found this entry's symptom but could not tell which cause;
  * - other-cause: a linked check found a problem, but a different cause;
  * - ruled-out: every linked check that ran passed;
@@ -49,7 +49,8 @@ export function causeVerdicts(entries: Entry[], report: Report | undefined): Cau
       const because = results.map((r) => `${r.id}: ${r.status} — ${r.message}`)
       const found = results.filter((r) => r.status === 'fail' || r.status === 'warn')
       let verdict: Verdict
-      if (found.some((r) => r.cause?.kb === ref)) verdict = 'confirmed'
+      const refs = [ref, ...cause.sameAs]
+      if (found.some((r) => r.cause?.kb !== undefined && refs.includes(r.cause.kb))) verdict = 'confirmed'
       else if (found.some((r) => r.cause?.kb === entry.id)) verdict = 'possible'
       else if (found.length > 0) verdict = 'other-cause'
       else if (results.some((r) => r.status === 'error' || r.status === 'timeout')) verdict = 'inconclusive'

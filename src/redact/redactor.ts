@@ -13,7 +13,7 @@ export function marker(kind: string, value: string): string {
 /** Header names whose values are credentials. */
 const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-access-token|x-csrf-token|x-xsrf-token|private-token|x-vault-token)$|token|secret|password|api[-_]?key|signature/i
 /** Query parameters that carry credentials or one-time codes. */
-const SECRET_PARAMS = ['code', 'state', 'token', 'access_token', 'id_token', 'refresh_token', 'client_secret', 'password', 'api_key', 'apikey', 'key', 'secret', 'signature', 'sig', 'session', 'session_state', 'code_verifier', 'assertion', 'client_assertion']
+const SECRET_PARAMS = ['code', 'state', 'token', 'access_token', 'id_token', 'refresh_token', 'client_secret', 'password', 'api_key', 'apikey', 'key', 'secret', 'signature', 'sig', 'session', 'session_state', 'code_verifier', 'code_challenge', 'nonce', 'assertion', 'client_assertion']
 const PARAM_RE = new RegExp(`([?&#;](?:${SECRET_PARAMS.join('|')})=)([^&#\\s"'<>]+)`, 'gi')
 const JWT_RE = /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g
 const USERINFO_RE = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*):([^\s/@]+)@/gi

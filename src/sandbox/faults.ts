@@ -12,6 +12,9 @@ export interface FaultInfo {
 export const FAULTS = [
   {id: 'redis-down', description: 'the API is up but its Redis dependency is not ready: /readyz answers 503 and names it', check: 'readiness'},
   {id: 'idp-clock-ahead', description: 'the identity provider\'s clock runs 95 s ahead (its Date header says so)', check: 'clock-skew'},
+  {id: 'issuer-trailing-slash', description: 'the identity provider publishes its issuer with a trailing slash the app is not configured with', check: 'oidc-discovery'},
+  {id: 'cli-callback-unregistered', description: 'the CLI callback is missing from the client\'s registered redirect URIs (the web one is there)', check: 'oidc-redirect-uri'},
+  {id: 'state-cookie-samesite-none', description: 'the app sets its login-state cookie with SameSite=None but without Secure, so browsers drop it and the login loops', check: 'session-cookie'},
 ] as const satisfies readonly FaultInfo[]
 
 export type FaultId = (typeof FAULTS)[number]['id']

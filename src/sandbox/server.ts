@@ -1,3 +1,4 @@
+import {randomBytes} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {type FaultId, IDP_CLOCK_OFFSET_SECONDS} from './faults.js'
@@ -11,7 +12,13 @@ export interface Sandbox {
   stop(): Promise<void>
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => void
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => unknown
+
+const CLIENT_ID = 'sandbox-console'
+const REALM = '/realms/sandbox'
+const WEB_CALLBACK = '/api/v1/auth/web/callback'
+const CLI_CALLBACK = '/api/v1/auth/cli/callback'
+const USER = 'demo@sandbox.example'
 
 function json(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
   const text = JSON.stringify(body, null, 2)
@@ -19,10 +26,38 @@ function json(res: ServerResponse, status: number, body: unknown, type = 'applic
   res.end(text)
 }
 
-function html(res: ServerResponse, status: number, title: string, body: string): void {
-  res.writeHead(status, {'content-type': 'text/html; charset=utf-8'})
+function html(res: ServerResponse, status: number, title: string, body: string, headers: Record<string, string | string[]> = {}): void {
+  res.writeHead(status, {'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers})
   res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`)
 }
+
+function redirect(res: ServerResponse, location: string, cookies: string[] = []): void {
+  res.writeHead(302, {location, ...(cookies.length ? {'set-cookie': cookies} : {})})
+  res.end()
+}
+
+function cookies(req: IncomingMessage): Map<string, string> {
+  const out = new Map<string, string>()
+  for (const pair of (req.headers.cookie ?? '').split(/;\s*/)) {
+    const eq = pair.indexOf('=')
+    if (eq > 0) out.set(pair.slice(0, eq), pair.slice(eq + 1))
+  }
+  return out
+}
+
+function readBody(req: IncomingMessage): Promise<URLSearchParams> {
+  return new Promise((resolve) => {
+    let data = ''
+    req.setEncoding('utf8')
+    req.on('data', (chunk: string) => {
+      if (data.length < 16_384) data += chunk
+    })
+    req.on('end', () => resolve(new URLSearchParams(data)))
+    req.on('error', () => resolve(new URLSearchParams()))
+  })
+}
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
 async function listen(handler: Handler, clockOffsetMs = 0, host = '127.0.0.1', port = 0): Promise<{server: Server; url: string}> {
   const server = createServer((req, res) => {
@@ -30,11 +65,11 @@ async function listen(handler: Handler, clockOffsetMs = 0, host = '127.0.0.1', p
       res.sendDate = false
       res.setHeader('date', new Date(Date.now() + clockOffsetMs).toUTCString())
     }
-    try {
-      handler(req, res, new URL(req.url ?? '/', `http://${req.headers.host ?? host}`))
-    } catch (error) {
-      json(res, 500, {error: (error as Error).message})
-    }
+    Promise.resolve()
+      .then(() => handler(req, res, new URL(req.url ?? '/', `http://${req.headers.host ?? host}`)))
+      .catch((error: Error) => {
+        if (!res.headersSent) json(res, 500, {error: error.message})
+      })
   })
   server.keepAliveTimeout = 1000
   await new Promise<void>((resolve, reject) => {
@@ -45,14 +80,44 @@ async function listen(handler: Handler, clockOffsetMs = 0, host = '127.0.0.1', p
   return {server, url: `http://${host}:${address.port}`}
 }
 
-/** The app: a console page, an API with bearer auth, liveness and readiness endpoints. */
-function appHandler(faults: ReadonlySet<FaultId>): Handler {
-  return (req, res, url) => {
+/** Codes the stand-in IdP issued, redeemed by the app in-process (the sandbox has no token endpoint to call). */
+type CodeBook = Map<string, {clientId: string; redirectUri: string; user: string}>
+
+/**
+ * The app: a console behind an OIDC login (state cookie, callback, session cookie), an API
+ * with bearer auth, liveness and readiness endpoints.
+ */
+function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, idp: () => string, codes: CodeBook): Handler {
+  const pending = new Map<string, string>() // state-cookie value -> state
+  const sessions = new Set<string>()
+  const stateAttributes = faults.has('state-cookie-samesite-none') ? 'Path=/; HttpOnly; SameSite=None' : 'Path=/; HttpOnly; SameSite=Lax'
+  return async (req, res, url) => {
     switch (url.pathname) {
       case '/':
         return html(res, 200, 'Sandbox app', '<p><a href="/console">Open the console</a></p>')
       case '/console':
+        if (!sessions.has(cookies(req).get('sb_session') ?? '')) return redirect(res, '/login')
         return html(res, 200, 'Console', '<p>Releases, evidence and settings live here.</p>')
+      case '/login': {
+        const key = randomBytes(12).toString('base64url')
+        const state = randomBytes(12).toString('base64url')
+        pending.set(key, state)
+        const authorize = new URL(`${idp()}${REALM}/protocol/openid-connect/auth`)
+        authorize.search = new URLSearchParams({response_type: 'code', client_id: CLIENT_ID, redirect_uri: `${origin()}${WEB_CALLBACK}`, scope: 'openid email', state}).toString()
+        return redirect(res, authorize.href, [`sb_state=${key}; ${stateAttributes}`])
+      }
+      case WEB_CALLBACK: {
+        const key = cookies(req).get('sb_state') ?? ''
+        const expected = pending.get(key)
+        const code = codes.get(url.searchParams.get('code') ?? '')
+        // No state cookie (the browser dropped it): start over, the way many apps do.
+        if (!expected || expected !== url.searchParams.get('state') || !code) return redirect(res, '/login')
+        pending.delete(key)
+        codes.delete(url.searchParams.get('code') ?? '')
+        const session = randomBytes(18).toString('base64url')
+        sessions.add(session)
+        return redirect(res, '/console', [`sb_session=${session}; Path=/; HttpOnly; SameSite=Lax`, 'sb_state=; Path=/; Max-Age=0'])
+      }
       case '/healthz':
         res.writeHead(200, {'content-type': 'text/plain'})
         return res.end('ok')
@@ -86,16 +151,70 @@ function appHandler(faults: ReadonlySet<FaultId>): Handler {
 }
 
 /**
- * Stands in for the identity provider until the login checks bring a real OpenID Provider:
- * it serves a discovery document and, with the idp-clock-ahead fault, a clock that runs fast.
+ * A stand-in identity provider shaped like Keycloak: a realm issuer, discovery, a key set, an
+ * authorization endpoint that refuses unknown clients and unregistered callbacks with
+ * Keycloak's error page, a login form, and an SSO cookie.
  */
-function idpHandler(issuer: () => string): Handler {
-  return (_req, res, url) => {
-    if (url.pathname === '/.well-known/openid-configuration') {
-      const base = issuer()
-      return json(res, 200, {issuer: base, authorization_endpoint: `${base}/auth`, token_endpoint: `${base}/token`, jwks_uri: `${base}/jwks`})
+function idpHandler(faults: ReadonlySet<FaultId>, origin: () => string, app: () => string, codes: CodeBook, password: string): Handler {
+  const sso = new Set<string>()
+  const requests = new Map<string, URLSearchParams>()
+  const registered = () => [`${app()}${WEB_CALLBACK}`, ...(faults.has('cli-callback-unregistered') ? [] : [`${app()}${CLI_CALLBACK}`])]
+  const sorry = (res: ServerResponse, message: string) =>
+    html(res, 400, 'We are sorry...', `<div id="kc-error-message"><p class="instruction">${escape(message)}</p></div>`)
+  const finish = (res: ServerResponse, params: URLSearchParams, user: string, extraCookies: string[] = []) => {
+    const code = randomBytes(18).toString('base64url')
+    codes.set(code, {clientId: params.get('client_id') ?? '', redirectUri: params.get('redirect_uri') ?? '', user})
+    const back = new URL(params.get('redirect_uri') ?? '')
+    back.searchParams.set('code', code)
+    back.searchParams.set('state', params.get('state') ?? '')
+    redirect(res, back.href, extraCookies)
+  }
+  return async (req, res, url) => {
+    const base = `${origin()}${REALM}`
+    const path = url.pathname.startsWith(REALM) ? url.pathname.slice(REALM.length) : undefined
+    if (path === '/.well-known/openid-configuration') {
+      return json(res, 200, {
+        issuer: faults.has('issuer-trailing-slash') ? `${base}/` : base,
+        authorization_endpoint: `${base}/protocol/openid-connect/auth`,
+        token_endpoint: `${base}/protocol/openid-connect/token`,
+        jwks_uri: `${base}/protocol/openid-connect/certs`,
+        response_types_supported: ['code'],
+        subject_types_supported: ['public'],
+        id_token_signing_alg_values_supported: ['ES256'],
+      })
     }
-    if (url.pathname === '/jwks') return json(res, 200, {keys: []})
+    if (path === '/protocol/openid-connect/certs') {
+      return json(res, 200, {keys: [{kty: 'EC', crv: 'P-256', kid: 'sandbox-1', use: 'sig', alg: 'ES256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0'}]})
+    }
+    if (path === '/protocol/openid-connect/auth') {
+      const params = url.searchParams
+      if (params.get('client_id') !== CLIENT_ID) return sorry(res, 'Client not found.')
+      if (!registered().includes(params.get('redirect_uri') ?? '')) return sorry(res, 'Invalid parameter: redirect_uri')
+      const session = cookies(req).get('KC_SSO') ?? ''
+      if (sso.has(session)) return finish(res, params, USER)
+      const ticket = randomBytes(12).toString('base64url')
+      requests.set(ticket, new URLSearchParams(params))
+      return redirect(res, `${base}/login-actions/authenticate?ticket=${ticket}`)
+    }
+    if (path === '/login-actions/authenticate') {
+      const ticket = url.searchParams.get('ticket') ?? ''
+      const params = requests.get(ticket)
+      if (!params) return sorry(res, 'Your login attempt timed out. Login will start from the beginning.')
+      const form = (message = '') =>
+        html(
+          res,
+          200,
+          'Sign in to sandbox',
+          `${message ? `<div class="alert-error"><span class="kc-feedback-text">${message}</span></div>` : ''}<form id="kc-form-login" method="post" action="${base}/login-actions/authenticate?ticket=${ticket}"><input id="username" name="username" type="text" autocomplete="username"><input id="password" name="password" type="password" autocomplete="current-password"><input type="submit" value="Sign In"></form>`,
+        )
+      if (req.method !== 'POST') return form()
+      const body = await readBody(req)
+      if (body.get('username') !== USER || body.get('password') !== password) return form('Invalid username or password.')
+      requests.delete(ticket)
+      const session = randomBytes(18).toString('base64url')
+      sso.add(session)
+      return finish(res, params, USER, [`KC_SSO=${session}; Path=${REALM}/; HttpOnly; SameSite=Lax`])
+    }
     return json(res, 404, {error: 'not_found'})
   }
 }
@@ -103,13 +222,19 @@ function idpHandler(issuer: () => string): Handler {
 export async function startSandbox(options: {faults: Iterable<FaultId>; host?: string}): Promise<Sandbox> {
   const faults = new Set(options.faults)
   const host = options.host ?? '127.0.0.1'
+  const codes: CodeBook = new Map()
+  // A fresh password per sandbox: the config carries it, and doctor must never print it.
+  const password = `sandbox-${randomBytes(9).toString('base64url')}`
+  let appUrl = ''
   let idpUrl = ''
-  const app = await listen(appHandler(faults), 0, host)
-  const idp = await listen(idpHandler(() => idpUrl), faults.has('idp-clock-ahead') ? IDP_CLOCK_OFFSET_SECONDS * 1000 : 0, host)
+  const app = await listen(appHandler(faults, () => appUrl, () => idpUrl, codes), 0, host)
+  appUrl = app.url
+  const idp = await listen(idpHandler(faults, () => idpUrl, () => appUrl, codes, password), faults.has('idp-clock-ahead') ? IDP_CLOCK_OFFSET_SECONDS * 1000 : 0, host)
   idpUrl = idp.url
   const config = {
     target: {name: 'sandbox', baseUrl: app.url},
-    oidc: {issuer: idp.url, clientId: 'sandbox-console'},
+    oidc: {issuer: `${idp.url}${REALM}`, clientId: CLIENT_ID, redirectUris: [`${app.url}${WEB_CALLBACK}`, `${app.url}${CLI_CALLBACK}`]},
+    login: {consolePath: '/console', sessionCookie: 'sb_session', testUser: {username: USER, password}},
     readiness: {endpoints: [{url: '/readyz', name: 'api'}, {url: '/healthz', name: 'liveness'}]},
     clock: {samples: 5},
   }

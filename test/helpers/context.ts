@@ -10,7 +10,7 @@ export function makeContext(rawConfig: Record<string, unknown>, http: HttpOption
   const loaded = validateConfig(rawConfig, checkIds(), {})
   const redactor = new Redactor()
   for (const s of loaded.secrets) redactor.addSecret(s.value, s.kind)
-  const client = new HttpClient({timeoutMs: 3000, connectTimeoutMs: 1000, ...http}, redactor)
+  const client = new HttpClient({timeoutMs: 3000, connectTimeoutMs: 1000, resolve: loaded.config.http?.resolve, ...http}, redactor)
   const controller = new AbortController()
   const facts = new Facts(loaded.config, client, controller.signal)
   return {

@@ -40,7 +40,7 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.stdout).toMatch(/Verify/)
     expect(r.stdout).toMatch(/Problems found: 2 failed/)
     // Progress goes to stderr as plain lines when it is not a terminal.
-    expect(r.stderr).toMatch(/\[\d\/2\] readiness: fail/)
+    expect(r.stderr).toMatch(/\[\d\/6\] readiness: fail/)
   })
 
   it('comes out clean on the fixed sandbox (no false alarm)', async () => {
@@ -48,7 +48,14 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.code).toBe(0)
     const report = parseReport(r.stdout)
     expect(report.verdict).toBe('pass')
-    expect(report.results.map((x: {id: string; status: string}) => `${x.id}:${x.status}`)).toEqual(['clock-skew:pass', 'readiness:pass'])
+    expect(report.results.map((x: {id: string; status: string}) => `${x.id}:${x.status}`)).toEqual([
+      'clock-skew:pass',
+      'login-redirect-loop:pass',
+      'oidc-discovery:pass',
+      'oidc-redirect-uri:pass',
+      'readiness:pass',
+      'session-cookie:pass',
+    ])
   })
 
   it('--json prints one valid report object and nothing else, with stderr quiet', async () => {
@@ -58,13 +65,13 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.stderr).toBe('')
     expect(report.schemaVersion).toBe(1)
     expect(report.exitCode).toBe(1)
-    expect(report.summary).toMatchObject({fail: 2, total: 2})
+    expect(report.summary).toMatchObject({fail: 2, pass: 4, total: 6})
     const readiness = report.results.find((x) => x.id === 'readiness')!
     expect(readiness.cause!.fix.length).toBeGreaterThan(0)
     expect(readiness.cause!.verify.length).toBeGreaterThan(0)
     expect(readiness.evidence!.exchanges!.length).toBeGreaterThan(0)
-    // Each distinct URL that checks GET is fetched once per run.
-    const gets = report.http.exchanges.filter((e: {method: string}) => e.method === 'GET').map((e: {url: string}) => e.url)
+    // Each distinct URL that checks GET is fetched once per run (the login walk is a browser: it revisits pages on purpose).
+    const gets = report.http.exchanges.filter((e) => e.method === 'GET' && e.purpose !== 'login-walk').map((e) => e.url)
     expect(new Set(gets).size).toBe(gets.length)
   })
 
@@ -79,7 +86,14 @@ describe('doctor CLI against the sandbox', () => {
     const r1 = await runCli(['all', '-c', capped, '--json'])
     expect(r1.code).toBe(0)
     const report = parseReport(r1.stdout)
-    expect(report.results.map((x: {status: string}) => x.status)).toEqual(['skip', 'warn'])
+    expect(report.results.map((x: {id: string; status: string}) => `${x.id}:${x.status}`)).toEqual([
+      'clock-skew:skip',
+      'login-redirect-loop:pass',
+      'oidc-discovery:pass',
+      'oidc-redirect-uri:pass',
+      'readiness:warn',
+      'session-cookie:pass',
+    ])
     const r2 = await runCli(['all', '-c', capped, '--fail-on', 'warn', '--json'])
     expect(r2.code).toBe(1)
   })
@@ -153,7 +167,7 @@ describe('bad targets end cleanly', () => {
     expect(r.ms).toBeLessThan(8000)
     expect(r.code).toBe(1)
     const report = parseReport(r.stdout)
-    for (const result of report.results) expect(['fail', 'timeout', 'error']).toContain(result.status)
+    for (const result of report.results.filter((x) => x.status !== 'skip')) expect(['fail', 'timeout', 'error'], `${result.id}: ${result.message}`).toContain(result.status)
   })
 
   it('a refused connection is a finding with a hint, not a crash', async () => {
