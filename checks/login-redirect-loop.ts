@@ -104,7 +104,7 @@ export function judgeWalk(fact: LoginWalkFact, config: DoctorConfig, authorizati
 }
 
 function causeRef(d: Diagnosis): CauseRef {
-  return {kb: d.kb, summary: d.message, fix: d.fix, verify: ['`doctor run login-redirect-loop` passes: the walk reaches the console with HTTP 200.', 'Sign in from a private browser window and land on the console once, with no flicker back to the IdP.']}
+  return {kb: d.kb, summary: `The login loops because ${d.message.replace(/^the /, 'the ')}.`, fix: d.fix, verify: ['`doctor run login-redirect-loop` passes: the walk reaches the console with HTTP 200.', 'Sign in from a private browser window and land on the console once, with no flicker back to the IdP.']}
 }
 
 /** Why the walk went round: dropped cookies first, then callback errors, then a refused session. */

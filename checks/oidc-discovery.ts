@@ -157,7 +157,7 @@ function verifySteps(cause: string, fact: DiscoveryFact): string[] {
 
 /** Say precisely how two issuer strings differ. */
 export function describeIssuerDifference(configured: string, published: string): {detail: string; sameUrl: boolean; otherHost: boolean} {
-  const diff = urlDifference(configured, published, {a: 'the configured issuer', b: 'the published one'})
+  const diff = urlDifference(configured, published, {a: 'the configured issuer', b: 'the published issuer'})
   // URL parsing adds the slash after a bare host, so only the raw strings show it.
   const sameUrl = diff.parts.length === 0 && configured !== published
   const slashOnly = configured.replace(/\/$/, '') === published.replace(/\/$/, '')

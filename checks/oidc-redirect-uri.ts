@@ -140,10 +140,26 @@ export default defineCheck({
       return pass(`the IdP accepts client ${probes[0].clientId} with ${probes.length === 1 ? 'the callback' : `all ${probes.length} callbacks`} (${probes.map((p) => p.redirectUri).join(', ')})`, {evidence, items})
     }
     const top = findings.find((f) => f.status === 'fail') ?? findings[0]
-    const cause: CauseRef = {kb: top.kb, summary: top.message, fix: top.fix, verify: ['`doctor run oidc-redirect-uri` passes: the authorization request is answered with the IdP\'s login page, not an error page.', 'Start a login in a private browser window and reach the IdP\'s login form.']}
+    // The request and answer behind the finding, for the support engineer (state, nonce and code_challenge are redacted in the report).
+    const shown = probes.find((p) => top.message.includes(p.redirectUri) && p.verdict !== 'accepted') ?? probes.find((p) => p.verdict !== 'accepted')
+    if (shown) evidence.notes.unshift(`Sent GET ${shown.url} -> ${shown.status !== undefined ? `HTTP ${shown.status}` : 'no answer'}${shown.location ? ` to ${shown.location}` : ''}${shown.match ? ` (${shown.match.idp}${shown.match.code ? ` ${shown.match.code}` : ''}: ${shown.match.message})` : ''}`)
+    const cause: CauseRef = {kb: top.kb, summary: SUMMARY[top.kb] ?? top.message, fix: top.fix, verify: ['`doctor run oidc-redirect-uri` passes: the authorization request is answered with the IdP\'s login page, not an error page.', 'Start a login in a private browser window and reach the IdP\'s login form.']}
     return top.status === 'fail' ? fail(top.message, cause, {evidence, items}) : warn(top.message, cause, {evidence, items})
   },
 })
+
+const SUMMARY: Record<string, string> = {
+  [`${REJECTED}#callback-not-registered`]: 'The client at the IdP does not list this exact callback URL.',
+  [`${REJECTED}#callback-differs-in-detail`]: 'The callback the app sends and the one registered differ in a detail (scheme, host, port, path, case or trailing slash).',
+  [`${REJECTED}#public-url-misconfigured`]: 'The app\'s public URL setting is wrong, so it builds its callback on the wrong scheme or host.',
+  [`${CLIENT}#wrong-client-id`]: 'The app sends a client id the IdP does not know.',
+  [`${CLIENT}#placeholder-client-id`]: 'A placeholder client id is still deployed.',
+  [`${CLIENT}#client-deleted-or-disabled`]: 'The client is disabled or was deleted at the IdP.',
+  [`${CLIENT}#wrong-tenant-or-realm`]: 'The login goes to another tenant or realm than the one where the client is registered.',
+  [`${AUTHZ}#scope-not-allowed`]: 'The client may not request one of the scopes.',
+  [`${AUTHZ}#flow-not-enabled`]: 'The client is not allowed to use the authorization-code flow.',
+  [`${AUTHZ}#request-invalid`]: 'The IdP rejects another parameter of the request (often PKCE).',
+}
 
 const placeholderFix = ['Replace the placeholder with the client id the IdP shows for this app (and its secret), in the secret or env var the app reads; restart the app.']
 
@@ -184,7 +200,7 @@ function judgeProbe(probe: AuthorizeProbe, placeholderReason: (v: string | undef
     const near = closest(probe.redirectUri, others)
     const register = `Register exactly ${probe.redirectUri} as an allowed redirect URI of client ${probe.clientId} at the IdP (Keycloak: Valid redirect URIs; Google: Authorized redirect URIs; Okta: Sign-in redirect URIs; Auth0: Allowed Callback URLs; Entra ID: Redirect URIs), or make the app send the registered one.`
     if (near && near.diff.detail) {
-      return {status: 'fail', kb: `${REJECTED}#callback-differs-in-detail`, message: `the IdP rejects redirect_uri ${probe.redirectUri}${idp}: "${match.message}"; it differs from ${near.url} in ${near.diff.parts.join('; ')}`, fix: [register, 'IdPs compare callbacks as exact strings: scheme, host, port, path, case and the trailing slash all count.']}
+      return {status: 'fail', kb: `${REJECTED}#callback-differs-in-detail`, message: `the IdP rejects redirect_uri ${probe.redirectUri}${idp}: "${match.message}"; it differs from ${near.url} (${near.diff.parts.join('; ')})`, fix: [register, 'IdPs compare callbacks as exact strings: scheme, host, port, path, case and the trailing slash all count.']}
     }
     const base = ctx.baseUrl ? safeUrl(ctx.baseUrl) : undefined
     const cb = safeUrl(probe.redirectUri)

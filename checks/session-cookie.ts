@@ -160,8 +160,20 @@ export function judgeSessionCookies(fact: LoginWalkFact, sessionName: string | u
     return pass(`${all.length} cookie(s) set along the login walk ${reach}, all kept by the browser${sessionCandidates.length ? `; session cookie ${[...new Set(sessionCandidates.map((e) => e.cookie.name))].join(', ')} is sent to the console` : ''}`, {evidence, items})
   }
   const top = findings.find((f) => f.status === 'fail') ?? findings[0]
-  const cause: CauseRef = {kb: top.kb, summary: top.message, fix: top.fix, verify: ['`doctor run session-cookie` passes: every Set-Cookie of the login is accepted and the session cookie is sent to the console.', 'In the browser\'s developer tools (Application > Cookies), the cookie is listed after signing in, with no warning icon in the Network tab\'s Set-Cookie column.']}
+  const cause: CauseRef = {kb: top.kb, summary: SUMMARY[top.kb.split('#')[0]] ?? top.message, fix: top.fix, verify: ['`doctor run session-cookie` passes: every Set-Cookie of the login is accepted and the session cookie is sent to the console.', 'In the browser\'s developer tools (Application > Cookies), the cookie is listed after signing in, with no warning icon in the Network tab\'s Set-Cookie column.']}
   return top.status === 'fail' ? fail(top.message, cause, {evidence, items}) : warn(top.message, cause, {evidence, items})
+}
+
+/** One line per cookie entry: what the browser does with such a cookie. */
+const SUMMARY: Record<string, string> = {
+  'cookie-domain-mismatch': 'The cookie\'s Domain does not cover the host that sets it or the host that needs it, so the browser drops it or never sends it there.',
+  'cookie-secure-over-http': 'A Secure cookie arrives over plain http on a host that is not a secure context, so the browser drops it.',
+  'cookie-samesite-none-without-secure': 'SameSite rules keep the cookie out: SameSite=None without Secure is rejected, and Lax or Strict cookies are not sent on some cross-site steps of a login.',
+  'cookie-prefix-rejected': 'The cookie name\'s __Host- or __Secure- prefix demands attributes the cookie does not have, so the browser drops it.',
+  'cookie-too-large': 'The cookie (or the Cookie header) is larger than browsers or proxies accept.',
+  'cookie-path-too-narrow': 'The session cookie\'s Path does not cover the console, so it is never sent there.',
+  'login-redirect-loop': 'The cookie that carries the login state does not come back with the provider\'s answer, so the app cannot finish the login.',
+  'console-redirects-to-login': 'The login completes at the callback, but the app keeps no session the browser can send back.',
 }
 
 /** The app accepted the authorization response: it moved on to the console (or another page), not back to a login or an error. */

@@ -1,3 +1,4 @@
+import {isIP} from 'node:net'
 import {z} from 'zod'
 import {DEFAULT_TOLERANCES} from './defaults.js'
 
@@ -123,7 +124,7 @@ export function buildConfigSchema(checkIds: readonly string[]) {
           insecure: z.boolean().optional().meta({description: 'Skip TLS verification (same as --insecure); recorded in the report.'}),
           headers: headers.optional(),
           resolve: z
-            .record(z.string().regex(/^[a-z0-9.-]+$/i, 'a host name'), z.union([z.ipv4(), z.ipv6()]))
+            .record(z.string().regex(/^[a-z0-9.-]+$/i, 'a host name'), z.string().refine((v) => isIP(v) !== 0, {error: (iss) => `"${String(iss.input)}" is not an IPv4 or IPv6 address`}))
             .optional()
             .meta({description: 'Connect to these host names at these addresses, like curl --resolve (e.g. {"console.example.com": "10.0.0.5"}); URLs, Host headers, TLS names and cookies keep the name.'}),
         })

@@ -10,13 +10,13 @@ export interface UrlDifference {
   sameOrigin: boolean
 }
 
-/** How to name the two sides in a sentence ("the configured issuer", "the published one"). */
+/** How to name the two sides in a sentence ("the configured issuer", "the published issuer"). */
 export interface Sides {
   a: string
   b: string
 }
 
-export function urlDifference(sent: string, expected: string, sides: Sides = {a: 'the sent URL', b: 'the registered one'}): UrlDifference {
+export function urlDifference(sent: string, expected: string, sides: Sides = {a: 'the sent URL', b: 'the registered URL'}): UrlDifference {
   let a: URL
   let b: URL
   try {

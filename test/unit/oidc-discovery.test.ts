@@ -38,7 +38,7 @@ describe('oidc-discovery against panva oidc-provider', () => {
     const o = await run({oidc: {issuer: `${idp.issuer}/`}})
     expect(o.status).toBe('fail')
     expect(o.cause?.kb).toBe('oidc-discovery-failed#issuer-mismatch')
-    expect(o.message).toBe(`issuer mismatch: configured ${idp.issuer}/, discovered ${idp.issuer} (the configured issuer ends with a slash, the published one does not)`)
+    expect(o.message).toBe(`issuer mismatch: configured ${idp.issuer}/, discovered ${idp.issuer} (the configured issuer ends with a slash, the published issuer does not)`)
     // openid-client, the library most Node apps use, agrees.
     expect(o.evidence?.notes?.join(' ')).toMatch(/OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED/)
   })

@@ -47,7 +47,7 @@ describe('oidc-redirect-uri against panva oidc-provider and a real relying party
     expect(outcome.status).toBe('fail')
     expect(outcome.cause?.kb).toBe('oidc-redirect-uri-rejected#callback-differs-in-detail')
     expect(outcome.message).toContain(`the IdP rejects redirect_uri ${env.callback} `)
-    expect(outcome.message).toContain(`it differs from ${env.callback}/ in the registered one ends with a slash, the sent URL does not`)
+    expect(outcome.message).toContain(`it differs from ${env.callback}/ (the registered URL ends with a slash, the sent URL does not)`)
   })
 
   it('the app builds its callback on another host than its public URL', async () => {
