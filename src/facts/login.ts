@@ -144,19 +144,20 @@ export function authorizeProbe(facts: Facts, authorizationEndpoint: string, clie
     const client = await import('openid-client')
     const {classifyIdpError, looksLikeLoginPage} = await import('../login/idp-errors.js')
     const verifier = client.randomPKCECodeVerifier()
-    const url = new URL(authorizationEndpoint)
     const scopes = facts.config.oidc?.scopes ?? ['openid']
-    const params: Record<string, string> = {
-      response_type: 'code',
-      client_id: clientId,
+    // openid-client builds the request (response_type=code, client_id, PKCE S256) from the provider's metadata.
+    const doc = (await discovery(facts))?.document ?? {}
+    const configuration = new client.Configuration({...(doc as object), issuer: typeof doc.issuer === 'string' ? doc.issuer : authorizationEndpoint, authorization_endpoint: authorizationEndpoint} as import('openid-client').ServerMetadata, clientId)
+    // doctor sends this request itself; whether plain http is acceptable is oidc-discovery's finding.
+    client.allowInsecureRequests(configuration)
+    const url = client.buildAuthorizationUrl(configuration, {
       redirect_uri: redirectUri,
       scope: scopes.join(' '),
       state: client.randomState(),
       nonce: client.randomNonce(),
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
-    }
-    for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v)
+    })
     const result = await facts.http.request({url: url.href, purpose: 'oidc-redirect-uri', headers: {accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8'}, signal: facts.signal})
     const base = {redirectUri, clientId, url: url.href, exchange: result.exchange}
     const res = result.response

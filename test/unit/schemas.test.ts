@@ -33,6 +33,27 @@ describe('check registry', () => {
     }
   })
 
+  it('check modules stay light at import time: heavy libraries load inside run()', () => {
+    // Follow the static imports of the compiled registry (dynamic import() calls are not followed).
+    const heavy = ['openid-client', 'htmlparser2', 'tough-cookie', 'playwright-core', '@kubernetes/client-node', 'jsonpath-plus', 'marked']
+    const seen = new Set<string>()
+    const bare = new Set<string>()
+    const queue = [new URL('../../dist/checks/index.js', import.meta.url)]
+    while (queue.length > 0) {
+      const file = queue.pop()!
+      if (seen.has(file.href)) continue
+      seen.add(file.href)
+      const source = readFileSync(file, 'utf8')
+      for (const m of source.matchAll(/^\s*(?:import|export)\s[^;]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm)) {
+        const spec = m[1] ?? m[2]
+        if (spec.startsWith('.')) queue.push(new URL(spec, file))
+        else bare.add(spec)
+      }
+    }
+    expect(seen.size).toBeGreaterThan(5)
+    for (const lib of heavy) expect([...bare], lib).not.toContain(lib)
+  })
+
   it('refuses broken metadata', () => {
     expect(validateMeta({id: 'Bad_Id', title: 'x', failureTitle: 'x', area: 'nowhere' as never, description: '', needs: [], kb: []}, 'bad-id')).toEqual([
       'id "Bad_Id" is not kebab-case',

@@ -4,6 +4,7 @@ import type {CheckOutcome} from '../../src/engine/check.js'
 import {makeContext} from '../helpers/context.js'
 import {type LoginEnv, startLoginEnv} from '../helpers/login-env.js'
 import type {RpOptions} from '../helpers/rp-app.js'
+import {startServer} from '../helpers/servers.js'
 
 async function judge(options: {rp?: Partial<RpOptions>; named?: boolean} = {}, extra: Parameters<LoginEnv['config']>[0] = {}): Promise<{outcome: CheckOutcome; issued: string[]}> {
   const env = await startLoginEnv(options)
@@ -72,6 +73,26 @@ describe('session-cookie against oidc-provider and a real relying party', () => 
     expect(outcome.status, outcome.message).toBe('warn')
     expect(outcome.cause?.kb).toBe('cookie-samesite-none-without-secure#samesite-unspecified-treated-as-lax')
     expect(outcome.message).toMatch(/response_mode=form_post.*rp_state is SameSite=unspecified .*first 2 minutes/)
+  })
+
+  it('a session cookie close to the 4096-byte limit: a warning before browsers start dropping it', async () => {
+    const {outcome} = await judge({rp: {sessionCookieBytes: 3900}})
+    expect(outcome.status, outcome.message).toBe('warn')
+    expect(outcome.cause?.kb).toBe('cookie-too-large#tokens-in-cookie')
+    expect(outcome.message).toMatch(/rp_session/)
+  })
+
+  it('nothing listening: an error with the reason; no target: skipped', async () => {
+    const closed = await startServer(() => {})
+    await closed.close()
+    const ctx = makeContext({target: {baseUrl: closed.url}})
+    const outcome = await sessionCookie.run(ctx)
+    await ctx.close()
+    expect(outcome.status).toBe('error')
+    expect(outcome.message).toMatch(/could not walk the login from .*connection refused/)
+    const none = makeContext({oidc: {issuer: closed.url}})
+    expect((await sessionCookie.run(none)).status).toBe('skip')
+    await none.close()
   })
 
   it('the configured session cookie never set after a good callback: the app kept no session', async () => {
