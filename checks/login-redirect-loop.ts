@@ -62,7 +62,8 @@ export function judgeWalk(fact: LoginWalkFact, config: DoctorConfig, authorizati
   const items: Item[] = []
   const notes: string[] = [BROWSER_NOTE]
   const domainNote = allowedDomain(config)
-  if (domainNote) items.push({label: 'allowed email domain', status: domainNote.ok ? 'pass' : 'fail', message: domainNote.message})
+  // Compared from the configuration alone; the walk decides whether it matters.
+  if (domainNote) items.push({label: 'allowed email domain', status: domainNote.ok ? 'pass' : 'warn', message: domainNote.message})
   const evidence = (extra: Record<string, unknown> = {}) => ({observed: {end: walk.end, hops, ...extra}, notes, exchanges: walk.exchanges})
   const end = walk.end
   const appOrigin = originOf(fact.console)
@@ -86,8 +87,8 @@ export function judgeWalk(fact: LoginWalkFact, config: DoctorConfig, authorizati
       return pass(fact.withUser ? `signed in as the test user and reached ${fact.console} (HTTP ${end.status}) in ${walk.hops.length} hops` : `${fact.console} answers HTTP ${end.status} without a login (it is public, or login.consolePath is not a protected page)`, {evidence: evidence(), items})
     }
     if (callback && originOf(last.url) === originOf(callback.url) && end.status >= 400) {
-      const d = refusal(walk, last, config, domainNote) ?? callbackError(walk)
-      if (d) return fail(d.message, causeRef(d), {evidence: evidence(), items})
+      const d = refusal(walk, last, domainNote) ?? callbackError(walk)
+      if (d) return fail(`the login ended on HTTP ${end.status} after the callback: ${d.message}`, causeRef(d, false), {evidence: evidence(), items})
     }
     return pass(`no loop: the walk from ${walk.start} ended on ${last?.url ?? walk.start} (HTTP ${end.status}) after ${walk.hops.length} hop(s)`, {evidence: evidence(), items})
   }
@@ -97,14 +98,14 @@ export function judgeWalk(fact: LoginWalkFact, config: DoctorConfig, authorizati
   const what = end.kind === 'loop' ? `${cycleText(cycle, appOrigin)} and round again (hops ${end.first + 1}-${end.repeat + 1})` : `more than ${end.limit} browser moves without settling`
   const d = attribute(fact, cycle, config, domainNote)
   const message = `redirect loop: ${what}${d ? `; ${d.message}` : ''}`
-  const cause = causeRef(d ?? {kb: E, message: 'the loop could not be tied to one cause from outside the app', fix: ['Read the app\'s log at the callback and at the console: which check sends the user back to the login?']})
+  const cause = causeRef(d ?? {kb: E, message: 'the loop could not be tied to one cause from outside the app', fix: ['Read the app\'s log at the callback and at the console: which check sends the user back to the login?']}, true)
   if (!d) notes.push('No rejected or withheld cookie and no callback error explain the loop; the app\'s logs at the callback say why it sends the user back.')
   if (d?.detail) notes.unshift(d.detail)
   return fail(message, cause, {evidence: evidence({cycle: cycle.map((h) => `${h.method} ${h.url}`)}), items})
 }
 
-function causeRef(d: Diagnosis): CauseRef {
-  return {kb: d.kb, summary: `The login loops because ${d.message.replace(/^the /, 'the ')}.`, fix: d.fix, verify: ['`doctor run login-redirect-loop` passes: the walk reaches the console with HTTP 200.', 'Sign in from a private browser window and land on the console once, with no flicker back to the IdP.']}
+function causeRef(d: Diagnosis, loop: boolean): CauseRef {
+  return {kb: d.kb, summary: loop ? `The login loops because ${d.message}.` : `The login ends on an error because ${d.message}.`, fix: d.fix, verify: ['`doctor run login-redirect-loop` passes: the walk reaches the console with HTTP 200.', 'Sign in from a private browser window and land on the console once, with no flicker back to the IdP.']}
 }
 
 /** Why the walk went round: dropped cookies first, then callback errors, then a refused session. */
@@ -143,7 +144,7 @@ function attribute(fact: LoginWalkFact, cycle: WalkHop[], config: DoctorConfig, 
       const explicit = c.attributes.path !== undefined
       return {kb: explicit ? 'cookie-path-too-narrow#explicit-path-too-narrow' : 'cookie-path-too-narrow#default-path-from-callback', message: `${c.name} is stored with path ${c.path} and not sent to ${new URL(fact.console).pathname} (${why})`, fix: ['Set the session cookie with Path=/.']}
     }
-    const refused = refusal(walk, cycle[cycle.length - 1], config, domainNote)
+    const refused = refusal(walk, cycle[cycle.length - 1], domainNote)
     if (refused) return refused
     if (sessionName && setAfter.length === 0) {
       return {kb: missingSessionCause(fact.console), message: `the callback succeeded but set no ${sessionName} cookie`, fix: ['Read the app\'s log at the callback: why does it not create a session?']}
@@ -174,7 +175,7 @@ function callbackError(walk: Walk): Diagnosis | undefined {
 }
 
 /** The app refused the signed-in user: say which claim, group or domain if it tells. */
-function refusal(walk: Walk, hop: WalkHop | undefined, config: DoctorConfig, domainNote: ReturnType<typeof allowedDomain>): Diagnosis | undefined {
+function refusal(walk: Walk, hop: WalkHop | undefined, domainNote: ReturnType<typeof allowedDomain>): Diagnosis | undefined {
   // What the app said after the callback: its redirects (…/login?error=…) and pages, not the IdP's URLs.
   const callback = walk.hops.find((h) => h.callback)
   const appOrigin = callback ? originOf(callback.url) : hop ? originOf(hop.url) : ''
@@ -191,7 +192,6 @@ function refusal(walk: Walk, hop: WalkHop | undefined, config: DoctorConfig, dom
   if (name || /missing[_ ]claim|required claim|insufficient_scope/i.test(texts)) {
     return {kb: `${E}#required-claim-missing`, message: `the app refuses the session because the ID token lacks ${name ? `the ${name} claim` : 'a claim it requires'}: "${excerpt(texts, /claim|scope/i)}"`, fix: [`Release ${name ? `the ${name} claim` : 'the claim'} to this client at the IdP (requested scope, client scope, claim mapper).`]}
   }
-  void config
   return undefined
 }
 

@@ -80,14 +80,6 @@ export function rejectedCookies(walk: Walk): {rejected: JudgedCookie[]; covered:
   return {rejected, covered}
 }
 
-export function hostOf(url: string): string {
-  try {
-    return new URL(url).host
-  } catch {
-    return url
-  }
-}
-
 export function originOf(url: string): string {
   try {
     return new URL(url).origin
@@ -104,11 +96,6 @@ export function ruleText(cookie: SetCookieJudgement): string {
 /** The exact Set-Cookie (value redacted) and where it came from, for the evidence. */
 export function setCookieLine(entry: JudgedCookie): string {
   return `Set-Cookie at hop ${entry.hop.n} (${entry.hop.method} ${withoutQuery(entry.cookie.setBy)}): ${entry.cookie.display}`
-}
-
-/** Kept for messages that need the cookie and its origin in one phrase. */
-export function describeCookie(entry: JudgedCookie): string {
-  return `${entry.cookie.display} (set by ${withoutQuery(entry.cookie.setBy)}, hop ${entry.hop.n})`
 }
 
 export function withoutQuery(url: string): string {

@@ -1,6 +1,6 @@
 import type {HttpClient, HttpResult} from '../http/client.js'
 import type {ExchangeRecord, NetError} from '../http/types.js'
-import {CookieJar, isSameSite, type SetCookieJudgement} from './cookies.js'
+import {CookieJar, cookieHeaderBytes, isSameSite, type SetCookieJudgement} from './cookies.js'
 import {type PageForm, type PageInfo, readPage} from './html.js'
 
 /**
@@ -24,6 +24,7 @@ export interface WalkHop {
   location?: string
   cookiesSent: string[]
   cookiesWithheld: Array<{name: string; reason: string}>
+  /** Size of the Cookie header line sent (0 when none), for proxies' header limits. */
   cookieHeaderBytes: number
   setCookies: SetCookieJudgement[]
   /** For pages (2xx/4xx/5xx without a move): title and the start of the visible text. */
@@ -120,7 +121,7 @@ export async function walkLogin(http: HttpClient, options: WalkOptions): Promise
       crossSite,
       cookiesSent: selection.sent,
       cookiesWithheld: selection.withheld.filter((w) => setter.get(w.name) === new URL(next!.url).origin),
-      cookieHeaderBytes: Buffer.byteLength(selection.header),
+      cookieHeaderBytes: cookieHeaderBytes(selection),
       setCookies: [],
     }
     hops.push(hop)

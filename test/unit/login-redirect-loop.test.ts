@@ -88,6 +88,14 @@ describe('login-redirect-loop against oidc-provider and a real relying party', (
     expect(outcome.message).toContain("the test user's email domain example.com is not among the allowed domains (corp.example)")
   })
 
+  it('a callback that answers with an error page (no loop): the error is still attributed', async () => {
+    const {outcome} = await walk({rp: {callbackError: 'clock', errorPage: true}})
+    expect(outcome.status).toBe('fail')
+    expect(outcome.cause?.kb).toBe('login-redirect-loop#clock-skew')
+    expect(outcome.message).toMatch(/^the login ended on HTTP 401 after the callback: the callback rejects the ID token's timestamps/)
+    expect(outcome.cause?.summary).toMatch(/^The login ends on an error because/)
+  })
+
   it('wrong test-user password: an error that says to fix login.testUser, not a finding', async () => {
     const {outcome} = await walk({}, {login: {testUser: {username: USER.username, password: 'not-the-password-1'}}})
     expect(outcome.status).toBe('error')
