@@ -81,6 +81,10 @@ export function judgeWalk(fact: LoginWalkFact, config: DoctorConfig, authorizati
     const onIdp = last && authorizationEndpoint && originOf(last.url) === originOf(authorizationEndpoint) && originOf(last.url) !== appOrigin
     if (onIdp && end.status >= 400) return skip(`the walk stopped at an error page of the IdP (HTTP ${end.status}); oidc-redirect-uri diagnoses it`)
     const callback = walk.hops.find((h) => h.callback)
+    // Signed in, but the IdP wants one more step (consent, MFA, a password change) that doctor does not take.
+    if (walk.submittedLogin && !callback && last && originOf(last.url) !== appOrigin && end.status < 400) {
+      return skip(`after the test user signed in, the walk stopped at "${last.page?.title ?? last.url}" on ${originOf(last.url)} (HTTP ${end.status}): a consent, MFA or other step doctor does not complete; use a test user without it`)
+    }
     const atConsole = last && sameEndpoint(last.url, fact.console) && end.status < 400
     if (atConsole) {
       if (domainNote && !domainNote.ok) notes.push(`The app admitted the test user although ${domainNote.message}; login.allowedEmailDomains in doctor.yaml may be out of date.`)

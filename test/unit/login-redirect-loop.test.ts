@@ -6,7 +6,7 @@ import type {CheckOutcome} from '../../src/engine/check.js'
 import {makeContext} from '../helpers/context.js'
 import {type LoginEnv, startLoginEnv, USER} from '../helpers/login-env.js'
 import type {RpOptions} from '../helpers/rp-app.js'
-import {startServer, type TestServer} from '../helpers/servers.js'
+import {send, startServer, type TestServer} from '../helpers/servers.js'
 import {makeCertificates} from '../helpers/tls.js'
 
 /** Run the check against a fresh app + oidc-provider pair with these faults. */
@@ -132,6 +132,24 @@ describe('login-redirect-loop without an IdP', () => {
   })
   afterAll(async () => {
     await Promise.all([hopper.close(), https.close(), http.close()])
+  })
+
+  it('an IdP that asks for consent after the password: skipped with the reason, not passed', async () => {
+    const idp = await startServer((req, res) => {
+      if (req.method === 'POST') return send(res, 200, '<!doctype html><title>Authorize access</title><form method="post" action="/consent"><button name="allow" value="yes">Allow</button></form>', 'text/html')
+      send(res, 200, '<!doctype html><title>Sign in</title><form method="post" action="/login"><input name="username"><input type="password" name="password"></form>', 'text/html')
+    })
+    const app = await startServer((_req, res) => {
+      res.writeHead(302, {location: `${idp.url}/authorize?response_type=code&client_id=app&redirect_uri=${encodeURIComponent('http://127.0.0.1:9/cb')}&state=s1`})
+      res.end()
+    })
+    const ctx = makeContext({target: {baseUrl: app.url}, login: {testUser: {username: 'u', password: 'consent-test-pw'}}})
+    const outcome = await loginRedirectLoop.run(ctx)
+    await ctx.close()
+    await Promise.all([idp.close(), app.close()])
+    expect(outcome.status).toBe('skip')
+    expect(outcome.message).toMatch(/stopped at "Authorize access" .*consent, MFA/)
+    expect(idp.seen).not.toContain('POST /consent')
   })
 
   it('gives up at the hop limit and says it could not tie the loop to a cause', async () => {
