@@ -1,4 +1,5 @@
 import type {Check} from '../src/engine/check.js'
+import apiToken from './api-token.js'
 import clockSkew from './clock-skew.js'
 import loginRedirectLoop from './login-redirect-loop.js'
 import oidcDiscovery from './oidc-discovery.js'
@@ -11,4 +12,4 @@ import sessionCookie from './session-cookie.js'
  * with the files in this folder. Check modules stay light at import time: anything heavy is
  * imported inside run(), so `doctor list` stays fast.
  */
-export const checks: readonly Check[] = [clockSkew, loginRedirectLoop, oidcDiscovery, oidcRedirectUri, readiness, sessionCookie]
+export const checks: readonly Check[] = [apiToken, clockSkew, loginRedirectLoop, oidcDiscovery, oidcRedirectUri, readiness, sessionCookie]

@@ -1,17 +1,13 @@
 import type {DoctorConfig} from '../src/config/schema.js'
-import {type CauseRef, defineCheck, fail, type Item, pass, skip} from '../src/engine/check.js'
+import {type CauseRef, defineCheck, fail, type Finding, type Item, pass, skip} from '../src/engine/check.js'
 import {type LoginWalkFact, discovery, loginWalk, sameEndpoint} from '../src/facts/login.js'
 import {BROWSER_NOTE, causeForRejection, cycleText, hopLines, missingSessionCause, originOf, rejectedCookies, ruleText, setCookieLine} from '../src/login/cookie-causes.js'
 import type {Walk, WalkHop} from '../src/login/walk.js'
 
 const E = 'login-redirect-loop'
 
-interface Diagnosis {
-  kb: string
-  message: string
-  fix: string[]
-  detail?: string
-}
+/** A finding whose severity the caller decides (a loop is always a failure). */
+type Diagnosis = Omit<Finding, 'status'>
 
 export default defineCheck({
   meta: {

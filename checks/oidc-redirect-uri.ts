@@ -1,4 +1,4 @@
-import {type CauseRef, defineCheck, fail, type Item, pass, skip, type Status, warn} from '../src/engine/check.js'
+import {type CauseRef, defineCheck, fail, type Finding, type Item, pass, skip, warn} from '../src/engine/check.js'
 import {type AuthorizeProbe, authorizationRequest, authorizeProbe, discovery, loginWalk, sameEndpoint} from '../src/facts/login.js'
 import type {ExchangeRecord} from '../src/http/types.js'
 import {closest, urlDifference} from '../src/login/urls.js'
@@ -6,13 +6,6 @@ import {closest, urlDifference} from '../src/login/urls.js'
 const REJECTED = 'oidc-redirect-uri-rejected'
 const CLIENT = 'oidc-client-not-found'
 const AUTHZ = 'oidc-authorization-error'
-
-interface Finding {
-  status: Exclude<Status, 'pass' | 'skip'>
-  kb: string
-  message: string
-  fix: string[]
-}
 
 export default defineCheck({
   meta: {

@@ -1,19 +1,10 @@
-import {type CauseRef, defineCheck, fail, type Item, pass, skip, type Status, warn} from '../src/engine/check.js'
+import {type CauseRef, defineCheck, fail, type Finding, type Item, pass, skip, warn} from '../src/engine/check.js'
 import {authorizationRequest, type LoginWalkFact, loginWalk, sameEndpoint} from '../src/facts/login.js'
 import type {WalkHop} from '../src/login/walk.js'
 import {BROWSER_NOTE, causeForRejection, hopLines, type JudgedCookie, judgedCookies, missingSessionCause, originOf, rejectedCookies, RULE_CAUSE, setCookieLine} from '../src/login/cookie-causes.js'
 
 /** nginx's default large_client_header_buffers is 8 KiB per header line. */
 const COOKIE_HEADER_LIMIT = 8192
-
-interface Finding {
-  status: Exclude<Status, 'pass' | 'skip'>
-  kb: string
-  message: string
-  fix: string[]
-  /** The Set-Cookie line behind it, value redacted. */
-  detail?: string
-}
 
 export default defineCheck({
   meta: {

@@ -98,6 +98,33 @@ export function buildConfigSchema(checkIds: readonly string[]) {
         })
         .optional()
         .meta({description: 'How a person signs in to the console (checks `session-cookie`, `login-redirect-loop`).'}),
+      api: z
+        .strictObject({
+          url: urlOrPath.meta({description: 'A protected GET the token may call, best an identity endpoint ("/api/v1/whoami"); absolute or relative to target.baseUrl. Only GET is sent.'}),
+          tokenEnv: z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as RACK_GATEWAY_API_TOKEN')
+            .optional()
+            .meta({description: 'Name of the environment variable that holds the token (e.g. RACK_GATEWAY_API_TOKEN); doctor reports it unset or empty as a finding.'}),
+          token: secret(z.string(), 'The token itself, usually as ${ENV_VAR}; prefer tokenEnv. Never printed.').optional(),
+          header: z
+            .string()
+            .regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name such as Authorization or X-API-Key')
+            .optional()
+            .meta({description: 'Header the API reads the credential from (default Authorization; api-test: X-API-Key).'}),
+          scheme: z.string().optional().meta({description: 'Auth scheme before the token (default "Bearer" in Authorization, none in other headers; "" sends the bare value).'}),
+          prefix: z.string().min(1).optional().meta({description: 'How every valid token starts (Rack Gateway: "rgw_").'}),
+          requiredScopes: z.array(z.string().min(1)).min(1).optional().meta({description: 'Scopes the caller needs; compared with the JWT\'s scope/scp/scopes and with insufficient_scope hints.'}),
+          audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional().meta({description: 'The aud a JWT must carry for this API.'}),
+          issuer: httpUrl.optional().meta({description: 'The iss a JWT must carry (default oidc.issuer); its key set verifies the signature.'}),
+          anonymous: z.boolean().optional().meta({description: 'The API serves requests with no credential at all (api-test auth.allow_anonymous).'}),
+          expect: z
+            .record(z.string().startsWith('$', 'a JSONPath starting with "$"'), z.union([z.string(), z.number(), z.boolean()]))
+            .optional()
+            .meta({description: 'What the identity response must show for this pipeline, as JSONPath -> value (e.g. {"$.workspace": "acme", "$.scope.environments": "production"}); a list matches when it contains the value.'}),
+        })
+        .optional()
+        .meta({description: 'An API token and the endpoint to try it on (check `api-token`).'}),
       readiness: z
         .strictObject({
           endpoints: z.array(endpoint).min(1).meta({description: 'Health/readiness URLs, absolute or relative to target.baseUrl.'}),
@@ -139,6 +166,12 @@ export function buildConfigSchema(checkIds: readonly string[]) {
       const relative = (cfg.readiness?.endpoints ?? []).some((e) => (typeof e === 'string' ? e : e.url).startsWith('/'))
       if (relative && !cfg.target?.baseUrl) {
         ctx.addIssue({code: 'custom', path: ['readiness', 'endpoints'], message: 'a path like "/readyz" needs target.baseUrl to resolve against'})
+      }
+      if (cfg.api && cfg.api.token === undefined && cfg.api.tokenEnv === undefined) {
+        ctx.addIssue({code: 'custom', path: ['api'], message: 'say where the token is: tokenEnv (the environment variable\'s name) or token'})
+      }
+      if (cfg.api?.url.startsWith('/') && !cfg.target?.baseUrl) {
+        ctx.addIssue({code: 'custom', path: ['api', 'url'], message: `a path like "${cfg.api.url}" needs target.baseUrl to resolve against`})
       }
       for (const key of ['path', 'consolePath'] as const) {
         if (cfg.login?.[key]?.startsWith('/') && !cfg.target?.baseUrl) {

@@ -40,6 +40,19 @@ export interface CauseRef {
   verify: string[]
 }
 
+/**
+ * A check's conclusion before it becomes an outcome: how bad, the knowledge-base cause, what
+ * was found (one sentence) and what to change. Checks collect these and report the worst.
+ */
+export interface Finding {
+  status: 'warn' | 'fail'
+  kb: string
+  message: string
+  fix: string[]
+  /** A supporting line for the evidence (the Set-Cookie behind a cookie finding). */
+  detail?: string
+}
+
 export interface Evidence {
   observed?: unknown
   expected?: unknown

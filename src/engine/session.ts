@@ -69,7 +69,7 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
     redactor,
   )
   const runController = new AbortController()
-  const facts = new Facts(config, http, runController.signal)
+  const facts = new Facts(config, http, runController.signal, options.env ?? process.env)
   let results: CheckResult[]
   try {
     results = await runChecks([...checks], {

@@ -14,6 +14,8 @@ export class Facts {
     readonly http: HttpClient,
     /** Aborted at the run deadline. Facts are shared, so they do not stop when one check times out. */
     readonly signal: AbortSignal,
+    /** The environment config values may name (api.tokenEnv). */
+    readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
   once<T>(key: string, compute: () => Promise<T>): Promise<T> {

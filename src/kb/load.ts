@@ -227,7 +227,7 @@ function crossCheck({entries, products, retired, checkIds, files, where: whereFo
         const [entryId, causeId] = ref.split('#')
         const target = entries.find((e) => e.id === entryId)
         if (!target || target.kind !== 'symptom' || !target.causes.some((x) => x.id === causeId)) problems.push(`${at('sameAs', i)}: causes[${c}].sameAs[${i}]: "${ref}" is not a cause of any entry`)
-        else if (entryId === entry.id) problems.push(`${at('sameAs', i)}: causes[${c}].sameAs[${i}]: "${ref}" is in the same entry; merge the two causes instead`)
+        else if (entryId === entry.id && causeId === cause.id) problems.push(`${at('sameAs', i)}: causes[${c}].sameAs[${i}]: a cause cannot be the same as itself`)
       })
       if (cause.checks.length === 0 && cause.planned.length === 0 && !cause.manual) {
         problems.push(`${at()}: causes[${c}] (${cause.id}): no check can observe it, so say what to look at under manual:`)

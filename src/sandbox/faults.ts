@@ -15,6 +15,8 @@ export const FAULTS = [
   {id: 'issuer-trailing-slash', description: 'the identity provider publishes its issuer with a trailing slash the app is not configured with', check: 'oidc-discovery'},
   {id: 'cli-callback-unregistered', description: 'the CLI callback is missing from the client\'s registered redirect URIs (the web one is there)', check: 'oidc-redirect-uri'},
   {id: 'state-cookie-samesite-none', description: 'the app sets its login-state cookie with SameSite=None but without Secure, so browsers drop it and the login loops', check: 'session-cookie'},
+  {id: 'token-under-scoped', description: 'the CI token is valid but only has evidence:read, and listing gates needs gate:read (403 insufficient_scope)', check: 'api-token'},
+  {id: 'token-trailing-newline', description: 'the CI token was pasted with a trailing newline', check: 'api-token'},
 ] as const satisfies readonly FaultInfo[]
 
 export type FaultId = (typeof FAULTS)[number]['id']

@@ -87,7 +87,22 @@ type CodeBook = Map<string, {clientId: string; redirectUri: string; user: string
  * The app: a console behind an OIDC login (state cookie, callback, session cookie), an API
  * with bearer auth, liveness and readiness endpoints.
  */
-function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, idp: () => string, codes: CodeBook): Handler {
+/** RFC 6750 answers: no error without a credential, invalid_token for an unknown one, insufficient_scope with the scope needed. */
+function bearer(req: IncomingMessage, res: ServerResponse, tokens: ReadonlyMap<string, string[]>, scope?: string): string[] | undefined {
+  const deny = (status: number, params = '') => {
+    res.writeHead(status, {'www-authenticate': `Bearer realm="sandbox"${params}`, 'content-type': 'application/json'})
+    res.end(JSON.stringify({error: status === 401 ? 'unauthorized' : 'forbidden'}))
+    return undefined
+  }
+  const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')
+  if (!m) return deny(401)
+  const scopes = tokens.get(m[1])
+  if (!scopes) return deny(401, ', error="invalid_token", error_description="unknown or revoked token"')
+  if (scope && !scopes.includes(scope)) return deny(403, `, error="insufficient_scope", scope="${scope}"`)
+  return scopes
+}
+
+function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, idp: () => string, codes: CodeBook, tokens: ReadonlyMap<string, string[]>): Handler {
   const pending = new Map<string, string>() // state-cookie value -> state
   const sessions = new Set<string>()
   const stateAttributes = faults.has('state-cookie-samesite-none') ? 'Path=/; HttpOnly; SameSite=None' : 'Path=/; HttpOnly; SameSite=Lax'
@@ -138,11 +153,12 @@ function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, idp: () 
         )
       }
       case '/api/v1/whoami': {
-        if (!req.headers.authorization) {
-          res.writeHead(401, {'www-authenticate': 'Bearer realm="sandbox"', 'content-type': 'application/json'})
-          return res.end('{"error":"unauthorized"}')
-        }
-        return json(res, 200, {user: 'ci-bot', scopes: ['gate:read']})
+        const scopes = bearer(req, res, tokens)
+        return scopes && json(res, 200, {user: 'ci-bot', workspace: 'sandbox', scopes})
+      }
+      case '/api/v1/gates': {
+        const scopes = bearer(req, res, tokens, 'gate:read')
+        return scopes && json(res, 200, {gates: [{service: 'api', environment: 'production', state: 'open'}]})
       }
       default:
         return json(res, 404, {error: 'not found', path: url.pathname})
@@ -227,7 +243,10 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
   const password = `sandbox-${randomBytes(9).toString('base64url')}`
   let appUrl = ''
   let idpUrl = ''
-  const app = await listen(appHandler(faults, () => appUrl, () => idpUrl, codes), 0, host)
+  // The CI token: valid, with the scopes the faults decide; pasted with a newline under token-trailing-newline.
+  const token = `sbx_${randomBytes(18).toString('base64url')}`
+  const tokens = new Map([[token, faults.has('token-under-scoped') ? ['evidence:read'] : ['gate:read', 'evidence:read']]])
+  const app = await listen(appHandler(faults, () => appUrl, () => idpUrl, codes, tokens), 0, host)
   appUrl = app.url
   const idp = await listen(idpHandler(faults, () => idpUrl, () => appUrl, codes, password), faults.has('idp-clock-ahead') ? IDP_CLOCK_OFFSET_SECONDS * 1000 : 0, host)
   idpUrl = idp.url
@@ -235,6 +254,7 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
     target: {name: 'sandbox', baseUrl: app.url},
     oidc: {issuer: `${idp.url}${REALM}`, clientId: CLIENT_ID, redirectUris: [`${app.url}${WEB_CALLBACK}`, `${app.url}${CLI_CALLBACK}`]},
     login: {consolePath: '/console', sessionCookie: 'sb_session', testUser: {username: USER, password}},
+    api: {url: '/api/v1/gates', token: faults.has('token-trailing-newline') ? `${token}\n` : token, prefix: 'sbx_'},
     readiness: {endpoints: [{url: '/readyz', name: 'api'}, {url: '/healthz', name: 'liveness'}]},
     clock: {samples: 5},
   }

@@ -69,7 +69,7 @@ for (let i = 0; i < RUNS; i++) {
   // Clock samples repeat a URL on purpose, and the login walk is a browser: it opens the console again after signing in.
   const deliberate = (e) => e.purpose === 'clock' || e.purpose.startsWith('clock:') || e.purpose === 'login-walk'
   const gets = report.http.exchanges.filter((e) => !deliberate(e))
-  const distinct = new Set(gets.map((e) => `${e.method} ${e.url}`)).size
+  const distinct = new Set(gets.map((e) => `${e.method} ${e.url} ${JSON.stringify(e.requestHeaders)}`)).size
   const clockSamples = report.http.exchanges.length - gets.length
   allRuns.push({wall: r.ms, inProcess: report.durationMs, slowest, perUrl: gets.length / distinct, clockSamples, rssMb: r.rssKb / 1024})
 }

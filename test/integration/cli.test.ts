@@ -40,7 +40,7 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.stdout).toMatch(/Verify/)
     expect(r.stdout).toMatch(/Problems found: 2 failed/)
     // Progress goes to stderr as plain lines when it is not a terminal.
-    expect(r.stderr).toMatch(/\[\d\/6\] readiness: fail/)
+    expect(r.stderr).toMatch(/\[\d\/7\] readiness: fail/)
   })
 
   it('comes out clean on the fixed sandbox (no false alarm)', async () => {
@@ -49,6 +49,7 @@ describe('doctor CLI against the sandbox', () => {
     const report = parseReport(r.stdout)
     expect(report.verdict).toBe('pass')
     expect(report.results.map((x: {id: string; status: string}) => `${x.id}:${x.status}`)).toEqual([
+      'api-token:pass',
       'clock-skew:pass',
       'login-redirect-loop:pass',
       'oidc-discovery:pass',
@@ -65,13 +66,14 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.stderr).toBe('')
     expect(report.schemaVersion).toBe(1)
     expect(report.exitCode).toBe(1)
-    expect(report.summary).toMatchObject({fail: 2, pass: 4, total: 6})
+    expect(report.summary).toMatchObject({fail: 2, pass: 5, total: 7})
     const readiness = report.results.find((x) => x.id === 'readiness')!
     expect(readiness.cause!.fix.length).toBeGreaterThan(0)
     expect(readiness.cause!.verify.length).toBeGreaterThan(0)
     expect(readiness.evidence!.exchanges!.length).toBeGreaterThan(0)
-    // Each distinct URL that checks GET is fetched once per run (the login walk is a browser: it revisits pages on purpose).
-    const gets = report.http.exchanges.filter((e) => e.method === 'GET' && e.purpose !== 'login-walk').map((e) => e.url)
+    // Each distinct request (URL and headers: api-token asks one URL with and without credentials) is sent
+    // once per run; the login walk is a browser and revisits pages on purpose.
+    const gets = report.http.exchanges.filter((e) => e.method === 'GET' && e.purpose !== 'login-walk').map((e) => `${e.url} ${JSON.stringify(e.requestHeaders)}`)
     expect(new Set(gets).size).toBe(gets.length)
   })
 
@@ -87,6 +89,7 @@ describe('doctor CLI against the sandbox', () => {
     expect(r1.code).toBe(0)
     const report = parseReport(r1.stdout)
     expect(report.results.map((x: {id: string; status: string}) => `${x.id}:${x.status}`)).toEqual([
+      'api-token:pass',
       'clock-skew:skip',
       'login-redirect-loop:pass',
       'oidc-discovery:pass',
