@@ -1,15 +1,18 @@
 import type {Check} from '../src/engine/check.js'
 import apiToken from './api-token.js'
+import billingStatus from './billing-status.js'
 import clockSkew from './clock-skew.js'
+import entitlement from './entitlement.js'
 import loginRedirectLoop from './login-redirect-loop.js'
 import oidcDiscovery from './oidc-discovery.js'
 import oidcRedirectUri from './oidc-redirect-uri.js'
 import readiness from './readiness.js'
 import sessionCookie from './session-cookie.js'
+import webhookSignature from './webhook-signature.js'
 
 /**
  * The explicit registry, sorted by id (ESLint's lib/rules/index.js). A test keeps it in step
  * with the files in this folder. Check modules stay light at import time: anything heavy is
  * imported inside run(), so `doctor list` stays fast.
  */
-export const checks: readonly Check[] = [apiToken, clockSkew, loginRedirectLoop, oidcDiscovery, oidcRedirectUri, readiness, sessionCookie]
+export const checks: readonly Check[] = [apiToken, billingStatus, clockSkew, entitlement, loginRedirectLoop, oidcDiscovery, oidcRedirectUri, readiness, sessionCookie, webhookSignature]

@@ -15,6 +15,7 @@ export interface DiagnoseFlags {
   timeout: number
   ca?: string
   insecure: boolean
+  'allow-writes'?: boolean
 }
 
 /** Load the config named by -c / DOCTOR_CONFIG / ./doctor.yaml; it is required for running checks. */
@@ -48,6 +49,7 @@ export async function runSession(loaded: LoadedConfig, checks: readonly Check[],
     failOn: flags['fail-on'],
     caFile: flags.ca,
     insecure: flags.insecure,
+    allowWrites: flags['allow-writes'] ?? false,
     explicit,
     version: out.version,
     progress: makeProgress({json: out.json}),

@@ -22,4 +22,5 @@ export const runFlags = {
   timeout: duration({default: 60_000, summary: 'Deadline for the whole run.', helpValue: 'DURATION'}),
   ca: Flags.string({summary: 'PEM file of extra CA certificates to trust (TLS verification stays on).', helpValue: 'FILE'}),
   insecure: Flags.boolean({default: false, summary: 'Skip TLS certificate verification (prints a warning; recorded in the report).'}),
+  'allow-writes': Flags.boolean({default: false, summary: 'Let checks send requests that change state where the config lists them (webhook test events); otherwise they only read.'}),
 }

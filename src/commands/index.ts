@@ -6,6 +6,7 @@ import DocsBuild from './docs/build.js'
 import Explain from './explain.js'
 import List from './list.js'
 import Run from './run.js'
+import WebhookVerify from './webhook/verify.js'
 
 /**
  * oclif's explicit command strategy: one import instead of a directory glob at every start,
@@ -20,4 +21,5 @@ export const COMMANDS = {
   explain: Explain,
   list: List,
   run: Run,
+  'webhook:verify': WebhookVerify,
 }

@@ -51,6 +51,25 @@ const server = z.union([
 ])
 
 
+export const WEBHOOK_SCHEMES = ['stripe', 'github', 'standard', 'svix', 'slack', 'shopify', 'paddle'] as const
+
+/**
+ * One JSONPath expectation. The short form is a string: "<path> == <json>", "<path> != <json>",
+ * "<path> contains <json>", "<path> exists", "<path> in the future" (a date or epoch seconds).
+ */
+export const expectation = z.union([
+  z.string().regex(/^\$\S*\s+(==|!=|contains|exists|in the future|in the past)/, 'a JSONPath then ==, !=, contains, exists, "in the future" or "in the past", e.g. "$.entitlements.production == true"'),
+  z.strictObject({
+    path: z.string().startsWith('$', 'a JSONPath starting with "$"').meta({description: 'JSONPath (jsonpath-plus syntax).'}),
+    equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
+    notEquals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
+    contains: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    exists: z.boolean().optional(),
+    future: z.boolean().optional().meta({description: 'true: a date (ISO or epoch seconds) after now; false: before now.'}),
+    label: z.string().optional().meta({description: 'What this expectation means, for output ("production entitlement").'}),
+  }),
+])
+
 const checkSettings = z.strictObject({
   enabled: z.boolean().optional().meta({description: 'false skips the check in `doctor all`.'}),
   severity: z.enum(['warn', 'fail']).optional().meta({description: 'Cap the severity of this check\'s findings, e.g. "warn" to report without failing CI.'}),
@@ -125,6 +144,42 @@ export function buildConfigSchema(checkIds: readonly string[]) {
         })
         .optional()
         .meta({description: 'An API token and the endpoint to try it on (check `api-token`).'}),
+      webhooks: z
+        .array(
+          z.strictObject({
+            name: z.string().min(1).optional().meta({description: 'Label used in output, e.g. "stripe".'}),
+            url: urlOrPath.meta({description: 'The receiver: where the provider posts events; absolute or relative to target.baseUrl.'}),
+            scheme: z.enum(WEBHOOK_SCHEMES).meta({description: 'How the provider signs: stripe, github, standard (Standard Webhooks), svix, slack, shopify or paddle.'}),
+            secretEnv: z
+              .string()
+              .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as STRIPE_WEBHOOK_SECRET')
+              .meta({description: 'Name of the environment variable holding the signing secret the receiver should use.'}),
+            allowWrites: z.boolean().optional().meta({description: 'Let `webhook-signature` POST three marked test events to this receiver (signed, wrongly signed, unsigned). Off by default: it changes state. Same as --allow-writes.'}),
+            toleranceSeconds: z.number().int().positive().optional().meta({description: 'The receiver\'s timestamp tolerance (default: the scheme\'s, e.g. 300 s for Stripe).'}),
+          }),
+        )
+        .min(1)
+        .optional()
+        .meta({description: 'Webhook receivers and how their provider signs (check `webhook-signature`; offline: `doctor webhook verify`).'}),
+      billing: z
+        .strictObject({
+          statusUrl: urlOrPath.meta({description: 'GET that reports the billing state, e.g. "/billing/status".'}),
+          headers: headers.optional(),
+          expect: z.array(expectation).min(1).optional().meta({description: 'When billing counts as healthy (default: a status/state field equal to "active").'}),
+        })
+        .optional()
+        .meta({description: 'The billing status endpoint (check `billing-status`).'}),
+      entitlement: z
+        .strictObject({
+          url: urlOrPath.meta({description: 'GET that reports the license or entitlement status.'}),
+          headers: headers.optional(),
+          workspace: z.string().min(1).optional().meta({description: 'The workspace that needs the entitlement; compared with the status\'s workspace id.'}),
+          expect: z.array(expectation).min(1).meta({description: 'What the status must show, e.g. "$.entitlements.production == true", "$.features[*] contains sso", "$.expiresAt in the future".'}),
+          featureUrl: urlOrPath.optional().meta({description: 'A feature-flag endpoint of the running runtime; when the license says active but this does not, the runtime needs a restart.'}),
+          featureExpect: z.array(expectation).min(1).optional().meta({description: 'What featureUrl must show when the feature is unlocked.'}),
+        })
+        .optional()
+        .meta({description: 'License entitlement (check `entitlement`).'}),
       readiness: z
         .strictObject({
           endpoints: z.array(endpoint).min(1).meta({description: 'Health/readiness URLs, absolute or relative to target.baseUrl.'}),
@@ -169,6 +224,15 @@ export function buildConfigSchema(checkIds: readonly string[]) {
       }
       if (cfg.api && cfg.api.token === undefined && cfg.api.tokenEnv === undefined) {
         ctx.addIssue({code: 'custom', path: ['api'], message: 'say where the token is: tokenEnv (the environment variable\'s name) or token'})
+      }
+      const relativeKeys: Array<[string[], string | undefined]> = [
+        ...(cfg.webhooks ?? []).map((w, i): [string[], string | undefined] => [['webhooks', String(i), 'url'], w.url]),
+        [['billing', 'statusUrl'], cfg.billing?.statusUrl],
+        [['entitlement', 'url'], cfg.entitlement?.url],
+        [['entitlement', 'featureUrl'], cfg.entitlement?.featureUrl],
+      ]
+      for (const [path, value] of relativeKeys) {
+        if (value?.startsWith('/') && !cfg.target?.baseUrl) ctx.addIssue({code: 'custom', path: path.map((p) => (/^\d+$/.test(p) ? Number(p) : p)), message: `a path like "${value}" needs target.baseUrl to resolve against`})
       }
       if (cfg.api?.url.startsWith('/') && !cfg.target?.baseUrl) {
         ctx.addIssue({code: 'custom', path: ['api', 'url'], message: `a path like "${cfg.api.url}" needs target.baseUrl to resolve against`})

@@ -81,6 +81,8 @@ export interface CheckContext {
   /** Aborted when the check times out or the run deadline passes. */
   signal: AbortSignal
   now(): number
+  /** --allow-writes was given: checks may send the state-changing requests the config opts into. */
+  allowWrites?: boolean
 }
 
 export interface Check {

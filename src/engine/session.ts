@@ -14,6 +14,8 @@ export interface SessionOptions {
   failOn: 'warn' | 'fail'
   caFile?: string
   insecure: boolean
+  /** --allow-writes: checks may send state-changing requests the config lists (webhook test events). */
+  allowWrites?: boolean
   /** Checks named explicitly on the command line run even when the config disables them. */
   explicit: boolean
   version: string
@@ -77,7 +79,7 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
       checkTimeoutMs: options.checkTimeoutMs,
       deadlineMs: options.timeoutMs,
       runController,
-      makeContext: (signal) => ({config, facts, signal, now: () => Date.now()}),
+      makeContext: (signal) => ({config, facts, signal, now: () => Date.now(), allowWrites: options.allowWrites ?? false}),
       skipReason: (check) => skipReason(check, config, options.explicit),
       severityCap: (check) => (config.checks as Record<string, {severity?: 'warn' | 'fail'}> | undefined)?.[check.meta.id]?.severity,
       onStart: (check) => options.progress?.start(check),
@@ -111,7 +113,7 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
     exitCode,
     environment: {node: process.version, platform: process.platform, arch: process.arch},
     config: {path: loaded.path ?? null, targets, values: config},
-    options: {concurrency: options.concurrency, checkTimeoutMs: options.checkTimeoutMs, timeoutMs: options.timeoutMs, ca: caFile ?? null, insecure},
+    options: {concurrency: options.concurrency, checkTimeoutMs: options.checkTimeoutMs, timeoutMs: options.timeoutMs, ca: caFile ?? null, insecure, allowWrites: options.allowWrites ?? false},
     warnings,
     summary,
     results: results as Report['results'],

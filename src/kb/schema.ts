@@ -17,9 +17,6 @@ export const KB_AREAS = ['platform', 'login', 'access', 'billing', 'evidence', '
  * lands; once it is in the registry the integrity test asks for it to move to `checks:`.
  */
 export const PLANNED_CHECKS = {
-  'webhook-signature': 'billing checks',
-  'billing-status': 'billing checks',
-  entitlement: 'billing checks',
   'prometheus-labels': 'evidence checks',
   'kubernetes-workload': 'evidence checks',
   'gitops-status': 'evidence checks',

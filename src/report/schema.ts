@@ -80,6 +80,7 @@ export const reportSchema = z.object({
     timeoutMs: z.number().int(),
     ca: z.string().nullable(),
     insecure: z.boolean(),
+    allowWrites: z.boolean().optional().meta({description: 'State-changing test requests were allowed (--allow-writes)'}),
   }),
   warnings: z.array(z.string()),
   summary: counts.extend({total: z.number().int()}),

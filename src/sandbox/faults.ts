@@ -17,8 +17,18 @@ export const FAULTS = [
   {id: 'state-cookie-samesite-none', description: 'the app sets its login-state cookie with SameSite=None but without Secure, so browsers drop it and the login loops', check: 'session-cookie'},
   {id: 'token-under-scoped', description: 'the CI token is valid but only has evidence:read, and listing gates needs gate:read (403 insufficient_scope)', check: 'api-token'},
   {id: 'token-trailing-newline', description: 'the CI token was pasted with a trailing newline', check: 'api-token'},
+  {id: 'webhook-wrong-secret', description: 'the billing webhook receiver verifies with the test-mode secret, so live events are refused', check: 'webhook-signature'},
+  {id: 'billing-pending', description: 'billing is stuck in "pending": the payment webhook never got through', check: 'billing-status'},
+  {id: 'runtime-not-restarted', description: 'the license says production is active, but the running runtime still has the old license (feature off)', check: 'entitlement'},
 ] as const satisfies readonly FaultInfo[]
 
 export type FaultId = (typeof FAULTS)[number]['id']
 
 export const IDP_CLOCK_OFFSET_SECONDS = 95
+
+/**
+ * The sandbox's Stripe-style signing secret. A fixed, published value (it protects nothing), so
+ * `demo --serve` users can export it; doctor still treats it as a secret and never prints it.
+ */
+export const SANDBOX_WEBHOOK_SECRET = 'whsec_sandbox_published_not_secret_0001'
+export const SANDBOX_WEBHOOK_SECRET_ENV = 'SANDBOX_WEBHOOK_SECRET'

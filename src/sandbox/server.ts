@@ -1,7 +1,7 @@
-import {randomBytes} from 'node:crypto'
+import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {type FaultId, IDP_CLOCK_OFFSET_SECONDS} from './faults.js'
+import {type FaultId, IDP_CLOCK_OFFSET_SECONDS, SANDBOX_WEBHOOK_SECRET, SANDBOX_WEBHOOK_SECRET_ENV} from './faults.js'
 
 export interface Sandbox {
   appUrl: string
@@ -54,6 +54,19 @@ function readBody(req: IncomingMessage): Promise<URLSearchParams> {
     })
     req.on('end', () => resolve(new URLSearchParams(data)))
     req.on('error', () => resolve(new URLSearchParams()))
+  })
+}
+
+function readRaw(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size <= 1_048_576) chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks)))
+    req.on('error', () => resolve(Buffer.concat(chunks)))
   })
 }
 
@@ -133,6 +146,29 @@ function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, idp: () 
         sessions.add(session)
         return redirect(res, '/console', [`sb_session=${session}; Path=/; HttpOnly; SameSite=Lax`, 'sb_state=; Path=/; Max-Age=0'])
       }
+      case '/api/v1/billing/webhook': {
+        if (req.method !== 'POST') return json(res, 405, {error: 'POST only'})
+        const raw = await readRaw(req)
+        // Stripe's scheme: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">, 300 s tolerance.
+        const secret = faults.has('webhook-wrong-secret') ? 'whsec_sandbox_TEST_MODE_secret_0002' : SANDBOX_WEBHOOK_SECRET
+        const header = String(req.headers['stripe-signature'] ?? '')
+        const t = /(?:^|,)t=(\d+)/.exec(header)?.[1]
+        const sigs = [...header.matchAll(/(?:^|,)v1=([0-9a-f]+)/g)].map((m) => m[1])
+        if (!t || sigs.length === 0) return json(res, 400, {error: 'No signatures found with expected scheme'})
+        const expected = createHmac('sha256', secret).update(`${t}.`).update(raw).digest()
+        const good = sigs.some((sig) => sig.length === expected.length * 2 && timingSafeEqual(Buffer.from(sig, 'hex'), expected))
+        if (!good) return json(res, 400, {error: 'No signatures found matching the expected signature for payload'})
+        if (Math.abs(Date.now() / 1000 - Number(t)) > 300) return json(res, 400, {error: 'Timestamp outside the tolerance zone'})
+        return json(res, 200, {received: true})
+      }
+      case '/api/v1/billing/status': {
+        const pending = faults.has('billing-pending')
+        return json(res, 200, {workspaceId: 'sandbox', status: pending ? 'pending' : 'active', plan: 'production', lastWebhookAt: pending ? null : new Date(Date.now() - 3_600_000).toISOString()})
+      }
+      case '/api/v1/license':
+        return json(res, 200, {workspaceId: 'sandbox', status: 'active', entitlements: {production: true, sso: true}, features: ['production', 'sso'], activatedAt: new Date(Date.now() - 600_000).toISOString(), expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString()})
+      case '/api/v1/features':
+        return json(res, 200, {production: !faults.has('runtime-not-restarted'), licenseLoadedAt: new Date(Date.now() - (faults.has('runtime-not-restarted') ? 86_400_000 : 300_000)).toISOString()})
       case '/healthz':
         res.writeHead(200, {'content-type': 'text/plain'})
         return res.end('ok')
@@ -237,6 +273,8 @@ function idpHandler(faults: ReadonlySet<FaultId>, origin: () => string, app: () 
 
 export async function startSandbox(options: {faults: Iterable<FaultId>; host?: string}): Promise<Sandbox> {
   const faults = new Set(options.faults)
+  // The receiver's secret reaches doctor the way real ones do: through an environment variable.
+  process.env[SANDBOX_WEBHOOK_SECRET_ENV] ??= SANDBOX_WEBHOOK_SECRET
   const host = options.host ?? '127.0.0.1'
   const codes: CodeBook = new Map()
   // A fresh password per sandbox: the config carries it, and doctor must never print it.
@@ -255,6 +293,9 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
     oidc: {issuer: `${idp.url}${REALM}`, clientId: CLIENT_ID, redirectUris: [`${app.url}${WEB_CALLBACK}`, `${app.url}${CLI_CALLBACK}`]},
     login: {consolePath: '/console', sessionCookie: 'sb_session', testUser: {username: USER, password}},
     api: {url: '/api/v1/gates', token: faults.has('token-trailing-newline') ? `${token}\n` : token, prefix: 'sbx_'},
+    webhooks: [{name: 'stripe', url: '/api/v1/billing/webhook', scheme: 'stripe', secretEnv: SANDBOX_WEBHOOK_SECRET_ENV, allowWrites: true}],
+    billing: {statusUrl: '/api/v1/billing/status'},
+    entitlement: {url: '/api/v1/license', workspace: 'sandbox', expect: ['$.entitlements.production == true', '$.expiresAt in the future'], featureUrl: '/api/v1/features', featureExpect: ['$.production == true']},
     readiness: {endpoints: [{url: '/readyz', name: 'api'}, {url: '/healthz', name: 'liveness'}]},
     clock: {samples: 5},
   }

@@ -40,7 +40,7 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.stdout).toMatch(/Verify/)
     expect(r.stdout).toMatch(/Problems found: 2 failed/)
     // Progress goes to stderr as plain lines when it is not a terminal.
-    expect(r.stderr).toMatch(/\[\d\/7\] readiness: fail/)
+    expect(r.stderr).toMatch(/\[\d+\/10\] readiness: fail/)
   })
 
   it('comes out clean on the fixed sandbox (no false alarm)', async () => {
@@ -50,12 +50,15 @@ describe('doctor CLI against the sandbox', () => {
     expect(report.verdict).toBe('pass')
     expect(report.results.map((x: {id: string; status: string}) => `${x.id}:${x.status}`)).toEqual([
       'api-token:pass',
+      'billing-status:pass',
       'clock-skew:pass',
+      'entitlement:pass',
       'login-redirect-loop:pass',
       'oidc-discovery:pass',
       'oidc-redirect-uri:pass',
       'readiness:pass',
       'session-cookie:pass',
+      'webhook-signature:pass',
     ])
   })
 
@@ -66,7 +69,7 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.stderr).toBe('')
     expect(report.schemaVersion).toBe(1)
     expect(report.exitCode).toBe(1)
-    expect(report.summary).toMatchObject({fail: 2, pass: 5, total: 7})
+    expect(report.summary).toMatchObject({fail: 2, pass: 8, total: 10})
     const readiness = report.results.find((x) => x.id === 'readiness')!
     expect(readiness.cause!.fix.length).toBeGreaterThan(0)
     expect(readiness.cause!.verify.length).toBeGreaterThan(0)
@@ -90,12 +93,15 @@ describe('doctor CLI against the sandbox', () => {
     const report = parseReport(r1.stdout)
     expect(report.results.map((x: {id: string; status: string}) => `${x.id}:${x.status}`)).toEqual([
       'api-token:pass',
+      'billing-status:pass',
       'clock-skew:skip',
+      'entitlement:pass',
       'login-redirect-loop:pass',
       'oidc-discovery:pass',
       'oidc-redirect-uri:pass',
       'readiness:warn',
       'session-cookie:pass',
+      'webhook-signature:pass',
     ])
     const r2 = await runCli(['all', '-c', capped, '--fail-on', 'warn', '--json'])
     expect(r2.code).toBe(1)
