@@ -1,5 +1,6 @@
 import {isIP} from 'node:net'
 import {z} from 'zod'
+import {WEBHOOK_SCHEMES} from '../webhooks/names.js'
 import {DEFAULT_TOLERANCES} from './defaults.js'
 
 export {DEFAULT_TOLERANCES} from './defaults.js'
@@ -51,7 +52,7 @@ const server = z.union([
 ])
 
 
-export const WEBHOOK_SCHEMES = ['stripe', 'github', 'standard', 'svix', 'slack', 'shopify', 'paddle'] as const
+export {WEBHOOK_SCHEMES}
 
 /**
  * One JSONPath expectation. The short form is a string: "<path> == <json>", "<path> != <json>",

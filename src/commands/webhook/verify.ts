@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../../cli/base.js'
-import {WEBHOOK_SCHEMES} from '../../config/schema.js'
+import {WEBHOOK_SCHEMES} from '../../webhooks/names.js'
 import {UsageError} from '../../errors.js'
 import {fingerprint, Redactor} from '../../redact/redactor.js'
 
