@@ -3,6 +3,7 @@ import apiToken from './api-token.js'
 import billingStatus from './billing-status.js'
 import clockSkew from './clock-skew.js'
 import entitlement from './entitlement.js'
+import evidenceFreshness from './evidence-freshness.js'
 import loginRedirectLoop from './login-redirect-loop.js'
 import oidcDiscovery from './oidc-discovery.js'
 import oidcRedirectUri from './oidc-redirect-uri.js'
@@ -15,4 +16,4 @@ import webhookSignature from './webhook-signature.js'
  * with the files in this folder. Check modules stay light at import time: anything heavy is
  * imported inside run(), so `doctor list` stays fast.
  */
-export const checks: readonly Check[] = [apiToken, billingStatus, clockSkew, entitlement, loginRedirectLoop, oidcDiscovery, oidcRedirectUri, readiness, sessionCookie, webhookSignature]
+export const checks: readonly Check[] = [apiToken, billingStatus, clockSkew, entitlement, evidenceFreshness, loginRedirectLoop, oidcDiscovery, oidcRedirectUri, readiness, sessionCookie, webhookSignature]

@@ -181,6 +181,92 @@ export function buildConfigSchema(checkIds: readonly string[]) {
         })
         .optional()
         .meta({description: 'License entitlement (check `entitlement`).'}),
+      prometheus: z
+        .strictObject({
+          url: httpUrl.meta({description: 'Prometheus base URL, e.g. http://prometheus:9090.'}),
+          headers: headers.optional(),
+          queries: z
+            .array(
+              z.strictObject({
+                name: z.string().min(1).optional().meta({description: 'Label used in output, e.g. "checkout error rate".'}),
+                query: z.string().min(1).meta({description: 'The PromQL the connector runs; it should return at least one series.'}),
+              }),
+            )
+            .min(1)
+            .meta({description: 'Queries the evidence connector runs (check `prometheus-labels`).'}),
+        })
+        .optional()
+        .meta({description: 'Prometheus evidence (check `prometheus-labels`).'}),
+      kubernetes: z
+        .strictObject({
+          kubeconfig: z.string().optional().meta({description: 'Kubeconfig file (default: $KUBECONFIG, then ~/.kube/config, then in-cluster service account).'}),
+          context: z.string().optional().meta({description: 'Kubeconfig context (default: the current one).'}),
+          namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name').meta({description: 'Namespace the connector reads.'}),
+          workloads: z
+            .array(
+              z.strictObject({
+                kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']).optional().meta({description: 'Default Deployment.'}),
+                name: z.string().optional().meta({description: 'The workload\'s name, when known.'}),
+                selector: z.string().min(1).optional().meta({description: 'Label selector the connector uses, e.g. "app=checkout,tier=web".'}),
+                service: z.string().optional().meta({description: 'A Service whose selector should match this workload\'s ready pods.'}),
+              }),
+            )
+            .min(1)
+            .optional()
+            .meta({description: 'Workloads whose readiness is evidence.'}),
+          permissions: z
+            .array(z.strictObject({verb: z.string().min(1), resource: z.string().min(1), group: z.string().optional(), namespace: z.string().optional()}))
+            .optional()
+            .meta({description: 'What the connector must be allowed to do (default: get and list deployments and pods, list services, in the namespace); checked with SelfSubjectAccessReview.'}),
+        })
+        .optional()
+        .meta({description: 'Kubernetes evidence (check `kubernetes-workload`).'}),
+      gitops: z
+        .strictObject({
+          argocd: z
+            .strictObject({
+              url: httpUrl.meta({description: 'Argo CD server URL.'}),
+              tokenEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).meta({description: 'Environment variable with an Argo CD API token.'}),
+              app: z.string().min(1).meta({description: 'Application name.'}),
+              project: z.string().min(1).optional().meta({description: 'The app\'s project; without it, Argo CD answers 403 for an app that does not exist.'}),
+            })
+            .optional(),
+          flux: z
+            .strictObject({
+              kind: z.enum(['Kustomization', 'HelmRelease']),
+              name: z.string().min(1),
+              namespace: z.string().min(1).meta({description: 'Namespace of the Flux object (often flux-system).'}),
+            })
+            .optional()
+            .meta({description: 'A Flux object, read through the kubernetes section\'s cluster access.'}),
+          expectedRevision: z.string().min(7).optional().meta({description: 'The source SHA (or chart version) the gate expects deployed.'}),
+        })
+        .optional()
+        .meta({description: 'GitOps status (check `gitops-status`).'}),
+      evidence: z
+        .strictObject({
+          connectors: z
+            .array(
+              z.strictObject({
+                name: z.string().min(1).meta({description: 'Label used in output, e.g. "prometheus connector".'}),
+                url: urlOrPath.meta({description: 'Status endpoint of the connector or integration.'}),
+                headers: headers.optional(),
+                lastSync: z.string().startsWith('$', 'a JSONPath starting with "$"').meta({description: 'JSONPath of the last successful sync time (ISO date or epoch seconds).'}),
+                maxAge: z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 15m or 2h').meta({description: 'Oldest acceptable last sync, e.g. "15m".'}),
+              }),
+            )
+            .min(1)
+            .optional(),
+          scope: z
+            .strictObject({
+              url: urlOrPath.meta({description: 'Where the gate or connector reports the evidence scope it used.'}),
+              headers: headers.optional(),
+              expect: z.array(expectation).min(1).meta({description: 'Field by field, e.g. "$.service == checkout", "$.namespace == prod", "$.sourceSha == 4f2c9e1".'}),
+            })
+            .optional(),
+        })
+        .optional()
+        .meta({description: 'Evidence freshness and scope (check `evidence-freshness`).'}),
       readiness: z
         .strictObject({
           endpoints: z.array(endpoint).min(1).meta({description: 'Health/readiness URLs, absolute or relative to target.baseUrl.'}),
@@ -231,6 +317,8 @@ export function buildConfigSchema(checkIds: readonly string[]) {
         [['billing', 'statusUrl'], cfg.billing?.statusUrl],
         [['entitlement', 'url'], cfg.entitlement?.url],
         [['entitlement', 'featureUrl'], cfg.entitlement?.featureUrl],
+        ...(cfg.evidence?.connectors ?? []).map((c, i): [string[], string | undefined] => [['evidence', 'connectors', String(i), 'url'], c.url]),
+        [['evidence', 'scope', 'url'], cfg.evidence?.scope?.url],
       ]
       for (const [path, value] of relativeKeys) {
         if (value?.startsWith('/') && !cfg.target?.baseUrl) ctx.addIssue({code: 'custom', path: path.map((p) => (/^\d+$/.test(p) ? Number(p) : p)), message: `a path like "${value}" needs target.baseUrl to resolve against`})

@@ -20,7 +20,6 @@ export const PLANNED_CHECKS = {
   'prometheus-labels': 'evidence checks',
   'kubernetes-workload': 'evidence checks',
   'gitops-status': 'evidence checks',
-  'evidence-freshness': 'evidence checks',
   'viewport-overflow': 'mobile check',
   'upstream-proxy': 'product-specific checks',
   'portal-spa': 'product-specific checks',

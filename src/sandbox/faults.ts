@@ -20,6 +20,7 @@ export const FAULTS = [
   {id: 'webhook-wrong-secret', description: 'the billing webhook receiver verifies with the test-mode secret, so live events are refused', check: 'webhook-signature'},
   {id: 'billing-pending', description: 'billing is stuck in "pending": the payment webhook never got through', check: 'billing-status'},
   {id: 'runtime-not-restarted', description: 'the license says production is active, but the running runtime still has the old license (feature off)', check: 'entitlement'},
+  {id: 'connector-stale', description: 'the Prometheus connector last synced 3 hours ago: its token was rotated and every sync gets 401', check: 'evidence-freshness'},
 ] as const satisfies readonly FaultInfo[]
 
 export type FaultId = (typeof FAULTS)[number]['id']

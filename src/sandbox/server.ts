@@ -169,6 +169,17 @@ function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, idp: () 
         return json(res, 200, {workspaceId: 'sandbox', status: 'active', entitlements: {production: true, sso: true}, features: ['production', 'sso'], activatedAt: new Date(Date.now() - 600_000).toISOString(), expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString()})
       case '/api/v1/features':
         return json(res, 200, {production: !faults.has('runtime-not-restarted'), licenseLoadedAt: new Date(Date.now() - (faults.has('runtime-not-restarted') ? 86_400_000 : 300_000)).toISOString()})
+      case '/api/v1/connectors/prometheus': {
+        const stale = faults.has('connector-stale')
+        return json(res, 200, {
+          name: 'prometheus',
+          health: stale ? 'stale' : 'ok',
+          lastSyncAt: new Date(Date.now() - (stale ? 3 * 3_600_000 : 90_000)).toISOString(),
+          ...(stale ? {lastError: 'GET http://prometheus.monitoring:9090/api/v1/query: 401 Unauthorized'} : {}),
+        })
+      }
+      case '/api/v1/gates/current':
+        return json(res, 200, {service: 'sandbox-api', namespace: 'sandbox', releaseId: 'rel-42', sourceSha: '4f2c9e1d7a'})
       case '/healthz':
         res.writeHead(200, {'content-type': 'text/plain'})
         return res.end('ok')
@@ -296,6 +307,10 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
     webhooks: [{name: 'stripe', url: '/api/v1/billing/webhook', scheme: 'stripe', secretEnv: SANDBOX_WEBHOOK_SECRET_ENV, allowWrites: true}],
     billing: {statusUrl: '/api/v1/billing/status'},
     entitlement: {url: '/api/v1/license', workspace: 'sandbox', expect: ['$.entitlements.production == true', '$.expiresAt in the future'], featureUrl: '/api/v1/features', featureExpect: ['$.production == true']},
+    evidence: {
+      connectors: [{name: 'prometheus connector', url: '/api/v1/connectors/prometheus', lastSync: '$.lastSyncAt', maxAge: '15m'}],
+      scope: {url: '/api/v1/gates/current', expect: ['$.service == sandbox-api', '$.namespace == sandbox', '$.sourceSha == 4f2c9e1d7a']},
+    },
     readiness: {endpoints: [{url: '/readyz', name: 'api'}, {url: '/healthz', name: 'liveness'}]},
     clock: {samples: 5},
   }

@@ -1,8 +1,8 @@
-const UNITS: Record<string, number> = {ms: 1, s: 1000, m: 60_000}
+const UNITS: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}
 
-/** "10s", "500ms", "2m" or a bare number of seconds, to milliseconds. Returns undefined when unparseable. */
+/** "10s", "500ms", "2m", "6h", "1d" or a bare number of seconds, to milliseconds. Returns undefined when unparseable. */
 export function parseDuration(text: string): number | undefined {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/i.exec(text)
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text)
   if (!m) return undefined
   const value = Number(m[1]) * UNITS[(m[2] ?? 's').toLowerCase()]
   return Number.isFinite(value) && value > 0 ? Math.round(value) : undefined

@@ -40,7 +40,7 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.stdout).toMatch(/Verify/)
     expect(r.stdout).toMatch(/Problems found: 2 failed/)
     // Progress goes to stderr as plain lines when it is not a terminal.
-    expect(r.stderr).toMatch(/\[\d+\/10\] readiness: fail/)
+    expect(r.stderr).toMatch(/\[\d+\/\d+\] readiness: fail/)
   })
 
   it('comes out clean on the fixed sandbox (no false alarm)', async () => {
@@ -53,6 +53,7 @@ describe('doctor CLI against the sandbox', () => {
       'billing-status:pass',
       'clock-skew:pass',
       'entitlement:pass',
+      'evidence-freshness:pass',
       'login-redirect-loop:pass',
       'oidc-discovery:pass',
       'oidc-redirect-uri:pass',
@@ -69,7 +70,7 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.stderr).toBe('')
     expect(report.schemaVersion).toBe(1)
     expect(report.exitCode).toBe(1)
-    expect(report.summary).toMatchObject({fail: 2, pass: 8, total: 10})
+    expect(report.summary).toMatchObject({fail: 2, pass: 9, total: 11})
     const readiness = report.results.find((x) => x.id === 'readiness')!
     expect(readiness.cause!.fix.length).toBeGreaterThan(0)
     expect(readiness.cause!.verify.length).toBeGreaterThan(0)
@@ -96,6 +97,7 @@ describe('doctor CLI against the sandbox', () => {
       'billing-status:pass',
       'clock-skew:skip',
       'entitlement:pass',
+      'evidence-freshness:pass',
       'login-redirect-loop:pass',
       'oidc-discovery:pass',
       'oidc-redirect-uri:pass',
