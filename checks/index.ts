@@ -4,9 +4,12 @@ import billingStatus from './billing-status.js'
 import clockSkew from './clock-skew.js'
 import entitlement from './entitlement.js'
 import evidenceFreshness from './evidence-freshness.js'
+import gitopsStatus from './gitops-status.js'
+import kubernetesWorkload from './kubernetes-workload.js'
 import loginRedirectLoop from './login-redirect-loop.js'
 import oidcDiscovery from './oidc-discovery.js'
 import oidcRedirectUri from './oidc-redirect-uri.js'
+import prometheusLabels from './prometheus-labels.js'
 import readiness from './readiness.js'
 import sessionCookie from './session-cookie.js'
 import webhookSignature from './webhook-signature.js'
@@ -16,4 +19,4 @@ import webhookSignature from './webhook-signature.js'
  * with the files in this folder. Check modules stay light at import time: anything heavy is
  * imported inside run(), so `doctor list` stays fast.
  */
-export const checks: readonly Check[] = [apiToken, billingStatus, clockSkew, entitlement, evidenceFreshness, loginRedirectLoop, oidcDiscovery, oidcRedirectUri, readiness, sessionCookie, webhookSignature]
+export const checks: readonly Check[] = [apiToken, billingStatus, clockSkew, entitlement, evidenceFreshness, gitopsStatus, kubernetesWorkload, loginRedirectLoop, oidcDiscovery, oidcRedirectUri, prometheusLabels, readiness, sessionCookie, webhookSignature]

@@ -17,9 +17,6 @@ export const KB_AREAS = ['platform', 'login', 'access', 'billing', 'evidence', '
  * lands; once it is in the registry the integrity test asks for it to move to `checks:`.
  */
 export const PLANNED_CHECKS = {
-  'prometheus-labels': 'evidence checks',
-  'kubernetes-workload': 'evidence checks',
-  'gitops-status': 'evidence checks',
   'viewport-overflow': 'mobile check',
   'upstream-proxy': 'product-specific checks',
   'portal-spa': 'product-specific checks',

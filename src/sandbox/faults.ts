@@ -21,6 +21,7 @@ export const FAULTS = [
   {id: 'billing-pending', description: 'billing is stuck in "pending": the payment webhook never got through', check: 'billing-status'},
   {id: 'runtime-not-restarted', description: 'the license says production is active, but the running runtime still has the old license (feature off)', check: 'entitlement'},
   {id: 'connector-stale', description: 'the Prometheus connector last synced 3 hours ago: its token was rotated and every sync gets 401', check: 'evidence-freshness'},
+  {id: 'gitops-out-of-sync', description: 'Argo CD still runs the previous revision of the app: OutOfSync, with a Degraded deployment', check: 'gitops-status'},
 ] as const satisfies readonly FaultInfo[]
 
 export type FaultId = (typeof FAULTS)[number]['id']
@@ -33,3 +34,8 @@ export const IDP_CLOCK_OFFSET_SECONDS = 95
  */
 export const SANDBOX_WEBHOOK_SECRET = 'whsec_sandbox_published_not_secret_0001'
 export const SANDBOX_WEBHOOK_SECRET_ENV = 'SANDBOX_WEBHOOK_SECRET'
+
+/** The sandbox's Argo CD API token: a published value, passed like real tokens through the environment. */
+export const SANDBOX_ARGOCD_TOKEN = 'argocd-sandbox-published-token-0003'
+export const SANDBOX_ARGOCD_TOKEN_ENV = 'SANDBOX_ARGOCD_TOKEN'
+export const SANDBOX_REVISION = '4f2c9e1d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d'

@@ -1,7 +1,7 @@
 import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import {type FaultId, IDP_CLOCK_OFFSET_SECONDS, SANDBOX_WEBHOOK_SECRET, SANDBOX_WEBHOOK_SECRET_ENV} from './faults.js'
+import {type FaultId, IDP_CLOCK_OFFSET_SECONDS, SANDBOX_ARGOCD_TOKEN, SANDBOX_ARGOCD_TOKEN_ENV, SANDBOX_REVISION, SANDBOX_WEBHOOK_SECRET, SANDBOX_WEBHOOK_SECRET_ENV} from './faults.js'
 
 export interface Sandbox {
   appUrl: string
@@ -68,6 +68,25 @@ function readRaw(req: IncomingMessage): Promise<Buffer> {
     req.on('end', () => resolve(Buffer.concat(chunks)))
     req.on('error', () => resolve(Buffer.concat(chunks)))
   })
+}
+
+/** An Argo CD Application as its API returns it, synced to the expected revision or one behind. */
+function argoApplication(behind: boolean): Record<string, unknown> {
+  const previous = '9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d'
+  const revision = behind ? previous : SANDBOX_REVISION
+  return {
+    metadata: {name: 'sandbox-api', namespace: 'argocd'},
+    spec: {project: 'sandbox', source: {repoURL: 'https://git.example.com/sandbox/deploy.git', path: 'apps/api', targetRevision: 'main'}, destination: {namespace: 'sandbox'}},
+    status: {
+      sync: {status: behind ? 'OutOfSync' : 'Synced', revision},
+      health: {status: behind ? 'Degraded' : 'Healthy'},
+      history: [{id: 7, revision: previous, deployedAt: new Date(Date.now() - 86_400_000).toISOString()}, ...(behind ? [] : [{id: 8, revision: SANDBOX_REVISION, deployedAt: new Date(Date.now() - 600_000).toISOString()}])],
+      resources: [
+        {group: 'apps', kind: 'Deployment', namespace: 'sandbox', name: 'api', status: behind ? 'OutOfSync' : 'Synced', health: behind ? {status: 'Degraded', message: 'Deployment "api" exceeded its progress deadline'} : {status: 'Healthy'}},
+        {kind: 'Service', namespace: 'sandbox', name: 'api', status: 'Synced', health: {status: 'Healthy'}},
+      ],
+    },
+  }
 }
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
@@ -180,6 +199,12 @@ function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, idp: () 
       }
       case '/api/v1/gates/current':
         return json(res, 200, {service: 'sandbox-api', namespace: 'sandbox', releaseId: 'rel-42', sourceSha: '4f2c9e1d7a'})
+      case '/argocd/api/v1/applications':
+      case '/argocd/api/v1/applications/sandbox-api': {
+        if (req.headers.authorization !== `Bearer ${SANDBOX_ARGOCD_TOKEN}`) return json(res, 401, {error: 'no session information', code: 16})
+        const app = argoApplication(faults.has('gitops-out-of-sync'))
+        return json(res, 200, url.pathname.endsWith('/applications') ? {items: [app]} : app)
+      }
       case '/healthz':
         res.writeHead(200, {'content-type': 'text/plain'})
         return res.end('ok')
@@ -286,6 +311,7 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
   const faults = new Set(options.faults)
   // The receiver's secret reaches doctor the way real ones do: through an environment variable.
   process.env[SANDBOX_WEBHOOK_SECRET_ENV] ??= SANDBOX_WEBHOOK_SECRET
+  process.env[SANDBOX_ARGOCD_TOKEN_ENV] ??= SANDBOX_ARGOCD_TOKEN
   const host = options.host ?? '127.0.0.1'
   const codes: CodeBook = new Map()
   // A fresh password per sandbox: the config carries it, and doctor must never print it.
@@ -307,6 +333,7 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
     webhooks: [{name: 'stripe', url: '/api/v1/billing/webhook', scheme: 'stripe', secretEnv: SANDBOX_WEBHOOK_SECRET_ENV, allowWrites: true}],
     billing: {statusUrl: '/api/v1/billing/status'},
     entitlement: {url: '/api/v1/license', workspace: 'sandbox', expect: ['$.entitlements.production == true', '$.expiresAt in the future'], featureUrl: '/api/v1/features', featureExpect: ['$.production == true']},
+    gitops: {argocd: {url: `${app.url}/argocd`, tokenEnv: SANDBOX_ARGOCD_TOKEN_ENV, app: 'sandbox-api', project: 'sandbox'}, expectedRevision: SANDBOX_REVISION.slice(0, 10)},
     evidence: {
       connectors: [{name: 'prometheus connector', url: '/api/v1/connectors/prometheus', lastSync: '$.lastSyncAt', maxAge: '15m'}],
       scope: {url: '/api/v1/gates/current', expect: ['$.service == sandbox-api', '$.namespace == sandbox', '$.sourceSha == 4f2c9e1d7a']},

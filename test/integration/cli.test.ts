@@ -54,9 +54,12 @@ describe('doctor CLI against the sandbox', () => {
       'clock-skew:pass',
       'entitlement:pass',
       'evidence-freshness:pass',
+      'gitops-status:pass',
+      'kubernetes-workload:skip',
       'login-redirect-loop:pass',
       'oidc-discovery:pass',
       'oidc-redirect-uri:pass',
+      'prometheus-labels:skip',
       'readiness:pass',
       'session-cookie:pass',
       'webhook-signature:pass',
@@ -70,7 +73,7 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.stderr).toBe('')
     expect(report.schemaVersion).toBe(1)
     expect(report.exitCode).toBe(1)
-    expect(report.summary).toMatchObject({fail: 2, pass: 9, total: 11})
+    expect(report.summary).toMatchObject({fail: 2, pass: 10, skip: 2, total: 14})
     const readiness = report.results.find((x) => x.id === 'readiness')!
     expect(readiness.cause!.fix.length).toBeGreaterThan(0)
     expect(readiness.cause!.verify.length).toBeGreaterThan(0)
@@ -98,9 +101,12 @@ describe('doctor CLI against the sandbox', () => {
       'clock-skew:skip',
       'entitlement:pass',
       'evidence-freshness:pass',
+      'gitops-status:pass',
+      'kubernetes-workload:skip',
       'login-redirect-loop:pass',
       'oidc-discovery:pass',
       'oidc-redirect-uri:pass',
+      'prometheus-labels:skip',
       'readiness:warn',
       'session-cookie:pass',
       'webhook-signature:pass',
