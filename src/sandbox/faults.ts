@@ -22,6 +22,7 @@ export const FAULTS = [
   {id: 'runtime-not-restarted', description: 'the license says production is active, but the running runtime still has the old license (feature off)', check: 'entitlement'},
   {id: 'connector-stale', description: 'the Prometheus connector last synced 3 hours ago: its token was rotated and every sync gets 401', check: 'evidence-freshness'},
   {id: 'gitops-out-of-sync', description: 'Argo CD still runs the previous revision of the app: OutOfSync, with a Degraded deployment', check: 'gitops-status'},
+  {id: 'prometheus-label-mismatch', description: 'the evidence query asks for service="sandbox", but the series are labelled service="sandbox-api"', check: 'prometheus-labels'},
 ] as const satisfies readonly FaultInfo[]
 
 export type FaultId = (typeof FAULTS)[number]['id']

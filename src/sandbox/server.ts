@@ -1,6 +1,7 @@
 import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {prometheusApi} from './prometheus.js'
 import {type FaultId, IDP_CLOCK_OFFSET_SECONDS, SANDBOX_ARGOCD_TOKEN, SANDBOX_ARGOCD_TOKEN_ENV, SANDBOX_REVISION, SANDBOX_WEBHOOK_SECRET, SANDBOX_WEBHOOK_SECRET_ENV} from './faults.js'
 
 export interface Sandbox {
@@ -139,6 +140,7 @@ function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, idp: () 
   const sessions = new Set<string>()
   const stateAttributes = faults.has('state-cookie-samesite-none') ? 'Path=/; HttpOnly; SameSite=None' : 'Path=/; HttpOnly; SameSite=Lax'
   return async (req, res, url) => {
+    if (url.pathname.startsWith('/prometheus/')) return prometheusApi(req, res, url, url.pathname.slice('/prometheus'.length))
     switch (url.pathname) {
       case '/':
         return html(res, 200, 'Sandbox app', '<p><a href="/console">Open the console</a></p>')
@@ -333,6 +335,7 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
     webhooks: [{name: 'stripe', url: '/api/v1/billing/webhook', scheme: 'stripe', secretEnv: SANDBOX_WEBHOOK_SECRET_ENV, allowWrites: true}],
     billing: {statusUrl: '/api/v1/billing/status'},
     entitlement: {url: '/api/v1/license', workspace: 'sandbox', expect: ['$.entitlements.production == true', '$.expiresAt in the future'], featureUrl: '/api/v1/features', featureExpect: ['$.production == true']},
+    prometheus: {url: `${app.url}/prometheus`, queries: [{name: 'api error rate', query: `sum(rate(http_requests_total{service="${faults.has('prometheus-label-mismatch') ? 'sandbox' : 'sandbox-api'}",namespace="sandbox",code="500"}[5m]))`}]},
     gitops: {argocd: {url: `${app.url}/argocd`, tokenEnv: SANDBOX_ARGOCD_TOKEN_ENV, app: 'sandbox-api', project: 'sandbox'}, expectedRevision: SANDBOX_REVISION.slice(0, 10)},
     evidence: {
       connectors: [{name: 'prometheus connector', url: '/api/v1/connectors/prometheus', lastSync: '$.lastSyncAt', maxAge: '15m'}],

@@ -59,7 +59,7 @@ describe('doctor CLI against the sandbox', () => {
       'login-redirect-loop:pass',
       'oidc-discovery:pass',
       'oidc-redirect-uri:pass',
-      'prometheus-labels:skip',
+      'prometheus-labels:pass',
       'readiness:pass',
       'session-cookie:pass',
       'webhook-signature:pass',
@@ -73,7 +73,7 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.stderr).toBe('')
     expect(report.schemaVersion).toBe(1)
     expect(report.exitCode).toBe(1)
-    expect(report.summary).toMatchObject({fail: 2, pass: 10, skip: 2, total: 14})
+    expect(report.summary).toMatchObject({fail: 2, pass: 11, skip: 1, total: 14})
     const readiness = report.results.find((x) => x.id === 'readiness')!
     expect(readiness.cause!.fix.length).toBeGreaterThan(0)
     expect(readiness.cause!.verify.length).toBeGreaterThan(0)
@@ -106,7 +106,7 @@ describe('doctor CLI against the sandbox', () => {
       'login-redirect-loop:pass',
       'oidc-discovery:pass',
       'oidc-redirect-uri:pass',
-      'prometheus-labels:skip',
+      'prometheus-labels:pass',
       'readiness:warn',
       'session-cookie:pass',
       'webhook-signature:pass',
