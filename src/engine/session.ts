@@ -1,3 +1,4 @@
+import {setMaxListeners} from 'node:events'
 import type {LoadedConfig} from '../config/load.js'
 import type {DoctorConfig} from '../config/schema.js'
 import {Facts} from '../facts/facts.js'
@@ -71,6 +72,8 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
     redactor,
   )
   const runController = new AbortController()
+  // Every in-flight request of every check listens to the run deadline; dozens at once is normal.
+  setMaxListeners(200, runController.signal)
   const facts = new Facts(config, http, runController.signal, options.env ?? process.env)
   let results: CheckResult[]
   try {

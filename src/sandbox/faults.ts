@@ -23,6 +23,7 @@ export const FAULTS = [
   {id: 'connector-stale', description: 'the Prometheus connector last synced 3 hours ago: its token was rotated and every sync gets 401', check: 'evidence-freshness'},
   {id: 'gitops-out-of-sync', description: 'Argo CD still runs the previous revision of the app: OutOfSync, with a Degraded deployment', check: 'gitops-status'},
   {id: 'prometheus-label-mismatch', description: 'the evidence query asks for service="sandbox", but the series are labelled service="sandbox-api"', check: 'prometheus-labels'},
+  {id: 'kube-selector-mismatch', description: 'the Kubernetes connector selects app=sandbox-api, but the pods are labelled app.kubernetes.io/name=sandbox-api', check: 'kubernetes-workload'},
 ] as const satisfies readonly FaultInfo[]
 
 export type FaultId = (typeof FAULTS)[number]['id']

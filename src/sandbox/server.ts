@@ -1,4 +1,6 @@
 import {createHmac, randomBytes, timingSafeEqual} from 'node:crypto'
+import {rmSync} from 'node:fs'
+import {dirname} from 'node:path'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {prometheusApi} from './prometheus.js'
@@ -325,6 +327,14 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
   const tokens = new Map([[token, faults.has('token-under-scoped') ? ['evidence:read'] : ['gate:read', 'evidence:read']]])
   const app = await listen(appHandler(faults, () => appUrl, () => idpUrl, codes, tokens), 0, host)
   appUrl = app.url
+  // A stand-in Kubernetes API (plain HTTP on loopback, bearer token) and a real kubeconfig for it.
+  const {deployment, pod, service, startFakeKube} = await import('./kube-api.js')
+  const labels = {'app.kubernetes.io/name': 'sandbox-api'}
+  const kube = await startFakeKube({
+    namespaces: ['default', 'sandbox'],
+    objects: [deployment('sandbox', 'api', labels), pod('sandbox', 'api-7d9f8-abcde', labels), pod('sandbox', 'api-7d9f8-fghij', labels), service('sandbox', 'api', labels)],
+    username: 'system:serviceaccount:sandbox:evidence-connector',
+  })
   const idp = await listen(idpHandler(faults, () => idpUrl, () => appUrl, codes, password), faults.has('idp-clock-ahead') ? IDP_CLOCK_OFFSET_SECONDS * 1000 : 0, host)
   idpUrl = idp.url
   const config = {
@@ -336,6 +346,7 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
     billing: {statusUrl: '/api/v1/billing/status'},
     entitlement: {url: '/api/v1/license', workspace: 'sandbox', expect: ['$.entitlements.production == true', '$.expiresAt in the future'], featureUrl: '/api/v1/features', featureExpect: ['$.production == true']},
     prometheus: {url: `${app.url}/prometheus`, queries: [{name: 'api error rate', query: `sum(rate(http_requests_total{service="${faults.has('prometheus-label-mismatch') ? 'sandbox' : 'sandbox-api'}",namespace="sandbox",code="500"}[5m]))`}]},
+    kubernetes: {kubeconfig: kube.kubeconfig, namespace: 'sandbox', workloads: [{selector: faults.has('kube-selector-mismatch') ? 'app=sandbox-api' : 'app.kubernetes.io/name=sandbox-api', service: 'api'}]},
     gitops: {argocd: {url: `${app.url}/argocd`, tokenEnv: SANDBOX_ARGOCD_TOKEN_ENV, app: 'sandbox-api', project: 'sandbox'}, expectedRevision: SANDBOX_REVISION.slice(0, 10)},
     evidence: {
       connectors: [{name: 'prometheus connector', url: '/api/v1/connectors/prometheus', lastSync: '$.lastSyncAt', maxAge: '15m'}],
@@ -355,7 +366,8 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
     faults,
     config,
     stop: async () => {
-      await Promise.all([close(app.server), close(idp.server)])
+      await Promise.all([close(app.server), close(idp.server), kube.close()])
+      rmSync(dirname(kube.kubeconfig), {recursive: true, force: true})
     },
   }
 }

@@ -55,7 +55,7 @@ describe('doctor CLI against the sandbox', () => {
       'entitlement:pass',
       'evidence-freshness:pass',
       'gitops-status:pass',
-      'kubernetes-workload:skip',
+      'kubernetes-workload:pass',
       'login-redirect-loop:pass',
       'oidc-discovery:pass',
       'oidc-redirect-uri:pass',
@@ -73,7 +73,7 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.stderr).toBe('')
     expect(report.schemaVersion).toBe(1)
     expect(report.exitCode).toBe(1)
-    expect(report.summary).toMatchObject({fail: 2, pass: 11, skip: 1, total: 14})
+    expect(report.summary).toMatchObject({fail: 2, pass: 12, total: 14})
     const readiness = report.results.find((x) => x.id === 'readiness')!
     expect(readiness.cause!.fix.length).toBeGreaterThan(0)
     expect(readiness.cause!.verify.length).toBeGreaterThan(0)
@@ -102,7 +102,7 @@ describe('doctor CLI against the sandbox', () => {
       'entitlement:pass',
       'evidence-freshness:pass',
       'gitops-status:pass',
-      'kubernetes-workload:skip',
+      'kubernetes-workload:pass',
       'login-redirect-loop:pass',
       'oidc-discovery:pass',
       'oidc-redirect-uri:pass',
