@@ -12,6 +12,7 @@ import oidcRedirectUri from './oidc-redirect-uri.js'
 import prometheusLabels from './prometheus-labels.js'
 import readiness from './readiness.js'
 import sessionCookie from './session-cookie.js'
+import viewportOverflow from './viewport-overflow.js'
 import webhookSignature from './webhook-signature.js'
 
 /**
@@ -19,4 +20,4 @@ import webhookSignature from './webhook-signature.js'
  * with the files in this folder. Check modules stay light at import time: anything heavy is
  * imported inside run(), so `doctor list` stays fast.
  */
-export const checks: readonly Check[] = [apiToken, billingStatus, clockSkew, entitlement, evidenceFreshness, gitopsStatus, kubernetesWorkload, loginRedirectLoop, oidcDiscovery, oidcRedirectUri, prometheusLabels, readiness, sessionCookie, webhookSignature]
+export const checks: readonly Check[] = [apiToken, billingStatus, clockSkew, entitlement, evidenceFreshness, gitopsStatus, kubernetesWorkload, loginRedirectLoop, oidcDiscovery, oidcRedirectUri, prometheusLabels, readiness, sessionCookie, viewportOverflow, webhookSignature]

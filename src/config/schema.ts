@@ -267,6 +267,31 @@ export function buildConfigSchema(checkIds: readonly string[]) {
         })
         .optional()
         .meta({description: 'Evidence freshness and scope (check `evidence-freshness`).'}),
+      mobile: z
+        .strictObject({
+          pages: z
+            .array(
+              z.union([
+                urlOrPath,
+                z.strictObject({
+                  url: urlOrPath,
+                  name: z.string().optional().meta({description: 'Label used in output, e.g. "console".'}),
+                  cookieEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional().meta({description: 'Environment variable with a Cookie header value (name=value; …) for pages behind a login.'}),
+                }),
+              ]),
+            )
+            .min(1)
+            .meta({description: 'Docs and console pages to open at phone widths.'}),
+          viewports: z
+            .array(z.strictObject({width: z.number().int().min(200).max(1200), height: z.number().int().min(200).max(3000)}))
+            .min(1)
+            .optional()
+            .meta({description: 'Default: 390x844 (a current phone) and 320x640 (the WCAG reflow width).'}),
+          browser: z.string().optional().meta({description: 'Chromium executable (default: $CHROMIUM_PATH, then chromium on PATH).'}),
+          screenshots: z.string().optional().meta({description: 'Folder for screenshots of failing pages (default: a temporary folder, named in the evidence).'}),
+        })
+        .optional()
+        .meta({description: 'Pages to check for horizontal overflow on phones (check `viewport-overflow`).'}),
       readiness: z
         .strictObject({
           endpoints: z.array(endpoint).min(1).meta({description: 'Health/readiness URLs, absolute or relative to target.baseUrl.'}),
@@ -319,6 +344,7 @@ export function buildConfigSchema(checkIds: readonly string[]) {
         [['entitlement', 'featureUrl'], cfg.entitlement?.featureUrl],
         ...(cfg.evidence?.connectors ?? []).map((c, i): [string[], string | undefined] => [['evidence', 'connectors', String(i), 'url'], c.url]),
         [['evidence', 'scope', 'url'], cfg.evidence?.scope?.url],
+        ...(cfg.mobile?.pages ?? []).map((pg, i): [string[], string | undefined] => [['mobile', 'pages', String(i)], typeof pg === 'string' ? pg : pg.url]),
       ]
       for (const [path, value] of relativeKeys) {
         if (value?.startsWith('/') && !cfg.target?.baseUrl) ctx.addIssue({code: 'custom', path: path.map((p) => (/^\d+$/.test(p) ? Number(p) : p)), message: `a path like "${value}" needs target.baseUrl to resolve against`})

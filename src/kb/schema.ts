@@ -17,7 +17,6 @@ export const KB_AREAS = ['platform', 'login', 'access', 'billing', 'evidence', '
  * lands; once it is in the registry the integrity test asks for it to move to `checks:`.
  */
 export const PLANNED_CHECKS = {
-  'viewport-overflow': 'mobile check',
   'upstream-proxy': 'product-specific checks',
   'portal-spa': 'product-specific checks',
   'audit-log': 'product-specific checks',

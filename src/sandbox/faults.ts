@@ -24,6 +24,7 @@ export const FAULTS = [
   {id: 'gitops-out-of-sync', description: 'Argo CD still runs the previous revision of the app: OutOfSync, with a Degraded deployment', check: 'gitops-status'},
   {id: 'prometheus-label-mismatch', description: 'the evidence query asks for service="sandbox", but the series are labelled service="sandbox-api"', check: 'prometheus-labels'},
   {id: 'kube-selector-mismatch', description: 'the Kubernetes connector selects app=sandbox-api, but the pods are labelled app.kubernetes.io/name=sandbox-api', check: 'kubernetes-workload'},
+  {id: 'docs-wide-table', description: 'a docs page has a wide evidence table with no scrolling wrapper, so it scrolls sideways on phones', check: 'viewport-overflow'},
 ] as const satisfies readonly FaultInfo[]
 
 export type FaultId = (typeof FAULTS)[number]['id']

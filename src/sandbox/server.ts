@@ -209,6 +209,12 @@ function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, idp: () 
         const app = argoApplication(faults.has('gitops-out-of-sync'))
         return json(res, 200, url.pathname.endsWith('/applications') ? {items: [app]} : app)
       }
+      case '/docs/evidence': {
+        const cells = ['service', 'namespace', 'release', 'source SHA', 'image digest', 'gate', 'evidence age', 'connector'].map((c) => `<th>${c}</th>`).join('')
+        const table = `<table id="evidence-table"><tr>${cells}</tr></table>`
+        // Fixed: the table scrolls inside its own wrapper instead of widening the page.
+        return html(res, 200, 'Evidence reference', faults.has('docs-wide-table') ? table : `<div style="overflow-x:auto">${table}</div>`)
+      }
       case '/healthz':
         res.writeHead(200, {'content-type': 'text/plain'})
         return res.end('ok')
@@ -352,6 +358,7 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
       connectors: [{name: 'prometheus connector', url: '/api/v1/connectors/prometheus', lastSync: '$.lastSyncAt', maxAge: '15m'}],
       scope: {url: '/api/v1/gates/current', expect: ['$.service == sandbox-api', '$.namespace == sandbox', '$.sourceSha == 4f2c9e1d7a']},
     },
+    mobile: {pages: [{url: '/', name: 'home'}, {url: '/docs/evidence', name: 'docs-evidence'}]},
     readiness: {endpoints: [{url: '/readyz', name: 'api'}, {url: '/healthz', name: 'liveness'}]},
     clock: {samples: 5},
   }

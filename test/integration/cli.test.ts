@@ -62,6 +62,7 @@ describe('doctor CLI against the sandbox', () => {
       'prometheus-labels:pass',
       'readiness:pass',
       'session-cookie:pass',
+      'viewport-overflow:pass',
       'webhook-signature:pass',
     ])
   })
@@ -73,7 +74,7 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.stderr).toBe('')
     expect(report.schemaVersion).toBe(1)
     expect(report.exitCode).toBe(1)
-    expect(report.summary).toMatchObject({fail: 2, pass: 12, total: 14})
+    expect(report.summary).toMatchObject({fail: 2, pass: 13, total: 15})
     const readiness = report.results.find((x) => x.id === 'readiness')!
     expect(readiness.cause!.fix.length).toBeGreaterThan(0)
     expect(readiness.cause!.verify.length).toBeGreaterThan(0)
@@ -109,6 +110,7 @@ describe('doctor CLI against the sandbox', () => {
       'prometheus-labels:pass',
       'readiness:warn',
       'session-cookie:pass',
+      'viewport-overflow:pass',
       'webhook-signature:pass',
     ])
     const r2 = await runCli(['all', '-c', capped, '--fail-on', 'warn', '--json'])

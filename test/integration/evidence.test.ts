@@ -2,6 +2,17 @@ import {describe, expect, it} from 'vitest'
 import type {Report} from '../../src/report/schema.js'
 import {runCli} from '../helpers/cli.js'
 
+describe('the sandbox behind npm run demo: mobile fault', () => {
+  it('diagnoses the docs page that scrolls sideways, with a screenshot; --fixed passes', async () => {
+    const report = JSON.parse((await runCli(['demo', '--fault', 'docs-wide-table', '--json'])).stdout) as Report
+    const result = report.results.find((x) => x.id === 'viewport-overflow')
+    expect(result?.cause?.kb).toBe('mobile-horizontal-overflow#wide-table-or-code-block')
+    expect(result?.message).toMatch(/^docs-evidence @390x844: .*table#evidence-table/)
+    const fixed = JSON.parse((await runCli(['demo', '--fixed', '--json'])).stdout) as Report
+    expect(fixed.results.find((x) => x.id === 'viewport-overflow')?.status).toBe('pass')
+  })
+})
+
 describe('the sandbox behind npm run demo: evidence faults', () => {
   it('diagnoses the stale connector, the label mismatch, the out-of-sync app and the wrong selector; --fixed is clean', async () => {
     const r = await runCli(['demo', '--fault', 'connector-stale', '--fault', 'prometheus-label-mismatch', '--fault', 'gitops-out-of-sync', '--fault', 'kube-selector-mismatch', '--json'])
