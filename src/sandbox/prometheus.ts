@@ -31,7 +31,7 @@ function select(selector: string): Labels[] | undefined {
   }
 }
 
-export function prometheusApi(req: IncomingMessage, res: ServerResponse, url: URL, path: string): void {
+export function prometheusApi(_req: IncomingMessage, res: ServerResponse, url: URL, path: string): void {
   const now = Date.now() / 1000
   if (path === '/-/ready') {
     res.writeHead(200, {'content-type': 'text/plain'})
@@ -68,6 +68,5 @@ export function prometheusApi(req: IncomingMessage, res: ServerResponse, url: UR
     })
     return json(res, 200, {status: 'success', data: {activeTargets: active, droppedTargets: []}})
   }
-  void req
   return json(res, 404, {status: 'error', errorType: 'not_found', error: `${path} is not served by the sandbox's Prometheus stand-in`})
 }
