@@ -1,7 +1,7 @@
 import {bearerChallenge, type Challenge, parseChallenges} from '../src/access/challenge.js'
 import {analyseToken, publicClaims, sameShapeInvalid, type ShapeProblem, type TokenAnalysis, tokenLabel} from '../src/access/token.js'
 import type {DoctorConfig} from '../src/config/schema.js'
-import {type CauseRef, type CheckContext, defineCheck, fail, type Finding, type Item, pass, skip, warn} from '../src/engine/check.js'
+import {type CheckContext, concluded, defineCheck, type Finding, type Item, pass, skip} from '../src/engine/check.js'
 import {discovery} from '../src/facts/login.js'
 import type {HttpResult} from '../src/http/client.js'
 import type {ExchangeRecord} from '../src/http/types.js'
@@ -124,9 +124,7 @@ export default defineCheck({
     function finish(diagnosis: Finding, responses: Record<string, Answer>, notes: string[], a?: TokenAnalysis, items: Item[] = []) {
       // Shape problems the diagnosis does not already name are worth knowing too.
       const also = (a?.problems ?? []).filter((p) => !diagnosis.message.includes(p.message)).map((p) => `also: ${p.message}`)
-      const extra = {evidence: evidenceOf(a, responses, [...also, ...notes]), items}
-      const c = cause(diagnosis, header, url)
-      return diagnosis.status === 'fail' ? fail(diagnosis.message, c, extra) : warn(diagnosis.message, c, extra)
+      return concluded(diagnosis, SUMMARY[diagnosis.kb] ?? diagnosis.message, verifySteps(header, url), {evidence: evidenceOf(a, responses, [...also, ...notes]), items})
     }
   },
 })
@@ -149,13 +147,8 @@ const SUMMARY: Record<string, string> = {
   'oidc-discovery-failed#jwks-kid-not-found': 'The token names a signing key that is not in the IdP\'s key set.',
 }
 
-function cause(d: Finding, header: string, url: string): CauseRef {
-  return {
-    kb: d.kb,
-    summary: SUMMARY[d.kb] ?? d.message,
-    fix: d.fix,
-    verify: [`\`curl -i -H '${header}: …' '${url}'\` with the token answers 2xx.`, '`doctor run api-token` passes.'],
-  }
+function verifySteps(header: string, url: string): string[] {
+  return [`\`curl -i -H '${header}: …' '${url}'\` with the token answers 2xx.`, '`doctor run api-token` passes.']
 }
 
 const isOk = (a: Answer) => a.status !== undefined && a.status >= 200 && a.status < 300

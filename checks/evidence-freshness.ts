@@ -1,5 +1,5 @@
 import type {DoctorConfig} from '../src/config/schema.js'
-import {type CauseRef, defineCheck, type Finding, type Item, pass, skip, worst} from '../src/engine/check.js'
+import {concluded, defineCheck, type Finding, type Item, leading, pass, skip} from '../src/engine/check.js'
 import type {ExchangeRecord} from '../src/http/types.js'
 import {parseDuration} from '../src/util/duration.js'
 
@@ -85,14 +85,9 @@ export default defineCheck({
       if (errors.length > 0) return {status: 'error', message: errors.join('; '), evidence, items}
       return pass(`${items.length} evidence item(s) fresh and in scope: ${items.map((i) => `${i.label} ${i.message}`).join('; ')}`, {evidence, items})
     }
-    const top = findings[0]
-    const cause: CauseRef = {
-      kb: top.kb,
-      summary: SUMMARY[top.kb] ?? top.message,
-      fix: top.fix,
-      verify: ['The connector\'s status shows a last sync within the allowed age (Integrations page or its status endpoint), and the gate reports the expected scope.', '`doctor run evidence-freshness` passes.'],
-    }
-    return {status: worst(findings.map((f) => f.status)), message: findings.map((f) => f.message).join('; '), cause, evidence: {...evidence, notes: errors}, items}
+    const top = leading(findings)
+    const verify = ['The connector\'s status shows a last sync within the allowed age (Integrations page or its status endpoint), and the gate reports the expected scope.', '`doctor run evidence-freshness` passes.']
+    return concluded({...top, message: findings.map((f) => f.message).join('; ')}, SUMMARY[top.kb] ?? top.message, verify, {evidence: {...evidence, notes: errors}, items})
   },
 })
 

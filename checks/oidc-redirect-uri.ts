@@ -1,4 +1,4 @@
-import {type CauseRef, defineCheck, fail, type Finding, type Item, pass, skip, warn} from '../src/engine/check.js'
+import {concluded, defineCheck, type Finding, type Item, leading, pass, skip} from '../src/engine/check.js'
 import {type AuthorizeProbe, authorizationRequest, authorizeProbe, discovery, loginWalk, sameEndpoint} from '../src/facts/login.js'
 import type {ExchangeRecord} from '../src/http/types.js'
 import {closest, urlDifference} from '../src/login/urls.js'
@@ -132,12 +132,11 @@ export default defineCheck({
       if (probes.length === 0) return skip('nothing to probe: no callback URL is configured and the app\'s login sent none')
       return pass(`the IdP accepts client ${probes[0].clientId} with ${probes.length === 1 ? 'the callback' : `all ${probes.length} callbacks`} (${probes.map((p) => p.redirectUri).join(', ')})`, {evidence, items})
     }
-    const top = findings.find((f) => f.status === 'fail') ?? findings[0]
+    const top = leading(findings)
     // The request and answer behind the finding, for the support engineer (state, nonce and code_challenge are redacted in the report).
     const shown = probes.find((p) => top.message.includes(p.redirectUri) && p.verdict !== 'accepted') ?? probes.find((p) => p.verdict !== 'accepted')
     if (shown) evidence.notes.unshift(`Sent GET ${shown.url} -> ${shown.status !== undefined ? `HTTP ${shown.status}` : 'no answer'}${shown.location ? ` to ${shown.location}` : ''}${shown.match ? ` (${shown.match.idp}${shown.match.code ? ` ${shown.match.code}` : ''}: ${shown.match.message})` : ''}`)
-    const cause: CauseRef = {kb: top.kb, summary: SUMMARY[top.kb] ?? top.message, fix: top.fix, verify: ['`doctor run oidc-redirect-uri` passes: the authorization request is answered with the IdP\'s login page, not an error page.', 'Start a login in a private browser window and reach the IdP\'s login form.']}
-    return top.status === 'fail' ? fail(top.message, cause, {evidence, items}) : warn(top.message, cause, {evidence, items})
+    return concluded(top, SUMMARY[top.kb] ?? top.message, ['`doctor run oidc-redirect-uri` passes: the authorization request is answered with the IdP\'s login page, not an error page.', 'Start a login in a private browser window and reach the IdP\'s login form.'], {evidence, items})
   },
 })
 

@@ -1,4 +1,4 @@
-import {type CauseRef, defineCheck, fail, type Finding, type Item, pass, skip, warn} from '../src/engine/check.js'
+import {concluded, defineCheck, type Finding, type Item, leading, pass, skip} from '../src/engine/check.js'
 import {authorizationRequest, type LoginWalkFact, loginWalk, sameEndpoint} from '../src/facts/login.js'
 import type {WalkHop} from '../src/login/walk.js'
 import {BROWSER_NOTE, causeForRejection, hopLines, type JudgedCookie, judgedCookies, missingSessionCause, originOf, rejectedCookies, RULE_CAUSE, setCookieLine} from '../src/login/cookie-causes.js'
@@ -150,9 +150,8 @@ export function judgeSessionCookies(fact: LoginWalkFact, sessionName: string | u
     if (all.length === 0) return pass(`no Set-Cookie along the login walk ${reach}`, {evidence, items})
     return pass(`${all.length} cookie(s) set along the login walk ${reach}, all kept by the browser${sessionCandidates.length ? `; session cookie ${[...new Set(sessionCandidates.map((e) => e.cookie.name))].join(', ')} is sent to the console` : ''}`, {evidence, items})
   }
-  const top = findings.find((f) => f.status === 'fail') ?? findings[0]
-  const cause: CauseRef = {kb: top.kb, summary: SUMMARY[top.kb.split('#')[0]] ?? top.message, fix: top.fix, verify: ['`doctor run session-cookie` passes: every Set-Cookie of the login is accepted and the session cookie is sent to the console.', 'In the browser\'s developer tools (Application > Cookies), the cookie is listed after signing in, with no warning icon in the Network tab\'s Set-Cookie column.']}
-  return top.status === 'fail' ? fail(top.message, cause, {evidence, items}) : warn(top.message, cause, {evidence, items})
+  const top = leading(findings)
+  return concluded(top, SUMMARY[top.kb.split('#')[0]] ?? top.message, ['`doctor run session-cookie` passes: every Set-Cookie of the login is accepted and the session cookie is sent to the console.', 'In the browser\'s developer tools (Application > Cookies), the cookie is listed after signing in, with no warning icon in the Network tab\'s Set-Cookie column.'], {evidence, items})
 }
 
 /** One line per cookie entry: what the browser does with such a cookie. */

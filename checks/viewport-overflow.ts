@@ -2,7 +2,7 @@ import {existsSync, mkdirSync, mkdtempSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {delimiter, join} from 'node:path'
 import type {DoctorConfig} from '../src/config/schema.js'
-import {type CauseRef, type CheckContext, defineCheck, type Finding, type Item, pass, skip, worst} from '../src/engine/check.js'
+import {type CheckContext, concluded, defineCheck, type Finding, type Item, leading, pass, skip, worst} from '../src/engine/check.js'
 import type {Offender, OverflowMeasure} from '../src/mobile/overflow.js'
 
 const E = 'mobile-horizontal-overflow'
@@ -109,14 +109,10 @@ export default defineCheck({
       if (errors.length === items.length && errors.length > 0) return {status: 'error', message: errors.map((i) => `${i.label}: ${i.message}`).join('; '), evidence, items}
       return pass(`${pages} page(s) fit ${(mobile.viewports ?? DEFAULT_VIEWPORTS).map((v) => `${v.width}x${v.height}`).join(' and ')} without horizontal scrolling`, {evidence, items})
     }
-    const top = findings.find((f) => f.status === 'fail') ?? findings[0]
-    const cause: CauseRef = {
-      kb: top.kb,
-      summary: top.message,
-      fix: [FIX[top.kb.split('#')[1]]],
-      verify: ['`doctor run viewport-overflow` passes at every configured width.', 'In Chrome DevTools\' device mode at 320 and 390 px wide, the page does not scroll sideways and nothing is cut off.'],
-    }
-    return {status: worst(findings.map((f) => f.status)), message: top.message, cause, evidence: {...evidence, notes: [...evidence.notes, ...findings.filter((f) => f !== top).map((f) => `also: ${f.message}`)]}, items}
+    const top = leading(findings)
+    const notes = [...evidence.notes, ...findings.filter((f) => f !== top).map((f) => `also: ${f.message}`)]
+    const verify = ['`doctor run viewport-overflow` passes at every configured width.', 'In Chrome DevTools\' device mode at 320 and 390 px wide, the page does not scroll sideways and nothing is cut off.']
+    return concluded(top, top.message, verify, {evidence: {...evidence, notes}, items})
   },
 })
 

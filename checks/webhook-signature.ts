@@ -1,6 +1,6 @@
 import {randomBytes} from 'node:crypto'
 import type {DoctorConfig} from '../src/config/schema.js'
-import {type CauseRef, type CheckContext, defineCheck, type Finding, type Item, pass, skip, worst} from '../src/engine/check.js'
+import {type CheckContext, concluded, defineCheck, type Finding, type Item, leading, pass, skip} from '../src/engine/check.js'
 import type {HttpResult} from '../src/http/client.js'
 import type {ExchangeRecord} from '../src/http/types.js'
 import {fingerprint} from '../src/redact/redactor.js'
@@ -67,11 +67,9 @@ export default defineCheck({
       if (errors.length === ran.length) return {status: 'error', message: errors.map((p) => `${p.item.label}: ${p.item.message}`).join('; '), evidence, items}
       return pass(`${ran.length === 1 ? ran[0].item.label : `${ran.length} receivers`} accept${ran.length === 1 ? 's' : ''} a correctly signed event and refuse${ran.length === 1 ? 's' : ''} forged and unsigned ones`, {evidence, items})
     }
-    const top = findings.find((f) => f.status === 'fail') ?? findings[0]
-    const status = worst(findings.map((f) => f.status))
-    const cause: CauseRef = {kb: top.kb, summary: SUMMARY[top.kb] ?? top.message, fix: top.fix, verify: ['`doctor run webhook-signature --allow-writes` passes: the signed test event gets 2xx, the forged and unsigned ones 4xx.', 'In the provider\'s dashboard, resend a recent event and see it delivered (2xx).']}
+    const top = leading(findings)
     evidence.notes.unshift(...findings.filter((f) => f !== top).map((f) => `also: ${f.message}`))
-    return {status, message: top.message, cause, evidence, items}
+    return concluded(top, SUMMARY[top.kb] ?? top.message, ['`doctor run webhook-signature --allow-writes` passes: the signed test event gets 2xx, the forged and unsigned ones 4xx.', 'In the provider\'s dashboard, resend a recent event and see it delivered (2xx).'], {evidence, items})
   },
 })
 

@@ -131,6 +131,16 @@ export const skip = (message: string): CheckOutcome => ({status: 'skip', message
 export const warn = (message: string, cause: CauseRef, extra: Omit<CheckOutcome, 'status' | 'message' | 'cause'> = {}): CheckOutcome => ({status: 'warn', message, cause, ...extra})
 export const fail = (message: string, cause: CauseRef, extra: Omit<CheckOutcome, 'status' | 'message' | 'cause'> = {}): CheckOutcome => ({status: 'fail', message, cause, ...extra})
 
+/** The finding that leads an outcome: the first failure, else the first warning. */
+export function leading<F extends Finding>(findings: readonly F[]): F {
+  return findings.find((f) => f.status === 'fail') ?? findings[0]
+}
+
+/** A finding as the check's outcome: its status and message, its cause with the check's summary and verify steps. */
+export function concluded(finding: Finding, summary: string, verify: string[], extra: Omit<CheckOutcome, 'status' | 'message' | 'cause'> = {}): CheckOutcome {
+  return {status: finding.status, message: finding.message, cause: {kb: finding.kb, summary, fix: finding.fix, verify}, ...extra}
+}
+
 /** Severity order used for verdicts and --fail-on. error and timeout rank with fail: doctor could not clear the check. */
 export const RANK: Record<Status, number> = {pass: 0, skip: 0, warn: 1, error: 2, timeout: 2, fail: 2}
 
