@@ -38,6 +38,11 @@ export abstract class BaseCommand extends Command {
     process.stdout.write(text)
   }
 
+  /** The command as users type it: topics are separated by spaces ("webhook verify"), not oclif's colons. */
+  private commandName(): string {
+    return (this.id ?? '').replace(/:/g, ' ')
+  }
+
   protected override async catch(error: Error & {exitCode?: number}): Promise<never> {
     if (error instanceof Errors.ExitError) throw error
     let code = 3
@@ -51,11 +56,11 @@ export abstract class BaseCommand extends Command {
       // oclif rethrows a custom flag parser's error as a plain Error("Parsing --flag \n\t<reason>").
       code = 2
       const [, flag, reason] = /^Parsing (--[\w-]+)\s*\n?\s*([\s\S]*?)(?:\nSee more help with --help)?$/.exec(error.message) ?? []
-      message = `Invalid value for ${flag}: ${reason?.trim() ?? error.message}\nSee \`doctor ${this.id ?? ''} --help\`.`
+      message = `Invalid value for ${flag}: ${reason?.trim() ?? error.message}\nSee \`doctor ${this.commandName()} --help\`.`
     } else if (error instanceof Errors.CLIError) {
       // Flag and argument parsing errors from oclif.
       code = 2
-      message = `${error.message.replace(/\n\s*See more help with --help$/, '')}\nSee \`doctor ${this.id ?? ''} --help\`.`
+      message = `${error.message.replace(/\n\s*See more help with --help$/, '')}\nSee \`doctor ${this.commandName()} --help\`.`
     } else {
       message = `doctor hit an internal error and stopped: ${error.message}. This is a bug; please report it${process.env.DEBUG ? '' : ' (set DEBUG=1 to include the stack trace)'}.`
       if (process.env.DEBUG) message += `\n${error.stack}`

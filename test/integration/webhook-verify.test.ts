@@ -65,6 +65,9 @@ describe('doctor webhook verify', () => {
     expect(none.code).toBe(2)
     expect(none.stderr).toMatch(/Give the headers the receiver got/)
     expect(none.stderr).not.toMatch(/at .*\.js:\d+/)
+    const scheme = await runCli(['webhook', 'verify', '--scheme', 'nope', '--secret-env', 'WH_SECRET', '--payload', files.payload])
+    expect(scheme.code).toBe(2)
+    expect(scheme.stderr).toContain('See `doctor webhook verify --help`.')
   })
 
   it('the sandbox shows the billing faults diagnosed, and --fixed is clean', async () => {
