@@ -4,6 +4,7 @@ import ConfigValidate from './config/validate.js'
 import Demo from './demo.js'
 import DocsBuild from './docs/build.js'
 import Explain from './explain.js'
+import Init from './init.js'
 import List from './list.js'
 import Run from './run.js'
 import WebhookVerify from './webhook/verify.js'
@@ -19,6 +20,7 @@ export const COMMANDS = {
   demo: Demo,
   'docs:build': DocsBuild,
   explain: Explain,
+  init: Init,
   list: List,
   run: Run,
   'webhook:verify': WebhookVerify,
