@@ -85,6 +85,17 @@ describe('doctor docs build', () => {
     expect(broken).toEqual([])
   })
 
+  it('tells each product page how to start: the doctor init command with that product\'s profile', () => {
+    for (const p of kb.products) {
+      const html = readFileSync(join(htmlDir, 'products', `${p.id}.html`), 'utf8')
+      expect(html).toContain(`<h2 id="start">Start here</h2>`)
+      expect(html).toContain(`<pre><code>doctor init --profile ${p.id} --base-url https://your-host\ndoctor all</code></pre>`)
+      const md = readFileSync(join(mdDir, 'products', `${p.id}.md`), 'utf8')
+      expect(md).toMatch(new RegExp(`## Start here\\n[\\s\\S]*doctor init --profile ${p.id} --base-url https://your-host\\ndoctor all\\n`))
+      expect(readFileSync(new URL(`../../kb/profiles/${p.id}.yaml`, import.meta.url), 'utf8')).toContain(`id: ${p.id}`)
+    }
+  })
+
   it('inlines the search index safely (no raw "<" inside the script element)', () => {
     const index = readFileSync(join(htmlDir, 'index.html'), 'utf8')
     const json = /<script id="kb-index" type="application\/json">([\s\S]*?)<\/script>/.exec(index)![1]

@@ -111,6 +111,8 @@ function productPage(model: SiteModel, productId: string): string {
   b.push(
     `<p class="meta">${new Set(rows.map((r) => r.entry.id)).size} symptoms with ${rows.length} likely causes. ${checked ? `doctor checks ${checked} of the causes automatically (${automatic.size} symptoms)` : 'None of the causes is checked automatically yet'}; ${planned} more have a check planned, and the rest say what to look at.</p>`,
   )
+  b.push(`<h2 id="start">Start here</h2><p>Write a <code>doctor.yaml</code> with ${esc(product.name)}'s paths and conventions filled in, then run every check. <code>doctor init --help</code> lists the other values it takes (issuer, client id); the file marks what is left to fill in.</p><pre><code>doctor init --profile ${esc(product.id)} --base-url https://your-host
+doctor all</code></pre>`)
   b.push(`<h2 id="table">Symptom, cause, fix and verification</h2>`)
   b.push('<div class="table-wrap"><table><thead><tr><th>Symptom</th><th>Likely cause</th><th>Fix</th><th>Verification</th><th>Checked by</th></tr></thead><tbody>')
   for (const row of rows) {

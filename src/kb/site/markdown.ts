@@ -86,6 +86,8 @@ function entryPage(model: SiteModel, entry: Entry): string {
 function productPage(model: SiteModel, productId: string): string {
   const product = model.kb.product(productId)!
   const out: string[] = [`# ${inline(product.name)} troubleshooting`, '', inline(product.description), '']
+  out.push('## Start here', '', `Write a ${codeSpan('doctor.yaml')} with ${inline(product.name)}'s paths and conventions filled in, then run every check. ${codeSpan('doctor init --help')} lists the other values it takes (issuer, client id); the file marks what is left to fill in.`, '', codeBlockMarkdown(`doctor init --profile ${product.id} --base-url https://your-host\ndoctor all`), '')
+  out.push('## Symptom, cause, fix and verification', '')
   out.push('| Symptom | Likely cause | Fix | Verification | Checked by |', '|---|---|---|---|---|')
   for (const row of model.productRows(product)) {
     const symptom = row.first ? `[${inline(row.entry.title)}](../entries/${row.entry.id}.md)` : '〃'
