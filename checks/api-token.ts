@@ -72,7 +72,7 @@ export default defineCheck({
         }
         return finish(d, {none}, [])
       }
-      ctx.facts.http.redactor.addSecret(raw, 'token')
+      ctx.facts.http.redactor.addSecret(raw, 'token', `env var ${api.tokenEnv} (api.tokenEnv)`)
       value = raw
     } else {
       value = api.token ?? ''
@@ -300,12 +300,15 @@ async function expectations(expect: Record<string, string | number | boolean>, b
   })
 }
 
+const ANSWER_LABEL: Record<string, string> = {none: 'sent nothing', token: 'sent the configured value', invalidToken: 'sent a made-up value'}
+
 function evidenceOf(analysis: TokenAnalysis | undefined, answers: Record<string, Answer>, notes: string[]) {
   return {
     observed: {
       token: analysis ? {...analysis.display, claims: publicClaims(analysis.jwt)} : undefined,
       shape: analysis?.problems.map((p) => p.message),
-      answers: Object.fromEntries(Object.entries(answers).map(([k, a]) => [k, a.summary])),
+      // Labels that do not read as credential field names, so the redactor keeps the answers.
+      answers: Object.fromEntries(Object.entries(answers).map(([k, a]) => [ANSWER_LABEL[k] ?? k, a.summary])),
     },
     notes,
     exchanges: Object.values(answers).flatMap((a) => (a.exchange ? [a.exchange] : [])),

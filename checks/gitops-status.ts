@@ -97,7 +97,7 @@ async function argo(ctx: CheckContext, a: NonNullable<NonNullable<CheckContext['
     acc.items.push({label, status: 'fail', message: `${a.tokenEnv} is not set`})
     return undefined
   }
-  ctx.facts.http.redactor.addSecret(token, 'token')
+  ctx.facts.http.redactor.addSecret(token, 'token', `env var ${a.tokenEnv} (gitops.argocd.tokenEnv)`)
   const headers = {Authorization: `Bearer ${token}`, Accept: 'application/json'}
   const url = `${base}/api/v1/applications/${encodeURIComponent(a.app)}${a.project ? `?project=${encodeURIComponent(a.project)}` : ''}`
   const r = await ctx.facts.fetch({url, headers, purpose: `Argo CD application ${a.app}`})

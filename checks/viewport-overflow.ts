@@ -140,7 +140,7 @@ function pageOf(ctx: CheckContext, page: Page): {url: string; label: string; coo
   let cookie: string | undefined
   if (typeof page !== 'string' && page.cookieEnv) {
     cookie = ctx.facts.env[page.cookieEnv]
-    if (cookie) ctx.facts.http.redactor.addSecret(cookie, 'cookie')
+    if (cookie) ctx.facts.http.redactor.addSecret(cookie, 'cookie', `env var ${page.cookieEnv} (mobile.pages[].cookieEnv)`)
   }
   return {url, label, ...(cookie ? {cookie} : {})}
 }

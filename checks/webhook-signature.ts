@@ -53,7 +53,7 @@ export default defineCheck({
         probes.push({item: {label, status: 'error', message: `${hook.secretEnv} is ${secret === undefined ? 'not set' : 'empty'} where doctor runs; it needs the receiver's signing secret to sign a test event`}, exchanges: [], sent: []})
         continue
       }
-      ctx.facts.http.redactor.addSecret(secret, 'secret')
+      ctx.facts.http.redactor.addSecret(secret, 'secret', `env var ${hook.secretEnv} (webhooks[].secretEnv)`)
       probes.push(await probe(ctx, hook, label, secret, signDelivery, schemeInfo(hook.scheme).name))
     }
     const ran = probes.filter((p) => p.item.status !== 'skip')

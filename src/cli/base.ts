@@ -3,7 +3,7 @@ import {formatUserError, InternalError, UsageError} from '../errors.js'
 
 /** Something that can refuse output carrying a secret (the session's redactor). */
 interface OutputGuard {
-  assertClean(text: string): void
+  assertClean(output: string | Uint8Array, where?: string): void
 }
 
 /**
@@ -16,7 +16,7 @@ export abstract class BaseCommand extends Command {
 
   override logJson(json: unknown): void {
     const text = JSON.stringify(json, null, 2)
-    this.guard?.assertClean(text)
+    this.guard?.assertClean(text, 'standard output')
     process.stdout.write(`${text}\n`)
   }
 
@@ -34,7 +34,7 @@ export abstract class BaseCommand extends Command {
 
   /** Human output goes through here so the same guard applies. */
   protected print(text: string): void {
-    this.guard?.assertClean(text)
+    this.guard?.assertClean(text, 'standard output')
     process.stdout.write(text)
   }
 

@@ -3,6 +3,8 @@ import {UsageError} from '../errors.js'
 import type {Check} from '../engine/check.js'
 import {allChecks, checkIds, selectChecks} from '../engine/registry.js'
 import {diagnose} from '../engine/session.js'
+import {writeGuarded} from '../report/output.js'
+import {chooseFormat, type Format, renderReport} from '../report/render.js'
 import {renderText} from '../report/render-text.js'
 import type {Report} from '../report/schema.js'
 import {makeProgress} from './progress.js'
@@ -16,6 +18,9 @@ export interface DiagnoseFlags {
   ca?: string
   insecure: boolean
   'allow-writes'?: boolean
+  'redact-emails'?: boolean
+  format?: Format
+  output?: string
 }
 
 /** Load the config named by -c / DOCTOR_CONFIG / ./doctor.yaml; it is required for running checks. */
@@ -33,7 +38,7 @@ export interface CommandOutput {
   json: boolean
   version: string
   print(text: string): void
-  setGuard(guard: {assertClean(text: string): void}): void
+  setGuard(guard: {assertClean(text: string | Uint8Array, where?: string): void}): void
 }
 
 /**
@@ -50,6 +55,7 @@ export async function runSession(loaded: LoadedConfig, checks: readonly Check[],
     caFile: flags.ca,
     insecure: flags.insecure,
     allowWrites: flags['allow-writes'] ?? false,
+    redactEmails: flags['redact-emails'] ?? false,
     explicit,
     version: out.version,
     progress: makeProgress({json: out.json}),
@@ -66,11 +72,27 @@ export async function runDiagnosis(
   out: CommandOutput,
 ): Promise<Report> {
   const checks: readonly Check[] = ids ? selectChecks(ids) : allChecks()
-  const {report} = await runSession(loaded, checks, flags, out, ids !== undefined)
-  if (!out.json) {
-    const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
-    out.print(renderText(report, {color, width: process.stdout.columns || 100}))
+  const format = outputFormat(flags, out)
+  const {report, redactor} = await runSession(loaded, checks, flags, out, ids !== undefined)
+  const toFile = flags.output !== undefined && flags.output !== '-'
+  if (toFile) {
+    writeGuarded(flags.output!, renderReport(report, format), redactor)
+    if (!out.json) process.stderr.write(`Wrote the ${format} report to ${flags.output}.\n`)
   }
+  if (!out.json) out.print(toFile || format === 'text' ? renderText(report, terminal()) : renderReport(report, format))
   process.exitCode = report.exitCode
   return report
+}
+
+/** The format --format/--output ask for, refused early (before any check runs) when it contradicts --json. */
+export function outputFormat(flags: {format?: Format; output?: string}, out: {json: boolean}): Format {
+  const format = chooseFormat(flags.format, flags.output)
+  if (out.json && flags.format && format !== 'json' && (flags.output === undefined || flags.output === '-')) {
+    throw new UsageError(`--json and --format ${format} both ask for standard output. Drop one, or send the ${format} report to a file with --output FILE.`)
+  }
+  return format
+}
+
+export function terminal() {
+  return {color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR, width: process.stdout.columns || 100}
 }

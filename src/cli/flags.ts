@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {FORMATS} from '../report/formats.js'
 import {parseDuration} from '../util/duration.js'
 
 const duration = Flags.custom<number>({
@@ -23,4 +24,11 @@ export const runFlags = {
   ca: Flags.string({summary: 'PEM file of extra CA certificates to trust (TLS verification stays on).', helpValue: 'FILE'}),
   insecure: Flags.boolean({default: false, summary: 'Skip TLS certificate verification (prints a warning; recorded in the report).'}),
   'allow-writes': Flags.boolean({default: false, summary: 'Let checks send requests that change state where the config lists them (webhook test events); otherwise they only read.'}),
+  'redact-emails': Flags.boolean({default: false, summary: 'Also replace email addresses in everything doctor prints or writes.'}),
+}
+
+/** Where and how a report is written: shared by `doctor all`, `doctor run`, `doctor demo` and `doctor analyze`. */
+export const outputFlags = {
+  format: Flags.option({options: FORMATS, summary: 'Report format: text (default), json, markdown (GitHub issues) or junit (CI test views).'})(),
+  output: Flags.string({char: 'o', summary: 'Write the report to FILE (its extension picks the format unless --format is given); the text summary still goes to stdout. "-" means stdout.', helpValue: 'FILE'}),
 }

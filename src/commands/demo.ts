@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base.js'
-import {runFlags} from '../cli/flags.js'
+import {outputFlags, runFlags} from '../cli/flags.js'
 import {FAULTS} from '../sandbox/faults.js'
 
 const {config: _config, 'fail-on': _failOn, ...shared} = runFlags
@@ -11,6 +11,7 @@ export default class Demo extends BaseCommand {
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --fixed', '<%= config.bin %> demo --fault redis-down --json', '<%= config.bin %> demo --serve > sandbox.yaml']
   static override flags = {
     ...shared,
+    ...outputFlags,
     fixed: Flags.boolean({default: false, summary: 'Start the sandbox with every fault off.', exclusive: ['fault']}),
     fault: Flags.option({options: FAULTS.map((f) => f.id), multiple: true, summary: 'Turn on only these faults (default: all).'})(),
     serve: Flags.boolean({default: false, summary: 'Keep the sandbox running, print its doctor.yaml on stdout, and wait for Ctrl-C.'}),

@@ -1,4 +1,5 @@
 import All from './all.js'
+import Analyze from './analyze.js'
 import ConfigSchema from './config/schema.js'
 import ConfigValidate from './config/validate.js'
 import Demo from './demo.js'
@@ -6,6 +7,7 @@ import DocsBuild from './docs/build.js'
 import Explain from './explain.js'
 import Init from './init.js'
 import List from './list.js'
+import ReportCommand from './report.js'
 import Run from './run.js'
 import WebhookVerify from './webhook/verify.js'
 
@@ -15,6 +17,7 @@ import WebhookVerify from './webhook/verify.js'
  */
 export const COMMANDS = {
   all: All,
+  analyze: Analyze,
   'config:schema': ConfigSchema,
   'config:validate': ConfigValidate,
   demo: Demo,
@@ -22,6 +25,7 @@ export const COMMANDS = {
   explain: Explain,
   init: Init,
   list: List,
+  report: ReportCommand,
   run: Run,
   'webhook:verify': WebhookVerify,
 }

@@ -1,6 +1,6 @@
 import {Args} from '@oclif/core'
 import {BaseCommand} from '../cli/base.js'
-import {runFlags} from '../cli/flags.js'
+import {outputFlags, runFlags} from '../cli/flags.js'
 import type {Report} from '../report/schema.js'
 
 export default class Run extends BaseCommand {
@@ -9,7 +9,7 @@ export default class Run extends BaseCommand {
   static override examples = ['<%= config.bin %> run clock-skew readiness -c doctor.yaml', '<%= config.bin %> run readiness --json']
   static override strict = false
   static override args = {ids: Args.string({required: true, description: 'Check ids (see `doctor list`).'})}
-  static override flags = runFlags
+  static override flags = {...runFlags, ...outputFlags}
 
   async run(): Promise<Report> {
     const {flags, argv} = await this.parse(Run)

@@ -12,7 +12,7 @@ export interface Interpolated {
   /** `${VAR}` with VAR unset or empty and no default. */
   missing: Array<{path: string; name: string; state: 'unset' | 'empty'}>
   /** Values that came from env vars with credential-like names. */
-  secretValues: string[]
+  secretValues: Array<{value: string; name: string; path: string}>
 }
 
 const REF = /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g
@@ -38,7 +38,7 @@ export function interpolate(input: unknown, env: NodeJS.ProcessEnv = process.env
           result.missing.push({path: p, name: name!, state: raw === undefined ? 'unset' : 'empty'})
           return ''
         }
-        if (isSecretName(name!)) result.secretValues.push(raw)
+        if (isSecretName(name!)) result.secretValues.push({value: raw, name: name!, path: p})
         return raw
       })
     }

@@ -11,7 +11,8 @@ export interface LoadedConfig {
   path?: string
   config: DoctorConfig
   /** Values doctor must never print: secret fields and secret-named env vars. */
-  secrets: Array<{value: string; kind: string}>
+  /** Values that must never be printed, with where they came from (a field path or env var name; never the value). */
+  secrets: Array<{value: string; kind: string; source: string}>
   envRefs: EnvRef[]
 }
 
@@ -80,8 +81,8 @@ export function validateConfig(
     throw new ConfigError(`${label} has ${details.length === 1 ? 'an invalid setting' : `${details.length} invalid settings`}:`, details)
   }
   const secrets = [
-    ...collectWriteOnly(schema, parsed.data).map((value) => ({value, kind: 'secret'})),
-    ...interpolated.secretValues.map((value) => ({value, kind: 'env'})),
+    ...collectWriteOnly(schema, parsed.data).map(({value, path}) => ({value, kind: 'secret', source: `config field ${path}`})),
+    ...interpolated.secretValues.map(({value, name, path}) => ({value, kind: 'env', source: `env var ${name} (config ${path})`})),
   ]
   return {path, config: parsed.data, secrets, envRefs: interpolated.refs}
 }
@@ -139,15 +140,15 @@ function knownKeys(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): string[
   return cur && defOf(cur).type === 'object' ? Object.keys(defOf(cur).shape ?? {}) : []
 }
 
-/** Every string value sitting in a schema position marked writeOnly. */
-export function collectWriteOnly(schema: z.ZodType, value: unknown): string[] {
-  const out: string[] = []
-  const visit = (s: z.ZodType, v: unknown): void => {
+/** Every string value sitting in a schema position marked writeOnly, with its key path. */
+export function collectWriteOnly(schema: z.ZodType, value: unknown): Array<{value: string; path: string}> {
+  const out: Array<{value: string; path: string}> = []
+  const visit = (s: z.ZodType, v: unknown, at: Array<string | number> = []): void => {
     if (v === undefined || v === null) return
     let cur: z.ZodType = s
     for (;;) {
       if (z.globalRegistry.get(cur)?.writeOnly && typeof v === 'string') {
-        out.push(v)
+        out.push({value: v, path: formatPath(at)})
         return
       }
       const d = defOf(cur)
@@ -156,10 +157,10 @@ export function collectWriteOnly(schema: z.ZodType, value: unknown): string[] {
       else break
     }
     const d = defOf(cur)
-    if (d.type === 'object' && typeof v === 'object') for (const [k, child] of Object.entries(d.shape ?? {})) visit(child, (v as Record<string, unknown>)[k])
-    else if (d.type === 'array' && Array.isArray(v)) for (const item of v) visit(d.element!, item)
-    else if (d.type === 'record' && typeof v === 'object') for (const item of Object.values(v as object)) visit(d.valueType!, item)
-    else if (d.type === 'union') for (const option of d.options ?? []) if (option.safeParse(v).success) visit(option, v)
+    if (d.type === 'object' && typeof v === 'object') for (const [k, child] of Object.entries(d.shape ?? {})) visit(child, (v as Record<string, unknown>)[k], [...at, k])
+    else if (d.type === 'array' && Array.isArray(v)) v.forEach((item, i) => visit(d.element!, item, [...at, i]))
+    else if (d.type === 'record' && typeof v === 'object') for (const [k, item] of Object.entries(v as object)) visit(d.valueType!, item, [...at, k])
+    else if (d.type === 'union') for (const option of d.options ?? []) if (option.safeParse(v).success) visit(option, v, at)
   }
   visit(schema, value)
   return out

@@ -1,4 +1,5 @@
 import {setMaxListeners} from 'node:events'
+import {release} from 'node:os'
 import type {LoadedConfig} from '../config/load.js'
 import type {DoctorConfig} from '../config/schema.js'
 import {Facts} from '../facts/facts.js'
@@ -17,6 +18,8 @@ export interface SessionOptions {
   insecure: boolean
   /** --allow-writes: checks may send state-changing requests the config lists (webhook test events). */
   allowWrites?: boolean
+  /** --redact-emails: email addresses are replaced too. */
+  redactEmails?: boolean
   /** Checks named explicitly on the command line run even when the config disables them. */
   explicit: boolean
   version: string
@@ -52,8 +55,8 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
   const startedAt = new Date()
   const started = performance.now()
   const {config} = loaded
-  const redactor = new Redactor()
-  for (const s of loaded.secrets) redactor.addSecret(s.value, s.kind)
+  const redactor = new Redactor({redactEmails: options.redactEmails})
+  for (const s of loaded.secrets) redactor.addSecret(s.value, s.kind, s.source)
   redactor.addSecretEnv(options.env ?? process.env)
 
   const insecure = options.insecure || config.http?.insecure === true
@@ -114,7 +117,7 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
     verdict,
     failOn: options.failOn,
     exitCode,
-    environment: {node: process.version, platform: process.platform, arch: process.arch},
+    environment: {node: process.version, platform: process.platform, arch: process.arch, release: release()},
     config: {path: loaded.path ?? null, targets, values: config},
     options: {concurrency: options.concurrency, checkTimeoutMs: options.checkTimeoutMs, timeoutMs: options.timeoutMs, ca: caFile ?? null, insecure, allowWrites: options.allowWrites ?? false},
     warnings,

@@ -193,7 +193,7 @@ async function setup(facts: Facts, opts: KubeOptions, key: string): Promise<Kube
     return {ok: false, reason: current ? 'invalid' : 'no-context', contexts, message: current ? `${source}: the context "${current}" names a cluster that is not defined` : `${source} has no current-context; set kubernetes.context to one of ${contexts.map((c) => `"${c}"`).join(', ') || '(none)'}`}
   }
   const user = kc.getCurrentUser()
-  if (user?.token) facts.http.redactor.addSecret(user.token, 'token')
+  if (user?.token) facts.http.redactor.addSecret(user.token, 'token', `the token of kubeconfig user ${ctxObj.user}`)
   return {ok: true, kube: new Kube(facts, key, kc, k8s), source, context: current, server: cluster.server, user: ctxObj.user}
 }
 

@@ -233,7 +233,7 @@ export function loginWalk(facts: Facts): Promise<LoginWalkFact | undefined> {
       ...(user ? {credentials: {username: user.username, password: user.password}} : {}),
       // After signing in, open the console as a user would, in the same browser.
       ...(user ? {then: [consoleAt]} : {}),
-      onSecret: (value) => facts.http.redactor.addSecret(value, 'cookie'),
+      onSecret: (value) => facts.http.redactor.addSecret(value, 'cookie', 'a cookie set during the login walk'),
     })
     return {walk, start, console: consoleAt, withUser: Boolean(user)}
   })

@@ -14,7 +14,7 @@ export function marker(kind: string, value: string): string {
 const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|x-auth-token|x-access-token|x-csrf-token|x-xsrf-token|private-token|x-vault-token)$|token|secret|password|api[-_]?key|signature/i
 /** Query parameters that carry credentials or one-time codes. */
 const SECRET_PARAMS = ['code', 'state', 'token', 'access_token', 'id_token', 'refresh_token', 'client_secret', 'password', 'api_key', 'apikey', 'key', 'secret', 'signature', 'sig', 'session', 'session_state', 'code_verifier', 'code_challenge', 'nonce', 'assertion', 'client_assertion']
-const PARAM_RE = new RegExp(`([?&#;](?:${SECRET_PARAMS.join('|')})=)([^&#\\s"'<>]+)`, 'gi')
+const PARAM_RE = new RegExp(`((?:^|[?&#;\\s])(?:${SECRET_PARAMS.join('|')})=)([^&#\\s"'<>]+)`, 'gi')
 const JWT_RE = /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g
 const USERINFO_RE = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*):([^\s/@]+)@/gi
 /** Well-known credential shapes (gitleaks-style prefixes). */
@@ -28,7 +28,11 @@ const TOKEN_SHAPES: Array<[string, RegExp]> = [
   ['secret', /\bwh(?:sk|pk)_[A-Za-z0-9+/=_-]{10,}/g],
   ['token', /\bxox[abeoprs]-[A-Za-z0-9-]{10,}/g],
   ['token', /\bxapp-[A-Za-z0-9-]{10,}/g],
-  ['token', /\bAKIA[0-9A-Z]{16}\b/g],
+  ['token', /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}\b/g],
+  ['secret', /(?<=aws_secret_access_key\s*[=:]\s*["']?)[A-Za-z0-9/+=]{40}\b/gi],
+  ['token', /\bAIza[0-9A-Za-z_-]{35}\b/g],
+  ['token', /\bglsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}\b/g],
+  ['token', /\bhvs\.[A-Za-z0-9_-]{24,}/g],
   ['token', /\bsk-(?:proj-|ant-api03-)?[A-Za-z0-9_-]{20,}/g],
   ['token', /\bnpm_[A-Za-z0-9]{30,}/g],
   ['token', /\bshp(?:at|ca|pa|ss)_[A-Fa-f0-9]{20,}/g],
@@ -40,26 +44,91 @@ export interface RedactionCount {
   count: number
 }
 
+/** What a known secret is and where it came from ("config field api.token", "env var RACK_TOKEN"); never its value. */
+export interface SecretInfo {
+  kind: string
+  source?: string
+}
+
+export interface RedactorOptions {
+  /** Replace email addresses too (`--redact-emails`); off by default, since an email is often the clue. */
+  redactEmails?: boolean
+}
+
+const EMAIL_RE = /\b[A-Za-z0-9._%+-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}\b/g
+/** JSON members whose names say they hold a credential: "access_token": "..." in a recorded body. */
+const JSON_SECRET_RE = /("(?:access_token|refresh_token|id_token|client_secret|password|passwd|secret|token|api_?key|apiKey|private_key|privateKey|session_?token|auth_?token)"\s*:\s*")((?:[^"\\]|\\.)+)(")/gi
+/** A credential written out in prose or a pasted command: "Authorization: Bearer x", "Cookie: a=b", "Bearer x". */
+const AUTH_TEXT_RE = /\b((?:proxy-)?authorization:\s*(?:bearer|basic|token|digest|dpop)?\s*)([^\s"'<>,;]{6,})/gi
+const COOKIE_TEXT_RE = /\b((?:set-)?cookie:\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+=)([^;\s"'<>]{6,})/gi
+const BEARER_RE = /\b(Bearer\s+)([A-Za-z0-9._~+/-]{8,}=*)/g
+
+const b64 = (value: string, url = false) => Buffer.from(value, 'utf8').toString(url ? 'base64url' : 'base64')
+
+/**
+ * Substrings that any base64 encoding of a text containing `value` must contain, whatever the
+ * value's offset: for each of the three alignments, the encoded run with the edge groups (which
+ * mix in neighbouring bytes) dropped. Finds a password inside `Basic base64(user:password)`.
+ */
+export function base64Needles(value: string): string[] {
+  const bytes = Buffer.from(value, 'utf8')
+  const out = new Set<string>()
+  for (let pad = 0; pad < 3; pad++) {
+    const encoded = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64').replace(/=+$/, '')
+    const start = pad === 0 ? 0 : 4
+    const usable = Math.floor((pad + bytes.length) / 3) * 4
+    const needle = encoded.slice(start, usable)
+    if (needle.length >= 8) {
+      out.add(needle)
+      out.add(needle.replace(/\+/g, '-').replace(/\//g, '_'))
+    }
+  }
+  return [...out]
+}
+
+const escapeRegExp = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+
+const xmlEscape = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+
 /**
  * Replaces secrets in everything doctor records or prints. Known values (secret config
- * fields, secret-named env vars) are replaced exactly; credential headers, JWTs, token
- * shapes, URL userinfo and credential query parameters are replaced by pattern.
+ * fields, secret-named env vars, values read at run time) are replaced exactly, also in their
+ * URL-encoded, JSON-escaped and base64 forms; credential headers, JWTs, token shapes, URL
+ * userinfo, credential query parameters and JSON members are replaced by pattern.
  */
 export class Redactor {
-  private readonly secrets = new Map<string, string>() // value -> kind
+  private readonly secrets = new Map<string, SecretInfo & {value: string}>() // form -> origin
   private ordered: string[] = []
+  /** Every form the final scan looks for: the replaced forms plus HTML-escaped and base64-aligned ones. */
+  private readonly needles = new Map<string, SecretInfo & {value: string; form: string}>()
+  /** Base64 runs that carry a secret at some offset (Basic user:password): replaced as a whole run. */
+  private readonly embedded = new Map<string, SecretInfo & {value: string}>()
   readonly counts = new Map<string, number>()
   private counting = true
 
+  constructor(private readonly options: RedactorOptions = {}) {}
+
   /** Register a value that must never be printed. Short values are ignored to avoid shredding ordinary text. */
-  addSecret(value: string | undefined, kind = 'secret'): void {
+  addSecret(value: string | undefined, kind = 'secret', source?: string): void {
     if (!value) return
     for (const part of credentialParts(value)) {
       const v = part.trim()
       if (v.length < 6) continue
-      for (const form of new Set([v, part, encodeURIComponent(v)])) {
-        if (!this.secrets.has(form)) this.secrets.set(form, kind)
-      }
+      const origin = {kind, source, value: v}
+      const replaced: Array<[string, string]> = [
+        [v, 'as is'],
+        [part, 'as is'],
+        [encodeURIComponent(v), 'URL-encoded'],
+        [encodeURIComponent(v).replace(/%20/g, '+'), 'form-encoded'],
+        [JSON.stringify(v).slice(1, -1), 'JSON-escaped'],
+        [b64(v), 'base64'],
+        [b64(v).replace(/=+$/, ''), 'base64'],
+        [b64(v, true), 'base64url'],
+      ]
+      for (const [form] of replaced) if (!this.secrets.has(form)) this.secrets.set(form, origin)
+      for (const needle of base64Needles(v)) if (!this.embedded.has(needle)) this.embedded.set(needle, origin)
+      const scanned: Array<[string, string]> = [...replaced, [xmlEscape(v), 'HTML-escaped'], ...base64Needles(v).map((n): [string, string] => [n, 'base64'])]
+      for (const [form, how] of scanned) if (!this.needles.has(form)) this.needles.set(form, {...origin, form: how})
     }
     this.ordered = [...this.secrets.keys()].sort((a, b) => b.length - a.length)
   }
@@ -67,7 +136,7 @@ export class Redactor {
   /** Env vars whose names say they hold credentials are secrets even if no config field names them. */
   addSecretEnv(env: NodeJS.ProcessEnv = process.env): void {
     for (const [name, value] of Object.entries(env)) {
-      if (value && isSecretName(name)) this.addSecret(value, 'env')
+      if (value && isSecretName(name)) this.addSecret(value, 'env', `env var ${name}`)
     }
   }
 
@@ -91,19 +160,34 @@ export class Redactor {
   }
 
   private replace(kind: string, value: string): string {
+    if (/^‹redacted:[^›]*›$/.test(value)) return value // already redacted (a saved report read back)
     this.bump(kind)
     return marker(kind, value)
   }
 
   redactString(text: string): string {
     let out = text
-    for (const value of this.ordered) {
-      if (out.includes(value)) out = out.split(value).join(this.replace(this.secrets.get(value)!, value))
+    // Base64 runs first, whole: replacing an aligned piece inside one would leave the rest readable.
+    for (const [needle, origin] of this.embedded) {
+      if (!out.includes(needle)) continue
+      out = out.replace(new RegExp(`[A-Za-z0-9+/_-]*${escapeRegExp(needle)}[A-Za-z0-9+/_-]*=*`, 'g'), () => this.replace(origin.kind, origin.value))
     }
-    out = out.replace(USERINFO_RE, (_m, scheme: string, user: string, pass: string) => `${scheme}${user}:${this.replace('password', pass)}@`)
+    for (const value of this.ordered) {
+      if (out.includes(value)) {
+        const origin = this.secrets.get(value)!
+        out = out.split(value).join(this.replace(origin.kind, origin.value))
+      }
+    }
+    const keep = (prefix: string, value: string, kind: string, suffix = '') => (value.startsWith('‹redacted') ? `${prefix}${value}${suffix}` : `${prefix}${this.replace(kind, value)}${suffix}`)
+    out = out.replace(USERINFO_RE, (_m, scheme: string, user: string, pass: string) => keep(`${scheme}${user}:`, pass, 'password', '@'))
     out = out.replace(JWT_RE, (m) => this.replace('jwt', m))
     for (const [kind, re] of TOKEN_SHAPES) out = out.replace(re, (m) => this.replace(kind, m))
-    out = out.replace(PARAM_RE, (_m, prefix: string, value: string) => (value.startsWith('‹redacted') ? `${prefix}${value}` : `${prefix}${this.replace(`param:${prefix.slice(1, -1).toLowerCase()}`, value)}`))
+    out = out.replace(PARAM_RE, (_m, prefix: string, value: string) => keep(prefix, value, `param:${prefix.replace(/^[?&#;\s]/, '').slice(0, -1).toLowerCase()}`))
+    out = out.replace(JSON_SECRET_RE, (_m, prefix: string, value: string, suffix: string) => keep(prefix, value, 'secret', suffix))
+    out = out.replace(AUTH_TEXT_RE, (_m, prefix: string, value: string) => keep(prefix, value, 'credential'))
+    out = out.replace(COOKIE_TEXT_RE, (_m, prefix: string, value: string) => keep(prefix, value, 'cookie'))
+    out = out.replace(BEARER_RE, (_m, prefix: string, value: string) => keep(prefix, value, 'credential'))
+    if (this.options.redactEmails) out = out.replace(EMAIL_RE, (m) => this.replace('email', m))
     return out
   }
 
@@ -145,7 +229,9 @@ export class Redactor {
   /** Deep copy with every string redacted; object keys named like credentials have their values replaced. */
   redactDeep<T>(value: T, keyName?: string): T {
     if (typeof value === 'string') {
-      if (keyName && isSecretName(keyName) && value && !value.startsWith('‹redacted')) return this.replace('secret', value) as T
+      // A credential-named field is replaced whole, unless redaction already ran over it (a recorded
+      // Set-Cookie keeps its cookie name and attributes around the value's marker).
+      if (keyName && isSecretName(keyName) && value && !value.includes('‹redacted:')) return this.replace('secret', value) as T
       return this.redactString(value) as T
     }
     if (Array.isArray(value)) return value.map((v) => this.redactDeep(v, keyName)) as T
@@ -160,17 +246,27 @@ export class Redactor {
   }
 
   /**
-   * Fail closed: the last look at rendered output before it is written. A known secret here
-   * means some path skipped redaction, so doctor refuses to print rather than leak.
+   * Fail closed: the last look at the final bytes before they are written or printed. A known
+   * secret here, in any of its encodings, means some path skipped redaction, so doctor refuses
+   * to write rather than leak, and says which field's value it found (never the value).
    */
-  assertClean(output: string): void {
-    for (const value of this.ordered) {
-      if (output.includes(value)) {
-        throw new InternalError(
-          `Refusing to write output: it contains a secret value (${this.secrets.get(value)}, fingerprint ${fingerprint(value)}) that escaped redaction. This is a bug in doctor; please report it with the fingerprint, never the value.`,
-        )
-      }
+  assertClean(output: string | Uint8Array, where = 'output'): void {
+    const leak = this.findLeak(output)
+    if (leak) {
+      throw new InternalError(
+        `Refusing to write ${where}: it contains the value of ${leak.source ?? `a ${leak.kind}`}${leak.form === 'as is' ? '' : ` (${leak.form})`}, fingerprint ${fingerprint(leak.value)}, which escaped redaction. Nothing was written. This is a bug in doctor; please report it with the field name and fingerprint, never the value.`,
+      )
     }
+  }
+
+  /** The first known secret found in the output, if any. */
+  findLeak(output: string | Uint8Array): (SecretInfo & {value: string; form: string}) | undefined {
+    const text = typeof output === 'string' ? output : Buffer.from(output).toString('latin1')
+    const utf8 = typeof output === 'string' ? undefined : Buffer.from(output).toString('utf8')
+    for (const [needle, origin] of this.needles) {
+      if (text.includes(needle) || utf8?.includes(needle)) return origin
+    }
+    return undefined
   }
 
   summary(): RedactionCount[] {

@@ -68,7 +68,7 @@ export const reportSchema = z.object({
   verdict: z.enum(['pass', 'warn', 'fail']).meta({description: 'fail when any result is fail, error or timeout; warn when any is warn'}),
   failOn: z.enum(['warn', 'fail']),
   exitCode: z.union([z.literal(0), z.literal(1)]),
-  environment: z.object({node: z.string(), platform: z.string(), arch: z.string()}),
+  environment: z.object({node: z.string(), platform: z.string(), arch: z.string(), release: z.string().optional().meta({description: 'OS kernel release (os.release())'})}),
   config: z.object({
     path: z.string().nullable(),
     targets: z.array(z.string()).meta({description: 'Origins doctor talked to'}),

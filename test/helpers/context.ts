@@ -9,7 +9,7 @@ import {checkIds} from '../../src/engine/registry.js'
 export function makeContext(rawConfig: Record<string, unknown>, http: HttpOptions = {}, env: NodeJS.ProcessEnv = {}, allowWrites = false): CheckContext & {close(): Promise<void>; redactor: Redactor; client: HttpClient} {
   const loaded = validateConfig(rawConfig, checkIds(), {})
   const redactor = new Redactor()
-  for (const s of loaded.secrets) redactor.addSecret(s.value, s.kind)
+  for (const s of loaded.secrets) redactor.addSecret(s.value, s.kind, s.source)
   const client = new HttpClient({timeoutMs: 3000, connectTimeoutMs: 1000, resolve: loaded.config.http?.resolve, ...http}, redactor)
   const controller = new AbortController()
   const facts = new Facts(loaded.config, client, controller.signal, env)

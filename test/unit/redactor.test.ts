@@ -108,3 +108,86 @@ describe('credential parts', () => {
     expect(out).not.toMatch(/cookie-value|csrf-value|bare-token|basic-pass/)
   })
 })
+
+describe('redactor hardening (support reports)', () => {
+  const encodings = (v: string) => [v, encodeURIComponent(v), Buffer.from(v).toString('base64'), Buffer.from(v).toString('base64url'), JSON.stringify(v).slice(1, -1)]
+
+  it('replaces a known secret in its URL-encoded, JSON-escaped and base64 forms, with the same fingerprint', () => {
+    const r = new Redactor()
+    const value = 'pa"ss/wo rd+9'
+    r.addSecret(value, 'secret', 'config field login.testUser.password')
+    for (const form of encodings(value)) {
+      const out = r.redactString(`before ${form} after`)
+      expect(out, form).not.toContain(form)
+      expect(out).toContain(`‹redacted:secret:${fingerprint(value)}›`)
+    }
+  })
+
+  it('assertClean finds a secret inside a larger base64 run at any alignment, and names the field, never the value', () => {
+    const r = new Redactor()
+    r.addSecret('canary-basic-pw-31337', 'secret', 'config field api.token')
+    for (const user of ['a', 'ab', 'abc']) {
+      const header = Buffer.from(`${user}:canary-basic-pw-31337`).toString('base64')
+      expect(() => r.assertClean(`Authorization: Basic ${header}`), user).toThrow(/config field api\.token \(base64\)/)
+    }
+    try {
+      r.assertClean('<p>canary-basic-pw-31337</p>', 'report.md')
+      expect.unreachable()
+    } catch (error) {
+      expect(error).toBeInstanceOf(InternalError)
+      const message = (error as Error).message
+      expect(message).toContain('Refusing to write report.md')
+      expect(message).toContain(`fingerprint ${fingerprint('canary-basic-pw-31337')}`)
+      expect(message).not.toContain('canary-basic-pw-31337')
+    }
+    expect(() => r.assertClean(Buffer.from('binary \x00 canary-basic-pw-31337'))).toThrow(InternalError)
+    expect(() => r.assertClean('nothing to see')).not.toThrow()
+  })
+
+  it('assertClean sees the HTML-escaped form that Markdown and JUnit renderers produce', () => {
+    const r = new Redactor()
+    r.addSecret('a<b>&"c\'-secret', 'secret', 'env var X_SECRET')
+    expect(() => r.assertClean('a&lt;b&gt;&amp;&quot;c&apos;-secret')).toThrow(/env var X_SECRET \(HTML-escaped\)/)
+  })
+
+  it('redacts credentials written out in text: JSON members, Authorization and Cookie lines, bare Bearer tokens, form bodies', () => {
+    const r = new Redactor()
+    const text = [
+      '{"access_token":"opaque-at-123456","token_type":"Bearer","refresh_token":"opaque-rt-654321","expires_in":3600}',
+      'curl -H "Authorization: Bearer opaque-hdr-777777" https://x',
+      'Set-Cookie: sid=cookie-in-text-888888; Path=/',
+      'then use Bearer opaque-bearer-999999 for the next call',
+      'password=form-pass-123123&username=alice',
+      'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      'AKIAIOSFODNN7EXAMPLE and ASIAIOSFODNN7EXAMPLE',
+    ].join('\n')
+    const out = r.redactString(text)
+    for (const secret of ['opaque-at-123456', 'opaque-rt-654321', 'opaque-hdr-777777', 'cookie-in-text-888888', 'opaque-bearer-999999', 'form-pass-123123', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'AKIAIOSFODNN7EXAMPLE', 'ASIAIOSFODNN7EXAMPLE']) {
+      expect(out, secret).not.toContain(secret)
+    }
+    expect(out).toContain('"token_type":"Bearer"')
+    expect(out).toContain('"expires_in":3600')
+    expect(out).toContain('username=alice')
+  })
+
+  it('redacts email addresses only when asked (--redact-emails)', () => {
+    const text = 'signed in as alice@example.com'
+    expect(new Redactor().redactString(text)).toBe(text)
+    const out = new Redactor({redactEmails: true}).redactString(text)
+    expect(out).not.toContain('alice@example.com')
+    expect(out).toMatch(/signed in as ‹redacted:email:[0-9a-f]{4}›/)
+  })
+})
+
+describe('redactor: secrets inside base64', () => {
+  it('replaces a whole base64 run that carries a known secret at any offset (a Basic credential echoed by a server)', () => {
+    const r = new Redactor()
+    r.addSecret('cnry-embedded-token-5150', 'token', 'env var API_TOKEN')
+    for (const user of ['', 'a', 'ab', 'abc', 'ci-bot']) {
+      const encoded = Buffer.from(`${user}:cnry-embedded-token-5150`).toString('base64')
+      const out = r.redactString(`{"basic":"${encoded}","ok":true}`)
+      expect(out, user).toBe(`{"basic":"‹redacted:token:${fingerprint('cnry-embedded-token-5150')}›","ok":true}`)
+      expect(() => r.assertClean(out)).not.toThrow()
+    }
+  })
+})
