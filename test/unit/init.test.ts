@@ -107,6 +107,7 @@ describe('what each profile fills in (facts from the seed pages and KB entries)'
     expect(c.login).toMatchObject({path: '/login', consolePath: '/console'})
     expect(c.billing?.statusUrl).toBe('/billing/status')
     expect(c.mobile?.pages.length).toBeGreaterThan(0)
+    expect(c.pipeline).toMatchObject({command: 'releasepassport gate', flag: '--api-url'})
     expect(renderProfile(loadProfile('release-passport'), ALL).text).toContain('#   url: /license/status')
   })
 
@@ -118,6 +119,7 @@ describe('what each profile fills in (facts from the seed pages and KB entries)'
     const text = loadProfile('rack-gateway').template
     expect(text).toContain('tokenEnv: RACK_GATEWAY_API_TOKEN')
     expect(text).toContain('prefix: rgw_')
+    expect(text).toContain('#   health: /api/v1/health')
   })
 
   it('api-test: X-API-Key on /v1/whoami, the portal, /healthz, the OIDC clock allowance', () => {
@@ -126,12 +128,15 @@ describe('what each profile fills in (facts from the seed pages and KB entries)'
     expect(c.login?.consolePath).toBe('/portal/')
     expect(c.readiness?.endpoints).toEqual([{url: '/healthz', name: 'api-test'}])
     expect(c.clock?.tolerances).toEqual({oidcLeeway: 30})
+    expect(c.portal?.path).toBe('/portal/')
   })
 
   it('secrets-bridge: no OIDC, an admin token on the audit-events API', () => {
     const c = render('secrets-bridge')
     expect(c.oidc).toBeUndefined()
     expect(c.api).toMatchObject({url: '/api/v1/audit-events', tokenEnv: 'TOKEN'})
+    expect(c.audit).toMatchObject({url: '/api/v1/audit-events', headers: {Authorization: 'Bearer '}, time: '$.occurred_at'})
+    expect(validateConfig(parse(renderProfile(loadProfile('secrets-bridge'), {}).text), ids, {TOKEN: 'sb_admin'}).config.audit?.headers).toEqual({Authorization: 'Bearer sb_admin'})
   })
 })
 
