@@ -9,6 +9,7 @@ import Init from './init.js'
 import List from './list.js'
 import ReportCommand from './report.js'
 import Run from './run.js'
+import Verify from './verify.js'
 import WebhookVerify from './webhook/verify.js'
 
 /**
@@ -27,5 +28,6 @@ export const COMMANDS = {
   list: List,
   report: ReportCommand,
   run: Run,
+  verify: Verify,
   'webhook:verify': WebhookVerify,
 }
