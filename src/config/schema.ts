@@ -36,6 +36,10 @@ const headers = z
   .record(z.string(), secret(z.string(), 'Header value; may carry a credential, so it is redacted everywhere.'))
   .meta({description: 'Extra request headers, e.g. {Authorization: "Bearer ${TOKEN}"}.'})
 
+const jsonPath = z.string().startsWith('$', 'a JSONPath starting with "$"')
+
+const duration = z.string().regex(/^\d+(ms|s|m|h|d)$/, 'a duration such as 15m or 2h')
+
 const endpoint = z.union([
   urlOrPath,
   z.strictObject({
@@ -292,6 +296,65 @@ export function buildConfigSchema(checkIds: readonly string[]) {
         })
         .optional()
         .meta({description: 'Pages to check for horizontal overflow on phones (check `viewport-overflow`).'}),
+      gateway: z
+        .strictObject({
+          health: urlOrPath.optional().meta({description: 'The gateway\'s own health endpoint (Rack Gateway: "/api/v1/health"); tells a gateway that is down apart from an upstream that fails.'}),
+          upstreamProbe: urlOrPath.meta({description: 'A read-only GET that the gateway forwards to its upstream (Rack Gateway: a Convox API path such as "/system"); absolute or relative to target.baseUrl. Only GET is sent.'}),
+          headers: headers.optional(),
+          upstreamUrl: httpUrl.optional().meta({description: 'The upstream itself (Rack Gateway: the Convox API URL, as RACK_HOST should name it), requested without credentials to see whether it answers from where doctor runs.'}),
+        })
+        .optional()
+        .meta({description: 'A gateway that forwards requests to an upstream API, such as Rack Gateway in front of a Convox rack (check `upstream-proxy`).'}),
+      portal: z
+        .strictObject({
+          path: urlOrPath.optional().meta({description: 'Where the web UI (a single-page app) is served (default "/portal/").'}),
+          headers: headers.optional(),
+          assets: z.boolean().optional().meta({description: 'Also GET the scripts and stylesheets the page links to, on the same origin, at most 10 (default true).'}),
+        })
+        .optional()
+        .meta({description: 'An embedded single-page web UI, such as the api-test portal (check `portal-spa`).'}),
+      audit: z
+        .strictObject({
+          url: urlOrPath.meta({description: 'GET that lists recent audit events, newest first (secrets-bridge: "/api/v1/audit-events").'}),
+          headers: headers.optional(),
+          items: jsonPath.optional().meta({description: 'JSONPath of the event list in the response (default: the response itself when it is a list, else $.events, $.items, $.data, $.results).'}),
+          time: jsonPath.optional().meta({description: 'JSONPath of the event time within one event (default: occurred_at, timestamp, time, created_at).'}),
+          probe: z
+            .union([
+              urlOrPath,
+              z.strictObject({
+                url: urlOrPath.meta({description: 'Absolute URL, or a path relative to target.baseUrl.'}),
+                headers: headers.optional(),
+              }),
+            ])
+            .optional()
+            .meta({description: 'A read-only GET that the service must audit (api-test: "/v1/whoami" with its API key), sent first; the check then looks for it in the log.'}),
+          within: duration.optional().meta({description: 'How recent the newest event must be when no probe is configured (default "15m").'}),
+        })
+        .optional()
+        .meta({description: 'The audit-event API (check `audit-log`).'}),
+      agents: z
+        .strictObject({
+          url: urlOrPath.meta({description: 'GET that lists the agents and their last heartbeat (secrets-bridge: "/api/v1/agents").'}),
+          headers: headers.optional(),
+          items: jsonPath.optional().meta({description: 'JSONPath of the agent list (default: the response itself when it is a list, else $.agents, $.items, $.data).'}),
+          name: jsonPath.optional().meta({description: 'JSONPath of an agent\'s name within one agent (default: name, then id).'}),
+          lastHeartbeat: jsonPath.optional().meta({description: 'JSONPath of an agent\'s last heartbeat time (default: last_heartbeat_at, last_seen_at, heartbeat_at and their camelCase forms).'}),
+          status: jsonPath.optional().meta({description: 'JSONPath of an agent\'s status (default: status, then state); "stale", "offline" or "unhealthy" count as stale.'}),
+          maxAge: duration.optional().meta({description: 'Oldest acceptable heartbeat (default "2m").'}),
+          auditUrl: urlOrPath.optional().meta({description: 'Audit events to search for rejected heartbeats (metadata.error_kind "unauthorized"), requested with agents.headers; default: audit.url with audit.headers when the audit section is set.'}),
+        })
+        .optional()
+        .meta({description: 'Agents that heartbeat to a control plane, such as secrets-bridge agents (check `agent-heartbeat`).'}),
+      pipeline: z
+        .strictObject({
+          files: z.array(z.string().min(1)).min(1).meta({description: 'CI definitions to read, as globs (*, **, ?, {a,b}), e.g. ".github/workflows/*.yml", ".gitlab-ci.yml". Only read, never run.'}),
+          root: z.string().min(1).optional().meta({description: 'The folder relative globs start from (default: the current directory; in CI, the repository checkout).'}),
+          command: z.string().min(1).optional().meta({description: 'The gate command to look for (default "releasepassport gate").'}),
+          flag: z.string().regex(/^--?[A-Za-z0-9][\w-]*$/, 'a flag such as --api-url').optional().meta({description: 'The flag that selects server mode (default "--api-url").'}),
+        })
+        .optional()
+        .meta({description: 'Pipeline definitions that run the release gate (check `pipeline-mode`).'}),
       readiness: z
         .strictObject({
           endpoints: z.array(endpoint).min(1).meta({description: 'Health/readiness URLs, absolute or relative to target.baseUrl.'}),
@@ -344,6 +407,13 @@ export function buildConfigSchema(checkIds: readonly string[]) {
         [['entitlement', 'featureUrl'], cfg.entitlement?.featureUrl],
         ...(cfg.evidence?.connectors ?? []).map((c, i): [string[], string | undefined] => [['evidence', 'connectors', String(i), 'url'], c.url]),
         [['evidence', 'scope', 'url'], cfg.evidence?.scope?.url],
+        [['gateway', 'health'], cfg.gateway?.health],
+        [['gateway', 'upstreamProbe'], cfg.gateway?.upstreamProbe],
+        [['portal', 'path'], cfg.portal?.path ?? (cfg.portal ? '/portal/' : undefined)],
+        [['audit', 'url'], cfg.audit?.url],
+        [['audit', 'probe'], typeof cfg.audit?.probe === 'string' ? cfg.audit.probe : cfg.audit?.probe?.url],
+        [['agents', 'url'], cfg.agents?.url],
+        [['agents', 'auditUrl'], cfg.agents?.auditUrl],
         ...(cfg.mobile?.pages ?? []).map((pg, i): [string[], string | undefined] => [['mobile', 'pages', String(i)], typeof pg === 'string' ? pg : pg.url]),
       ]
       for (const [path, value] of relativeKeys) {
