@@ -24,6 +24,11 @@ export const FAULTS = [
   {id: 'gitops-out-of-sync', description: 'Argo CD still runs the previous revision of the app: OutOfSync, with a Degraded deployment', check: 'gitops-status'},
   {id: 'prometheus-label-mismatch', description: 'the evidence query asks for service="sandbox", but the series are labelled service="sandbox-api"', check: 'prometheus-labels'},
   {id: 'kube-selector-mismatch', description: 'the Kubernetes connector selects app=sandbox-api, but the pods are labelled app.kubernetes.io/name=sandbox-api', check: 'kubernetes-workload'},
+  {id: 'gateway-rack-host-wrong', description: 'the Rack Gateway stand-in forwards to a RACK_HOST where nothing listens, so forwarded calls answer 502 Bad Gateway while the Convox API itself is up', check: 'upstream-proxy'},
+  {id: 'portal-json-banner', description: 'the portal binary was built without its UI bundle: /portal/ answers the {"status":"banner"} JSON fallback', check: 'portal-spa'},
+  {id: 'audit-disabled', description: 'the gateway runs with auditing off (the dev profile): its audit list stays empty even after an audited request', check: 'audit-log'},
+  {id: 'agent-wrong-secret', description: 'an agent heartbeats with the wrong secret: it stays stale and the audit log fills with error_kind "unauthorized"', check: 'agent-heartbeat'},
+  {id: 'pipeline-local-mode', description: 'the CI workflow runs releasepassport gate without --api-url, i.e. in local mode', check: 'pipeline-mode'},
   {id: 'docs-wide-table', description: 'a docs page has a wide evidence table with no scrolling wrapper, so it scrolls sideways on phones', check: 'viewport-overflow'},
 ] as const satisfies readonly FaultInfo[]
 
@@ -42,3 +47,4 @@ export const SANDBOX_WEBHOOK_SECRET_ENV = 'SANDBOX_WEBHOOK_SECRET'
 export const SANDBOX_ARGOCD_TOKEN = 'argocd-sandbox-published-token-0003'
 export const SANDBOX_ARGOCD_TOKEN_ENV = 'SANDBOX_ARGOCD_TOKEN'
 export const SANDBOX_REVISION = '4f2c9e1d7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d'
+

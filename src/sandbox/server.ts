@@ -4,6 +4,7 @@ import {dirname} from 'node:path'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {prometheusApi} from './prometheus.js'
+import {gatewayHandler, type ProductSecrets, productRoutes, rackHandler, writePipeline} from './products.js'
 import {type FaultId, IDP_CLOCK_OFFSET_SECONDS, SANDBOX_ARGOCD_TOKEN, SANDBOX_ARGOCD_TOKEN_ENV, SANDBOX_REVISION, SANDBOX_WEBHOOK_SECRET, SANDBOX_WEBHOOK_SECRET_ENV} from './faults.js'
 
 export interface Sandbox {
@@ -137,12 +138,14 @@ function bearer(req: IncomingMessage, res: ServerResponse, tokens: ReadonlyMap<s
   return scopes
 }
 
-function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, idp: () => string, codes: CodeBook, tokens: ReadonlyMap<string, string[]>): Handler {
+function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, idp: () => string, codes: CodeBook, tokens: ReadonlyMap<string, string[]>, secrets: ProductSecrets): Handler {
+  const products = productRoutes(faults, secrets)
   const pending = new Map<string, string>() // state-cookie value -> state
   const sessions = new Set<string>()
   const stateAttributes = faults.has('state-cookie-samesite-none') ? 'Path=/; HttpOnly; SameSite=None' : 'Path=/; HttpOnly; SameSite=Lax'
   return async (req, res, url) => {
     if (url.pathname.startsWith('/prometheus/')) return prometheusApi(req, res, url, url.pathname.slice('/prometheus'.length))
+    if (products(req, res, url)) return
     switch (url.pathname) {
       case '/':
         return html(res, 200, 'Sandbox app', '<p><a href="/console">Open the console</a></p>')
@@ -331,8 +334,17 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
   // The CI token: valid, with the scopes the faults decide; pasted with a newline under token-trailing-newline.
   const token = `sbx_${randomBytes(18).toString('base64url')}`
   const tokens = new Map([[token, faults.has('token-under-scoped') ? ['evidence:read'] : ['gate:read', 'evidence:read']]])
-  const app = await listen(appHandler(faults, () => appUrl, () => idpUrl, codes, tokens), 0, host)
+  const secret = (prefix: string) => `${prefix}${randomBytes(18).toString('base64url')}`
+  const secrets: ProductSecrets = {rgwToken: secret('rgw_'), rackToken: secret('rack-'), apiKey: secret('atk_'), adminToken: secret('sba_')}
+  const app = await listen(appHandler(faults, () => appUrl, () => idpUrl, codes, tokens, secrets), 0, host)
   appUrl = app.url
+  // Rack Gateway in front of a Convox API; with the fault, RACK_HOST names a port where nothing listens.
+  const rack = await listen(rackHandler(secrets), 0, host)
+  const nowhere = await listen(() => undefined, 0, host)
+  await new Promise<void>((resolve) => nowhere.server.close(() => resolve()))
+  const rackHost = faults.has('gateway-rack-host-wrong') ? nowhere.url : rack.url
+  const gateway = await listen(gatewayHandler(secrets, () => rackHost), 0, host)
+  const ciDir = writePipeline(faults, app.url)
   // A stand-in Kubernetes API (plain HTTP on loopback, bearer token) and a real kubeconfig for it.
   const {deployment, pod, service, startFakeKube} = await import('./kube-api.js')
   const labels = {'app.kubernetes.io/name': 'sandbox-api'}
@@ -361,6 +373,11 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
     mobile: {pages: [{url: '/', name: 'home'}, {url: '/docs/evidence', name: 'docs-evidence'}]},
     readiness: {endpoints: [{url: '/readyz', name: 'api'}, {url: '/healthz', name: 'liveness'}]},
     clock: {samples: 5},
+    gateway: {health: `${gateway.url}/api/v1/health`, upstreamProbe: `${gateway.url}/system`, headers: {Authorization: `Bearer ${secrets.rgwToken}`}, upstreamUrl: rack.url},
+    portal: {path: '/portal/'},
+    audit: {url: '/api/v1/portal/audit', headers: {'X-API-Key': secrets.apiKey}, probe: {url: '/v1/whoami', headers: {'X-API-Key': secrets.apiKey}}},
+    agents: {url: '/api/v1/agents', headers: {Authorization: `Bearer ${secrets.adminToken}`}, auditUrl: '/api/v1/audit-events?action=agent.heartbeat'},
+    pipeline: {root: ciDir, files: ['.github/workflows/*.yml', '.gitlab-ci.yml']},
   }
   const close = (server: Server) =>
     new Promise<void>((resolve) => {
@@ -373,8 +390,9 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
     faults,
     config,
     stop: async () => {
-      await Promise.all([close(app.server), close(idp.server), kube.close()])
+      await Promise.all([close(app.server), close(idp.server), close(rack.server), close(gateway.server), kube.close()])
       rmSync(dirname(kube.kubeconfig), {recursive: true, force: true})
+      rmSync(ciDir, {recursive: true, force: true})
     },
   }
 }
