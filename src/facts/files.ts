@@ -103,7 +103,8 @@ async function expand(pattern: string, found: Set<string>, budget: {entries: num
     return
   }
   const start = parts.slice(0, firstGlob).join(sep) || sep
-  const matcher = globToRegExp(parts.slice(firstGlob).join('/'))
+  const {default: picomatch} = await import('picomatch')
+  const matcher = picomatch.makeRe(parts.slice(firstGlob).join('/'), {dot: true})
   const recursive = parts.slice(firstGlob).includes('**')
   const maxDepth = recursive ? MAX_DEPTH : parts.length - firstGlob
   const walk = async (dir: string, rel: string, depth: number): Promise<void> => {
@@ -132,36 +133,4 @@ async function isFile(path: string): Promise<boolean> {
   } catch {
     return false
   }
-}
-
-/** A glob (forward slashes) as an anchored regular expression over a relative path. */
-export function globToRegExp(glob: string): RegExp {
-  let out = ''
-  let inGroup = 0
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        const slash = glob[i + 2] === '/'
-        out += slash ? '(?:.*/)?' : '.*'
-        i += slash ? 2 : 1
-      } else out += '[^/]*'
-    } else if (c === '?') out += '[^/]'
-    else if (c === '{') {
-      inGroup++
-      out += '(?:'
-    } else if (c === '}' && inGroup > 0) {
-      inGroup--
-      out += ')'
-    } else if (c === ',' && inGroup > 0) out += '|'
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1)
-      if (end === -1) out += '\\['
-      else {
-        out += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`
-        i = end
-      }
-    } else out += c.replace(/[.+^$()|\\\]{}]/g, '\\$&')
-  }
-  return new RegExp(`^${out}$`)
 }
