@@ -3,8 +3,10 @@ import {rmSync} from 'node:fs'
 import {dirname} from 'node:path'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
+import {requestCookies as cookies, startIdp} from './idp.js'
 import {prometheusApi} from './prometheus.js'
 import {gatewayHandler, type ProductSecrets, productRoutes, rackHandler, writePipeline} from './products.js'
+import {describeLoginError, type RelyingParty, relyingParty} from './rp.js'
 import {type FaultId, IDP_CLOCK_OFFSET_SECONDS, SANDBOX_ARGOCD_TOKEN, SANDBOX_ARGOCD_TOKEN_ENV, SANDBOX_REVISION, SANDBOX_WEBHOOK_SECRET, SANDBOX_WEBHOOK_SECRET_ENV} from './faults.js'
 
 export interface Sandbox {
@@ -13,6 +15,8 @@ export interface Sandbox {
   faults: ReadonlySet<FaultId>
   /** A doctor.yaml (as an object) that points at this sandbox. */
   config: Record<string, unknown>
+  /** Values made for this run that doctor must never print: the test user's password, the console's client secret. */
+  secrets: string[]
   stop(): Promise<void>
 }
 
@@ -38,27 +42,6 @@ function html(res: ServerResponse, status: number, title: string, body: string, 
 function redirect(res: ServerResponse, location: string, cookies: string[] = []): void {
   res.writeHead(302, {location, ...(cookies.length ? {'set-cookie': cookies} : {})})
   res.end()
-}
-
-function cookies(req: IncomingMessage): Map<string, string> {
-  const out = new Map<string, string>()
-  for (const pair of (req.headers.cookie ?? '').split(/;\s*/)) {
-    const eq = pair.indexOf('=')
-    if (eq > 0) out.set(pair.slice(0, eq), pair.slice(eq + 1))
-  }
-  return out
-}
-
-function readBody(req: IncomingMessage): Promise<URLSearchParams> {
-  return new Promise((resolve) => {
-    let data = ''
-    req.setEncoding('utf8')
-    req.on('data', (chunk: string) => {
-      if (data.length < 16_384) data += chunk
-    })
-    req.on('end', () => resolve(new URLSearchParams(data)))
-    req.on('error', () => resolve(new URLSearchParams()))
-  })
 }
 
 function readRaw(req: IncomingMessage): Promise<Buffer> {
@@ -95,12 +78,8 @@ function argoApplication(behind: boolean): Record<string, unknown> {
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
-async function listen(handler: Handler, clockOffsetMs = 0, host = '127.0.0.1', port = 0): Promise<{server: Server; url: string}> {
+async function listen(handler: Handler, host = '127.0.0.1', port = 0): Promise<{server: Server; url: string}> {
   const server = createServer((req, res) => {
-    if (clockOffsetMs !== 0) {
-      res.sendDate = false
-      res.setHeader('date', new Date(Date.now() + clockOffsetMs).toUTCString())
-    }
     Promise.resolve()
       .then(() => handler(req, res, new URL(req.url ?? '/', `http://${req.headers.host ?? host}`)))
       .catch((error: Error) => {
@@ -116,13 +95,6 @@ async function listen(handler: Handler, clockOffsetMs = 0, host = '127.0.0.1', p
   return {server, url: `http://${host}:${address.port}`}
 }
 
-/** Codes the stand-in IdP issued, redeemed by the app in-process (the sandbox has no token endpoint to call). */
-type CodeBook = Map<string, {clientId: string; redirectUri: string; user: string}>
-
-/**
- * The app: a console behind an OIDC login (state cookie, callback, session cookie), an API
- * with bearer auth, liveness and readiness endpoints.
- */
 /** RFC 6750 answers: no error without a credential, invalid_token for an unknown one, insufficient_scope with the scope needed. */
 function bearer(req: IncomingMessage, res: ServerResponse, tokens: ReadonlyMap<string, string[]>, scope?: string): string[] | undefined {
   const deny = (status: number, params = '') => {
@@ -138,38 +110,44 @@ function bearer(req: IncomingMessage, res: ServerResponse, tokens: ReadonlyMap<s
   return scopes
 }
 
-function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, idp: () => string, codes: CodeBook, tokens: ReadonlyMap<string, string[]>, secrets: ProductSecrets): Handler {
+/**
+ * The Release Passport app: a console behind an OIDC login (a relying party of the sandbox's
+ * OpenID Provider: login-state cookie, code flow with PKCE, token exchange, session cookie), an
+ * API with bearer auth, billing and license endpoints, evidence connectors, docs pages, liveness
+ * and readiness endpoints, and the other products' routes.
+ */
+function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, rp: RelyingParty, tokens: ReadonlyMap<string, string[]>, secrets: ProductSecrets): Handler {
   const products = productRoutes(faults, secrets)
-  const pending = new Map<string, string>() // state-cookie value -> state
-  const sessions = new Set<string>()
+  const sessions = new Map<string, string>() // session cookie value -> the user's email
   const stateAttributes = faults.has('state-cookie-samesite-none') ? 'Path=/; HttpOnly; SameSite=None' : 'Path=/; HttpOnly; SameSite=Lax'
   return async (req, res, url) => {
     if (url.pathname.startsWith('/prometheus/')) return prometheusApi(req, res, url, url.pathname.slice('/prometheus'.length))
     if (products(req, res, url)) return
     switch (url.pathname) {
       case '/':
-        return html(res, 200, 'Sandbox app', '<p><a href="/console">Open the console</a></p>')
-      case '/console':
-        if (!sessions.has(cookies(req).get('sb_session') ?? '')) return redirect(res, '/login')
-        return html(res, 200, 'Console', '<p>Releases, evidence and settings live here.</p>')
+        return html(res, 200, 'Release Passport', '<p><a href="/console">Open the console</a> · <a href="/docs/evidence">Evidence reference</a></p>')
+      case '/console': {
+        const user = sessions.get(cookies(req).get('sb_session') ?? '')
+        if (!user) return redirect(res, '/login')
+        return html(res, 200, 'Console', `<p>Signed in as ${escape(user)}. Releases, evidence and settings live here.</p>`)
+      }
       case '/login': {
-        const key = randomBytes(12).toString('base64url')
-        const state = randomBytes(12).toString('base64url')
-        pending.set(key, state)
-        const authorize = new URL(`${idp()}${REALM}/protocol/openid-connect/auth`)
-        authorize.search = new URLSearchParams({response_type: 'code', client_id: CLIENT_ID, redirect_uri: `${origin()}${WEB_CALLBACK}`, scope: 'openid email', state}).toString()
+        const {key, url: authorize} = await rp.begin({redirect_uri: `${origin()}${WEB_CALLBACK}`, scope: 'openid email'})
         return redirect(res, authorize.href, [`sb_state=${key}; ${stateAttributes}`])
       }
       case WEB_CALLBACK: {
         const key = cookies(req).get('sb_state') ?? ''
-        const expected = pending.get(key)
-        const code = codes.get(url.searchParams.get('code') ?? '')
         // No state cookie (the browser dropped it): start over, the way many apps do.
-        if (!expected || expected !== url.searchParams.get('state') || !code) return redirect(res, '/login')
-        pending.delete(key)
-        codes.delete(url.searchParams.get('code') ?? '')
+        if (!rp.pending(key)) return redirect(res, '/login')
+        let claims: Record<string, unknown>
+        try {
+          // The code goes to the provider's token endpoint; the ID token is validated on the way back.
+          claims = await rp.finish(key, new URL(url.pathname + url.search, origin()))
+        } catch (error) {
+          return html(res, 401, 'Sign-in failed', `<p class="error">${escape(describeLoginError(error))}</p>`)
+        }
         const session = randomBytes(18).toString('base64url')
-        sessions.add(session)
+        sessions.set(session, String(claims.email ?? claims.sub))
         return redirect(res, '/console', [`sb_session=${session}; Path=/; HttpOnly; SameSite=Lax`, 'sb_state=; Path=/; Max-Age=0'])
       }
       case '/api/v1/billing/webhook': {
@@ -251,99 +229,34 @@ function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, idp: () 
   }
 }
 
-/**
- * A stand-in identity provider shaped like Keycloak: a realm issuer, discovery, a key set, an
- * authorization endpoint that refuses unknown clients and unregistered callbacks with
- * Keycloak's error page, a login form, and an SSO cookie.
- */
-function idpHandler(faults: ReadonlySet<FaultId>, origin: () => string, app: () => string, codes: CodeBook, password: string): Handler {
-  const sso = new Set<string>()
-  const requests = new Map<string, URLSearchParams>()
-  const registered = () => [`${app()}${WEB_CALLBACK}`, ...(faults.has('cli-callback-unregistered') ? [] : [`${app()}${CLI_CALLBACK}`])]
-  const sorry = (res: ServerResponse, message: string) =>
-    html(res, 400, 'We are sorry...', `<div id="kc-error-message"><p class="instruction">${escape(message)}</p></div>`)
-  const finish = (res: ServerResponse, params: URLSearchParams, user: string, extraCookies: string[] = []) => {
-    const code = randomBytes(18).toString('base64url')
-    codes.set(code, {clientId: params.get('client_id') ?? '', redirectUri: params.get('redirect_uri') ?? '', user})
-    const back = new URL(params.get('redirect_uri') ?? '')
-    back.searchParams.set('code', code)
-    back.searchParams.set('state', params.get('state') ?? '')
-    redirect(res, back.href, extraCookies)
-  }
-  return async (req, res, url) => {
-    const base = `${origin()}${REALM}`
-    const path = url.pathname.startsWith(REALM) ? url.pathname.slice(REALM.length) : undefined
-    if (path === '/.well-known/openid-configuration') {
-      return json(res, 200, {
-        issuer: faults.has('issuer-trailing-slash') ? `${base}/` : base,
-        authorization_endpoint: `${base}/protocol/openid-connect/auth`,
-        token_endpoint: `${base}/protocol/openid-connect/token`,
-        jwks_uri: `${base}/protocol/openid-connect/certs`,
-        response_types_supported: ['code'],
-        subject_types_supported: ['public'],
-        id_token_signing_alg_values_supported: ['ES256'],
-      })
-    }
-    if (path === '/protocol/openid-connect/certs') {
-      return json(res, 200, {keys: [{kty: 'EC', crv: 'P-256', kid: 'sandbox-1', use: 'sig', alg: 'ES256', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0'}]})
-    }
-    if (path === '/protocol/openid-connect/auth') {
-      const params = url.searchParams
-      if (params.get('client_id') !== CLIENT_ID) return sorry(res, 'Client not found.')
-      if (!registered().includes(params.get('redirect_uri') ?? '')) return sorry(res, 'Invalid parameter: redirect_uri')
-      const session = cookies(req).get('KC_SSO') ?? ''
-      if (sso.has(session)) return finish(res, params, USER)
-      const ticket = randomBytes(12).toString('base64url')
-      requests.set(ticket, new URLSearchParams(params))
-      return redirect(res, `${base}/login-actions/authenticate?ticket=${ticket}`)
-    }
-    if (path === '/login-actions/authenticate') {
-      const ticket = url.searchParams.get('ticket') ?? ''
-      const params = requests.get(ticket)
-      if (!params) return sorry(res, 'Your login attempt timed out. Login will start from the beginning.')
-      const form = (message = '') =>
-        html(
-          res,
-          200,
-          'Sign in to sandbox',
-          `${message ? `<div class="alert-error"><span class="kc-feedback-text">${message}</span></div>` : ''}<form id="kc-form-login" method="post" action="${base}/login-actions/authenticate?ticket=${ticket}"><input id="username" name="username" type="text" autocomplete="username"><input id="password" name="password" type="password" autocomplete="current-password"><input type="submit" value="Sign In"></form>`,
-        )
-      if (req.method !== 'POST') return form()
-      const body = await readBody(req)
-      if (body.get('username') !== USER || body.get('password') !== password) return form('Invalid username or password.')
-      requests.delete(ticket)
-      const session = randomBytes(18).toString('base64url')
-      sso.add(session)
-      return finish(res, params, USER, [`KC_SSO=${session}; Path=${REALM}/; HttpOnly; SameSite=Lax`])
-    }
-    return json(res, 404, {error: 'not_found'})
-  }
-}
-
 export async function startSandbox(options: {faults: Iterable<FaultId>; host?: string}): Promise<Sandbox> {
   const faults = new Set(options.faults)
   // The receiver's secret reaches doctor the way real ones do: through an environment variable.
   process.env[SANDBOX_WEBHOOK_SECRET_ENV] ??= SANDBOX_WEBHOOK_SECRET
   process.env[SANDBOX_ARGOCD_TOKEN_ENV] ??= SANDBOX_ARGOCD_TOKEN
   const host = options.host ?? '127.0.0.1'
-  const codes: CodeBook = new Map()
   // A fresh password per sandbox: the config carries it, and doctor must never print it.
   const password = `sandbox-${randomBytes(9).toString('base64url')}`
   let appUrl = ''
-  let idpUrl = ''
+  let idpRealm = ''
   // The CI token: valid, with the scopes the faults decide; pasted with a newline under token-trailing-newline.
   const token = `sbx_${randomBytes(18).toString('base64url')}`
   const tokens = new Map([[token, faults.has('token-under-scoped') ? ['evidence:read'] : ['gate:read', 'evidence:read']]])
   const secret = (prefix: string) => `${prefix}${randomBytes(18).toString('base64url')}`
   const secrets: ProductSecrets = {rgwToken: secret('rgw_'), rackToken: secret('rack-'), apiKey: secret('atk_'), adminToken: secret('sba_')}
-  const app = await listen(appHandler(faults, () => appUrl, () => idpUrl, codes, tokens, secrets), 0, host)
+  // The console is a confidential client: its secret stays between the app and the provider.
+  const clientSecret = secret('sbc_')
+  // The app reads the provider's metadata from the discovery URL and takes the issuer it publishes,
+  // so its own login copes with issuer-trailing-slash; clients that compare the issuer exactly do not.
+  const rp = relyingParty({discovery: () => `${idpRealm}/.well-known/openid-configuration`, clientId: CLIENT_ID, clientSecret})
+  const app = await listen(appHandler(faults, () => appUrl, rp, tokens, secrets), host)
   appUrl = app.url
   // Rack Gateway in front of a Convox API; with the fault, RACK_HOST names a port where nothing listens.
-  const rack = await listen(rackHandler(secrets), 0, host)
-  const nowhere = await listen(() => undefined, 0, host)
+  const rack = await listen(rackHandler(secrets), host)
+  const nowhere = await listen(() => undefined, host)
   await new Promise<void>((resolve) => nowhere.server.close(() => resolve()))
   const rackHost = faults.has('gateway-rack-host-wrong') ? nowhere.url : rack.url
-  const gateway = await listen(gatewayHandler(secrets, () => rackHost), 0, host)
+  const gateway = await listen(gatewayHandler(secrets, () => rackHost), host)
   const ciDir = writePipeline(faults, app.url)
   // A stand-in Kubernetes API (plain HTTP on loopback, bearer token) and a real kubeconfig for it.
   const {deployment, pod, service, startFakeKube} = await import('./kube-api.js')
@@ -353,11 +266,22 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
     objects: [deployment('sandbox', 'api', labels), pod('sandbox', 'api-7d9f8-abcde', labels), pod('sandbox', 'api-7d9f8-fghij', labels), service('sandbox', 'api', labels)],
     username: 'system:serviceaccount:sandbox:evidence-connector',
   })
-  const idp = await listen(idpHandler(faults, () => idpUrl, () => appUrl, codes, password), faults.has('idp-clock-ahead') ? IDP_CLOCK_OFFSET_SECONDS * 1000 : 0, host)
-  idpUrl = idp.url
+  // The OpenID Provider: oidc-provider with the console registered as a client and the test user.
+  const idp = await startIdp({
+    mount: REALM,
+    host,
+    publicHost: host,
+    deployment: true,
+    loginTitle: 'Sign in to sandbox',
+    clients: [{client_id: CLIENT_ID, client_secret: clientSecret, redirect_uris: [`${app.url}${WEB_CALLBACK}`, ...(faults.has('cli-callback-unregistered') ? [] : [`${app.url}${CLI_CALLBACK}`])]}],
+    users: {[USER]: {password, email: USER}},
+    issuerTrailingSlash: faults.has('issuer-trailing-slash'),
+    clockOffsetMs: faults.has('idp-clock-ahead') ? IDP_CLOCK_OFFSET_SECONDS * 1000 : 0,
+  })
+  idpRealm = idp.realm
   const config = {
     target: {name: 'sandbox', baseUrl: app.url},
-    oidc: {issuer: `${idp.url}${REALM}`, clientId: CLIENT_ID, redirectUris: [`${app.url}${WEB_CALLBACK}`, `${app.url}${CLI_CALLBACK}`]},
+    oidc: {issuer: idp.realm, clientId: CLIENT_ID, redirectUris: [`${app.url}${WEB_CALLBACK}`, `${app.url}${CLI_CALLBACK}`]},
     login: {consolePath: '/console', sessionCookie: 'sb_session', testUser: {username: USER, password}},
     api: {url: '/api/v1/gates', token: faults.has('token-trailing-newline') ? `${token}\n` : token, prefix: 'sbx_'},
     webhooks: [{name: 'stripe', url: '/api/v1/billing/webhook', scheme: 'stripe', secretEnv: SANDBOX_WEBHOOK_SECRET_ENV, allowWrites: true}],
@@ -386,11 +310,12 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
     })
   return {
     appUrl: app.url,
-    idpUrl: idp.url,
+    idpUrl: idp.origin,
     faults,
     config,
+    secrets: [password, clientSecret],
     stop: async () => {
-      await Promise.all([close(app.server), close(idp.server), close(rack.server), close(gateway.server), kube.close()])
+      await Promise.all([close(app.server), idp.stop(), close(rack.server), close(gateway.server), kube.close()])
       rmSync(dirname(kube.kubeconfig), {recursive: true, force: true})
       rmSync(ciDir, {recursive: true, force: true})
     },

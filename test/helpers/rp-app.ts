@@ -1,12 +1,13 @@
 import {randomBytes} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
-import * as client from 'openid-client'
-import {page, readBody} from './oidc.js'
+import {page, readBody, requestCookies} from '../../src/sandbox/idp.js'
+import {clockSkew, type ServerMetadata} from 'openid-client'
+import {describeLoginError, relyingParty} from '../../src/sandbox/rp.js'
 
 /**
- * A small relying party (the "app" doctor diagnoses), built on openid-client the way real
- * Node apps are: /console needs a session, /login starts the code flow (state + PKCE kept
+ * A small relying party (the "app" doctor diagnoses), on the sandbox's openid-client login
+ * (src/sandbox/rp.ts): /console needs a session, /login starts the code flow (state + PKCE kept
  * server-side, keyed by a state cookie), the callback exchanges the code at the IdP and sets
  * the session cookie. Every knob is a fault a real deployment has had.
  */
@@ -64,34 +65,30 @@ export async function startRp(options: RpOptions): Promise<TestRp> {
   const callbackPath = options.callbackPath ?? '/auth/callback'
   const redirectUri = options.sentRedirectUri?.(origin) ?? `${origin}${callbackPath}`
   const sessionName = options.sessionCookieName ?? 'rp_session'
-  const pending = new Map<string, {state: string; verifier: string}>()
   const sessions = new Map<string, {groups: string[]; claims: Record<string, unknown>}>()
   const seen: string[] = []
   const issued: string[] = []
   const stats = {sessions: 0}
 
-  let configured: Promise<client.Configuration> | undefined
-  const configure = async (): Promise<client.Configuration> => {
-    const issuer = typeof options.issuer === 'function' ? options.issuer() : options.issuer
+  const rp = relyingParty({
+    discovery: options.issuer,
+    clientId: options.clientId,
+    clientSecret: options.clientSecret,
     // Fault "clock": the app's clock runs 10 minutes ahead of the provider's, so fresh ID tokens (5 minutes) look expired.
-    const metadata: Partial<client.ClientMetadata> = {client_secret: options.clientSecret, ...(options.callbackError === 'clock' ? {[client.clockSkew]: 600} : {})}
-    let config = await client.discovery(new URL(issuer), options.clientId, metadata, undefined, {execute: [client.allowInsecureRequests]})
-    if (options.callbackError === 'issuer') {
-      // Fault "issuer": the app expects a slightly different issuer than the provider's (a trailing slash).
-      const server = JSON.parse(JSON.stringify(config.serverMetadata())) as client.ServerMetadata
-      config = new client.Configuration({...server, issuer: `${issuer}/`}, options.clientId, metadata)
-      client.allowInsecureRequests(config)
-    }
-    return config
-  }
+    ...(options.callbackError === 'clock' ? {metadata: {[clockSkew]: 600}} : {}),
+    // Fault "issuer": the app expects a slightly different issuer than the provider's (a trailing slash).
+    ...(options.callbackError === 'issuer'
+      ? {
+          adjust: (config, client, metadata) => {
+            const server = JSON.parse(JSON.stringify(config.serverMetadata())) as ServerMetadata
+            const changed = new client.Configuration({...server, issuer: `${server.issuer}/`}, options.clientId, metadata)
+            client.allowInsecureRequests(changed)
+            return changed
+          },
+        }
+      : {}),
+  })
 
-  const cookies = (req: IncomingMessage): Map<string, string> =>
-    new Map(
-      (req.headers.cookie ?? '')
-        .split(/;\s*/)
-        .filter(Boolean)
-        .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
-    )
   const redirect = (res: ServerResponse, location: string, headers: Record<string, string | string[]> = {}) => {
     res.writeHead(302, {location, ...headers})
     res.end()
@@ -110,8 +107,8 @@ export async function startRp(options: RpOptions): Promise<TestRp> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', origin)
-    const config = await (configured ??= configure())
-    const jar = cookies(req)
+    await rp.configuration()
+    const jar = requestCookies(req)
     if (url.pathname === '/') return page(res, 200, 'Test app', '<p><a href="/console">Console</a></p>')
     if (url.pathname === '/console') {
       const session = sessions.get(jar.get(sessionName) ?? '')
@@ -128,25 +125,14 @@ export async function startRp(options: RpOptions): Promise<TestRp> {
       return page(res, 200, 'Console', '<p>Releases and settings.</p>')
     }
     if (url.pathname === '/login') {
-      const key = randomBytes(16).toString('base64url')
-      const verifier = client.randomPKCECodeVerifier()
-      const state = client.randomState()
-      pending.set(key, {state, verifier})
+      const {key, url: authorize} = await rp.begin({redirect_uri: redirectUri, scope: 'openid email groups', ...(options.formPost ? {response_mode: 'form_post'} : {})})
       issued.push(key)
-      const authorize = client.buildAuthorizationUrl(config, {
-        redirect_uri: redirectUri,
-        scope: 'openid email groups',
-        state,
-        code_challenge: await client.calculatePKCECodeChallenge(verifier),
-        code_challenge_method: 'S256',
-        ...(options.formPost ? {response_mode: 'form_post'} : {}),
-      })
       if (options.sentClientId !== undefined) authorize.searchParams.set('client_id', options.sentClientId)
       return redirect(res, authorize.href, {'set-cookie': `rp_state=${key}; ${options.stateCookieAttributes ?? 'Path=/; HttpOnly; SameSite=Lax'}`})
     }
     if (url.pathname === callbackPath) {
-      const flow = pending.get(jar.get('rp_state') ?? '')
-      if (!flow) return redirect(res, '/login')
+      const key = jar.get('rp_state') ?? ''
+      if (!rp.pending(key)) return redirect(res, '/login')
       let current = url
       if (req.method === 'POST') {
         current = new URL(url)
@@ -155,20 +141,16 @@ export async function startRp(options: RpOptions): Promise<TestRp> {
       let groups: string[]
       let claims: Record<string, unknown>
       try {
-        const tokens = await client.authorizationCodeGrant(config, current, {pkceCodeVerifier: flow.verifier, expectedState: flow.state})
+        claims = await rp.finish(key, current)
         if (options.callbackError === 'audience') throw new Error('unexpected JWT "aud" (audience) claim value')
-        claims = {...tokens.claims()}
         groups = (claims.groups as string[] | undefined) ?? []
         const email = String(claims.email ?? '')
         if (options.allowedEmailDomain && !email.endsWith(`@${options.allowedEmailDomain}`)) {
           return page(res, 403, 'Access denied', `<p class="error">Login failed: ${email.slice(email.indexOf('@') + 1)} is not an allowed domain.</p>`)
         }
       } catch (error) {
-        // Apps usually log the library's message and its cause; openid-client puts the detail in the cause.
-        const e = error as Error & {cause?: {message?: string}}
-        return fail(res, e.cause?.message ? `${e.message}: ${e.cause.message}` : e.message)
+        return fail(res, describeLoginError(error))
       }
-      pending.delete(jar.get('rp_state') ?? '')
       const id = randomBytes(24).toString('base64url')
       const value = options.sessionCookieBytes ? `${id}.${'x'.repeat(Math.max(0, options.sessionCookieBytes - id.length - 1))}` : id
       sessions.set(value, {groups, claims})
