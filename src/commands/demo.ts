@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base.js'
 import {outputFlags, runFlags} from '../cli/flags.js'
-import {FAULTS} from '../sandbox/faults.js'
+import {FAULTS, SANDBOX_STORY} from '../sandbox/faults.js'
 
 const {config: _config, 'fail-on': _failOn, ...shared} = runFlags
 
@@ -24,9 +24,11 @@ export default class Demo extends BaseCommand {
     const faults = flags.fixed ? [] : (flags.fault ?? FAULTS.map((f) => f.id))
     const sandbox = await startSandbox({faults})
     const faultText = faults.length ? faults.join(', ') : 'none (--fixed)'
+    const banner = (verb: string) =>
+      `${verb} ${SANDBOX_STORY}.\n  app ${sandbox.appUrl} · OpenID Provider ${sandbox.idpUrl}\n  faults: ${faultText}${faults.length ? ' (doctor demo --help says what each one breaks)' : ''}\n`
     if (flags.serve) {
       const {stringify} = await import('yaml')
-      process.stderr.write(`Sandbox running: app ${sandbox.appUrl}, IdP ${sandbox.idpUrl}; faults: ${faultText}. Ctrl-C stops it.\n`)
+      process.stderr.write(`${banner('Sandbox running:')}  Ctrl-C stops it.\n`)
       process.stdout.write(`# doctor.yaml for the sandbox (save it and run: doctor all -c sandbox.yaml)\n${stringify(sandbox.config)}`)
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve)
@@ -36,7 +38,7 @@ export default class Demo extends BaseCommand {
       return {stopped: true}
     }
     try {
-      if (!this.jsonEnabled()) process.stderr.write(`Sandbox started: app ${sandbox.appUrl}, IdP ${sandbox.idpUrl}; faults: ${faultText}\n\n`)
+      if (!this.jsonEnabled()) process.stderr.write(`${banner('Sandbox started:')}\n`)
       const {validateConfig} = await import('../config/load.js')
       const {checkIds} = await import('../engine/registry.js')
       const {runDiagnosis} = await import('../cli/diagnose.js')

@@ -92,8 +92,12 @@ describe('doctor CLI against the sandbox', () => {
   it('demo diagnoses the sandbox and exits 0; demo --fixed is clean', async () => {
     const faultyRun = await runCli(['demo'])
     expect(faultyRun.code).toBe(0)
+    expect(faultyRun.stderr).toMatch(/^Sandbox started: a self-hosted Release Passport \(its console behind an OIDC login through a real OpenID Provider/)
     expect(faultyRun.stderr).toContain('faults: redis-down, idp-clock-ahead')
     expect(faultyRun.stdout).toMatch(/Problems found/)
+    // The IdP is oidc-provider: the CLI callback is refused with its error page, and its development notices stay quiet.
+    expect(faultyRun.stdout.replace(/\s+/g, ' ')).toMatch(/the IdP rejects redirect_uri http:\/\/127\.0\.0\.1:\d+\/api\/v1\/auth\/cli\/callback \(oidc-provider, invalid_redirect_uri\)/)
+    expect(faultyRun.stdout + faultyRun.stderr).not.toMatch(/oidc-provider (WARNING|NOTICE)/)
     const fixed = await runCli(['demo', '--fixed', '--json'])
     expect(fixed.code).toBe(0)
     expect(parseReport(fixed.stdout).verdict).toBe('pass')
@@ -101,6 +105,40 @@ describe('doctor CLI against the sandbox', () => {
     expect(strict.code).toBe(1)
     expect(parseReport(strict.stdout).results.find((x) => x.id === 'readiness')?.status).toBe('fail')
   })
+})
+
+describe('the sandbox signs in through a real OpenID Provider', () => {
+  it('the test user signs in at oidc-provider\'s login form and the app redeems the code at its token endpoint', async () => {
+    const ids = ['login-redirect-loop', 'oidc-discovery', 'oidc-redirect-uri', 'session-cookie']
+    const r = await runCli(['run', ...ids, '-c', writeConfig(healthy.config), '--json'])
+    const report = parseReport(r.stdout)
+    expect(report.results.map((x) => `${x.id}:${x.status}`)).toEqual(ids.map((id) => `${id}:pass`))
+    expect(report.results.find((x) => x.id === 'login-redirect-loop')?.message).toMatch(/^signed in as the test user and reached http:\/\/127\.0\.0\.1:\d+\/console \(HTTP 200\)/)
+    const walk = report.http.exchanges.filter((e) => e.purpose === 'login-walk').map((e) => `${e.method} ${new URL(e.url).pathname} ${e.status}`)
+    expect(walk).toEqual(expect.arrayContaining([expect.stringMatching(/^POST \/realms\/sandbox\/interaction\/\S+\/login 303$/), expect.stringMatching(/^GET \/api\/v1\/auth\/web\/callback 302$/), 'GET /console 200']))
+  })
+
+  it('discovery publishes a token endpoint and a key set; with issuer-trailing-slash the issuer ends with a slash', async () => {
+    const issuer = (healthy.config.oidc as {issuer: string}).issuer
+    const doc = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>
+    expect(doc).toMatchObject({issuer, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`})
+    const slashed = await startSandbox({faults: ['issuer-trailing-slash']})
+    try {
+      const published = (await (await fetch(`${(slashed.config.oidc as {issuer: string}).issuer}/.well-known/openid-configuration`)).json()) as {issuer: string}
+      expect(published.issuer).toBe(`${(slashed.config.oidc as {issuer: string}).issuer}/`)
+    } finally {
+      await slashed.stop()
+    }
+  })
+
+  for (const json of [false, true]) {
+    it(`the test user's password and the console's client secret never reach the ${json ? 'JSON' : 'table'} output`, async () => {
+      expect(faulty.secrets.length).toBe(2)
+      const r = await runCli(['all', '-c', writeConfig(faulty.config), ...(json ? ['--json'] : [])])
+      expect(r.code).toBe(1)
+      for (const secret of faulty.secrets) expect(r.stdout + r.stderr).not.toContain(secret)
+    })
+  }
 })
 
 describe('secrets never reach output', () => {
