@@ -1,13 +1,13 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base.js'
 import {outputFlags, runFlags} from '../cli/flags.js'
-import {FAULTS, SANDBOX_STORY} from '../sandbox/faults.js'
+import {FAULTS, SANDBOX_ARGOCD_TOKEN, SANDBOX_ARGOCD_TOKEN_ENV, SANDBOX_STORY, SANDBOX_WEBHOOK_SECRET, SANDBOX_WEBHOOK_SECRET_ENV} from '../sandbox/faults.js'
 
 const {config: _config, 'fail-on': _failOn, ...shared} = runFlags
 
 export default class Demo extends BaseCommand {
   static override summary = 'Start the bundled sandbox deployment (with faults) and diagnose it.'
-  static override description = `The sandbox runs in this process on loopback ports: an app with a console, an API and readiness endpoints, and a stand-in identity provider. Faults: ${FAULTS.map((f) => `${f.id} (${f.description})`).join('; ')}. --fixed starts it healthy, and the diagnosis comes out clean. Exit code is 0 unless --fail-on is given.`
+  static override description = `The sandbox runs in this process on loopback ports: ${SANDBOX_STORY}. Faults: ${FAULTS.map((f) => `${f.id} (${f.description})`).join('; ')}. --fixed starts it healthy, and the diagnosis comes out clean. Exit code is 0 unless --fail-on is given.`
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --fixed', '<%= config.bin %> demo --fault redis-down --json', '<%= config.bin %> demo --serve > sandbox.yaml']
   static override flags = {
     ...shared,
@@ -29,7 +29,10 @@ export default class Demo extends BaseCommand {
     if (flags.serve) {
       const {stringify} = await import('yaml')
       process.stderr.write(`${banner('Sandbox running:')}  Ctrl-C stops it.\n`)
-      process.stdout.write(`# doctor.yaml for the sandbox (save it and run: doctor all -c sandbox.yaml)\n${stringify(sandbox.config)}`)
+      // The two sandbox-wide values are published constants (not secrets of anything real); the
+      // config names them by env var, as real configs do, so the shell that runs doctor needs them.
+      const exports = `export ${SANDBOX_WEBHOOK_SECRET_ENV}=${SANDBOX_WEBHOOK_SECRET} ${SANDBOX_ARGOCD_TOKEN_ENV}=${SANDBOX_ARGOCD_TOKEN}`
+      process.stdout.write(`# doctor.yaml for the sandbox. Save it, then in the shell that runs doctor:\n#   ${exports}\n#   doctor all -c sandbox.yaml\n${stringify(sandbox.config)}`)
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve)
         process.once('SIGTERM', resolve)
