@@ -55,6 +55,7 @@ export default defineCheck({
     title: 'Clocks agree within tolerance',
     failureTitle: 'Clocks disagree by more than the tolerance',
     area: 'platform',
+    slow: true,
     description: 'Estimates clock offsets of the app and the IdP from HTTP Date headers.',
     needs: [],
     kb: ['clock-skew#server-clock', 'clock-skew#local-clock', 'clock-skew'],

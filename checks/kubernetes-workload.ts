@@ -22,6 +22,7 @@ export default defineCheck({
     title: 'The release\'s Kubernetes workloads are found, readable and rolled out',
     failureTitle: 'A Kubernetes workload is missing, unreadable or not rolled out',
     area: 'evidence',
+    slow: true,
     description:
       'Loads the kubeconfig (kubernetes.kubeconfig, $KUBECONFIG, ~/.kube/config, then in-cluster) without the client\'s silent localhost:8080 fallback, confirms the namespace exists, asks the API server with SelfSubjectAccessReview whether the identity may read what the evidence needs, then finds each workload by name or label selector and judges its rollout the way `kubectl rollout status` does. Names pods that are not ready and why, checks that a Service\'s selector matches ready pods, and suggests the nearest namespace, name or label set when something is not found.',
     needs: ['kubernetes.namespace'],

@@ -38,6 +38,7 @@ export default defineCheck({
     title: 'Pages fit a phone screen without horizontal scrolling',
     failureTitle: 'A page scrolls sideways (or is cut off) on a phone',
     area: 'mobile',
+    slow: true,
     description:
       'Opens each configured page in headless Chromium (the system browser, through playwright-core) with a mobile context at 390x844 and 320x640 (the WCAG reflow width), after load and web fonts; measures documentElement.scrollWidth against clientWidth, names the elements that stick out (CSS path, width, the likely reason: table, pre/code block, long unbroken word, fixed width, 100vw, nowrap, media without max-width), flags overflow hidden by overflow-x: hidden and a missing or wrong meta viewport, and saves a screenshot of each failing page.',
     needs: ['mobile.pages'],

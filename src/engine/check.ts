@@ -26,6 +26,11 @@ export interface CheckMeta {
    * a bug that defineCheck turns into an error.
    */
   kb: string[]
+  /**
+   * Spends seconds by design (a browser launch, clock samples spaced over time, a heavy client
+   * to load): the runner starts such checks first so they do not end up last in the queue.
+   */
+  slow?: boolean
 }
 
 /**

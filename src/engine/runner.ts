@@ -91,9 +91,11 @@ export async function runChecks(checks: Check[], options: RunOptions): Promise<C
     finish(index, {...base, ...outcome, title: outcome.status === 'pass' || outcome.status === 'skip' ? check.meta.title : check.meta.failureTitle, durationMs: elapsed()})
   }
 
+  // Slow checks start first; results keep the given order whatever order checks start in.
+  const order = checks.map((_, i) => i).sort((a, b) => Number(Boolean(checks[b].meta.slow)) - Number(Boolean(checks[a].meta.slow)))
   const worker = async () => {
     while (next < checks.length) {
-      const index = next++
+      const index = order[next++]
       await runOne(checks[index], index)
     }
   }

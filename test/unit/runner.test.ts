@@ -83,6 +83,17 @@ describe('engine', () => {
     expect(peak).toBe(2)
   })
 
+  it('starts slow checks first but reports in registry order', async () => {
+    const started: string[] = []
+    const make = (id: string, slow = false) => {
+      const c = check(id, async () => (started.push(id), await sleep(10), pass('ok')))
+      return slow ? {...c, meta: {...c.meta, slow: true}} : c
+    }
+    const results = await runChecks([make('a'), make('b'), make('c'), make('z-browser', true), make('y-clock', true)], options({concurrency: 1}))
+    expect(started).toEqual(['z-browser', 'y-clock', 'a', 'b', 'c'])
+    expect(results.map((r) => r.id)).toEqual(['a', 'b', 'c', 'z-browser', 'y-clock'])
+  })
+
   it('reports skips without running the check', async () => {
     let ran = false
     const results = await runChecks([check('x', async () => ((ran = true), pass('ran')))], options({skipReason: () => 'not configured: set x.y'}))
