@@ -63,6 +63,12 @@ const AUTH_TEXT_RE = /\b((?:proxy-)?authorization:\s*(?:bearer|basic|token|diges
 const COOKIE_TEXT_RE = /\b((?:set-)?cookie:\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+=)([^;\s"'<>]{6,})/gi
 const BEARER_RE = /\b(Bearer\s+)([A-Za-z0-9._~+/-]{8,}=*)/g
 
+/** A word that reads like a credential rather than English: digits or token punctuation in it, or very long. */
+function looksLikeCredential(value: string): boolean {
+  if (value.startsWith('‹redacted')) return true
+  return (value.length >= 8 && /[0-9._~+/=-]/.test(value)) || value.length >= 24
+}
+
 const b64 = (value: string, url = false) => Buffer.from(value, 'utf8').toString(url ? 'base64url' : 'base64')
 
 /**
@@ -184,9 +190,11 @@ export class Redactor {
     for (const [kind, re] of TOKEN_SHAPES) out = out.replace(re, (m) => this.replace(kind, m))
     out = out.replace(PARAM_RE, (_m, prefix: string, value: string) => keep(prefix, value, `param:${prefix.replace(/^[?&#;\s]/, '').slice(0, -1).toLowerCase()}`))
     out = out.replace(JSON_SECRET_RE, (_m, prefix: string, value: string, suffix: string) => keep(prefix, value, 'secret', suffix))
-    out = out.replace(AUTH_TEXT_RE, (_m, prefix: string, value: string) => keep(prefix, value, 'credential'))
-    out = out.replace(COOKIE_TEXT_RE, (_m, prefix: string, value: string) => keep(prefix, value, 'cookie'))
-    out = out.replace(BEARER_RE, (_m, prefix: string, value: string) => keep(prefix, value, 'credential'))
+    // Credentials written out in text: only values shaped like one, so prose ("no Bearer challenge") stays.
+    const shaped = (m: string, prefix: string, value: string, kind: string) => (looksLikeCredential(value) ? keep(prefix, value, kind) : m)
+    out = out.replace(AUTH_TEXT_RE, (m, prefix: string, value: string) => shaped(m, prefix, value, 'credential'))
+    out = out.replace(COOKIE_TEXT_RE, (m, prefix: string, value: string) => shaped(m, prefix, value, 'cookie'))
+    out = out.replace(BEARER_RE, (m, prefix: string, value: string) => shaped(m, prefix, value, 'credential'))
     if (this.options.redactEmails) out = out.replace(EMAIL_RE, (m) => this.replace('email', m))
     return out
   }

@@ -191,3 +191,12 @@ describe('redactor: secrets inside base64', () => {
     }
   })
 })
+
+describe('redactor: prose is not a credential', () => {
+  it('keeps words after Bearer or Authorization: that do not look like tokens', () => {
+    const r = new Redactor()
+    const text = 'the API sends no Bearer challenge; the Authorization: header is missing; Set-Cookie: theme=lightmode was set'
+    expect(r.redactString(text)).toBe(text)
+    expect(r.redactString('Bearer abc.def-123456789')).toMatch(/^Bearer ‹redacted:credential:[0-9a-f]{4}›$/)
+  })
+})
