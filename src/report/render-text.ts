@@ -105,7 +105,8 @@ function wrapText(text: string, width: number): string[] {
   return out
 }
 
-export function summaryLine(report: Report, c: typeof ansis = ansis, byStatus?: Record<Status, (s: string) => string>): string {
+/** One line: verdict, counts, time and requests. Plain unless a painter is given (Markdown and files must never carry ANSI codes). */
+export function summaryLine(report: Report, c: typeof ansis = paint(false).c, byStatus?: Record<Status, (s: string) => string>): string {
   const s = report.summary
   const parts: string[] = []
   const add = (n: number, label: string, status: Status) => n > 0 && parts.push(byStatus ? byStatus[status](`${n} ${label}`) : `${n} ${label}`)
