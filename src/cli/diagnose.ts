@@ -4,7 +4,7 @@ import type {Check} from '../engine/check.js'
 import {allChecks, checkIds, selectChecks} from '../engine/registry.js'
 import {diagnose} from '../engine/session.js'
 import {writeGuarded} from '../report/output.js'
-import {chooseFormat, type Format, renderReport} from '../report/render.js'
+import {chooseOutputFormat, type Format, renderReport, terminal} from '../report/render.js'
 import {renderText} from '../report/render-text.js'
 import type {Report} from '../report/schema.js'
 import {makeProgress} from './progress.js'
@@ -86,13 +86,5 @@ export async function runDiagnosis(
 
 /** The format --format/--output ask for, refused early (before any check runs) when it contradicts --json. */
 export function outputFormat(flags: {format?: Format; output?: string}, out: {json: boolean}): Format {
-  const format = chooseFormat(flags.format, flags.output)
-  if (out.json && flags.format && format !== 'json' && (flags.output === undefined || flags.output === '-')) {
-    throw new UsageError(`--json and --format ${format} both ask for standard output. Drop one, or send the ${format} report to a file with --output FILE.`)
-  }
-  return format
-}
-
-export function terminal() {
-  return {color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR, width: process.stdout.columns || 100}
+  return chooseOutputFormat(flags.format, flags.output, out.json)
 }

@@ -9,11 +9,13 @@ import {selectChecks} from '../engine/registry.js'
 import {type Comparison, compareReports} from '../report/compare.js'
 import {readSavedReport} from '../report/load.js'
 import {writeGuarded} from '../report/output.js'
-import {renderReport} from '../report/render.js'
+import {renderReport, terminal} from '../report/render.js'
 import type {Report} from '../report/schema.js'
 import {DEFAULT_REPORT_JSON} from '../report/support.js'
 import {formatMs} from '../util/duration.js'
-import {type CommandOutput, type DiagnoseFlags, outputFormat, requireConfig, runSession, terminal} from './diagnose.js'
+import {relative} from '../expect/expectations.js'
+import {LABEL} from '../report/render-text.js'
+import {type CommandOutput, type DiagnoseFlags, outputFormat, requireConfig, runSession} from './diagnose.js'
 
 export interface VerifyFlags extends DiagnoseFlags {
   before?: string
@@ -76,7 +78,7 @@ export async function verifyEntry(ref: string, flags: VerifyFlags, out: CommandO
     result.before = {path: beforePath!, startedAt: before.startedAt}
     result.comparison = compareReports(prior, report)
     result.verdicts.before = causeVerdicts([scoped], prior)
-    lines.push(`Before: ${beforePath} (${before.startedAt}, ${ago(before.startedAt)}). After: now (${formatMs(report.durationMs)}).`, '')
+    lines.push(`Before: ${beforePath} (${before.startedAt}, ${relative(Date.parse(before.startedAt), Date.now())}). After: now (${formatMs(report.durationMs)}).`, '')
     lines.push(...beforeAfter(checks, prior, report, c, width))
   } else {
     lines.push(c.gray(`No saved report to compare with (looked for ${flags.before ?? `./${DEFAULT_REPORT_JSON}`}). Next time, run \`doctor report\` before applying the fix to see before and after.`), '')
@@ -94,16 +96,14 @@ export async function verifyEntry(ref: string, flags: VerifyFlags, out: CommandO
   return result
 }
 
-const MARK: Record<string, string> = {pass: '✓ pass', warn: '! warn', fail: '✗ fail', error: '✗ error', timeout: '✗ timeout', skip: '- skip'}
-
 function beforeAfter(checks: string[], before: Report | undefined, after: Report, c: ReturnType<typeof painter>, width: number): string[] {
   const idWidth = Math.max(...checks.map((id) => id.length)) + 2
   const out: string[] = []
   for (const id of checks) {
     const b = before?.results.find((r) => r.id === id)
     const a = after.results.find((r) => r.id === id)
-    const was = b ? MARK[b.status] : before ? 'not run' : ''
-    const now = a ? MARK[a.status] : 'not run'
+    const was = b ? LABEL[b.status] : before ? 'not run' : ''
+    const now = a ? LABEL[a.status] : 'not run'
     const bad = (s?: string) => s !== undefined && !['pass', 'skip'].includes(s)
     const tag = !before ? '' : bad(b?.status) && a?.status === 'pass' ? c.green('fixed') : bad(b?.status) && bad(a?.status) ? c.red('still failing') : !bad(b?.status) && bad(a?.status) ? c.red('new') : ''
     out.push(`  ${id.padEnd(idWidth)}${before ? `${was.padEnd(10)} → ` : ''}${now.padEnd(10)} ${tag}`.trimEnd())
@@ -128,13 +128,4 @@ function verificationSteps(causes: Cause[], c: ReturnType<typeof painter>, width
     }
   }
   return out
-}
-
-function ago(iso: string): string {
-  const ms = Date.now() - Date.parse(iso)
-  if (!Number.isFinite(ms) || ms < 0) return 'time unknown'
-  if (ms < 90_000) return `${Math.round(ms / 1000)} s ago`
-  if (ms < 90 * 60_000) return `${Math.round(ms / 60_000)} min ago`
-  if (ms < 36 * 3_600_000) return `${Math.round(ms / 3_600_000)} h ago`
-  return `${Math.round(ms / 86_400_000)} days ago`
 }

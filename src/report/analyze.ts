@@ -3,7 +3,7 @@ import {Redactor} from '../redact/redactor.js'
 import {compareReports, comparisonExitCode, renderComparisonMarkdown, renderComparisonText} from './compare.js'
 import {readSavedReport} from './load.js'
 import {type OutputGuard, writeGuarded} from './output.js'
-import {chooseFormat, type Format, renderReport} from './render.js'
+import {chooseOutputFormat, type Format, renderReport, terminal} from './render.js'
 import type {Report} from './schema.js'
 
 export interface AnalyzeOptions {
@@ -24,8 +24,7 @@ export function analyze(paths: string[], o: AnalyzeOptions): {exitCode: 0 | 1; j
   redactor.addSecretEnv(process.env)
   o.setGuard(redactor)
   const reports = paths.map((p) => redactor.redactDeep(readSavedReport(p)))
-  const format = chooseFormat(o.format, o.output)
-  if (o.json && o.format && format !== 'json' && (o.output === undefined || o.output === '-')) throw new UsageError(`--json and --format ${format} both ask for standard output. Drop one, or write the ${format} output to a file with --output FILE.`)
+  const format = chooseOutputFormat(o.format, o.output, o.json)
   const emit = (text: string) => {
     if (o.output && o.output !== '-') writeGuarded(o.output, text, redactor)
     else if (!o.json) o.print(text)
@@ -33,7 +32,8 @@ export function analyze(paths: string[], o: AnalyzeOptions): {exitCode: 0 | 1; j
 
   if (reports.length === 1) {
     const [report] = reports
-    emit(renderReport(report, format, {color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && !o.output, width: process.stdout.columns || 100}))
+    const toFile = o.output !== undefined && o.output !== '-'
+    emit(renderReport(report, format, toFile ? {} : terminal()))
     return {exitCode: 0, json: report}
   }
 

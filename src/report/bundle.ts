@@ -62,7 +62,7 @@ export async function writeBundle(target: string, report: Report, guard: OutputG
   if (isArchivePath(target)) {
     if (existsSync(target) && !options.force) throw new UsageError(`${target} already exists. Pass --force to replace it, or choose another name.`)
     const archive = await tarGz(files, basename(target).replace(/\.(tar\.gz|tgz)$/i, ''))
-    writeGuarded(target, archive, {assertClean: () => undefined}) // every member was scanned above; compressed bytes hide nothing new
+    writeGuarded(target, archive, guard)
     return summary
   }
   if (existsSync(target)) {

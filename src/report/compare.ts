@@ -1,4 +1,5 @@
 import {RANK, type Status} from '../engine/check.js'
+import {cell as esc} from './render-markdown.js'
 import type {Report, ReportResult} from './schema.js'
 
 export interface CheckChange {
@@ -84,7 +85,6 @@ export function renderComparisonText(c: Comparison, before: Report, after: Repor
 }
 
 export function renderComparisonMarkdown(c: Comparison, before: Report, after: Report, labels = {before: 'before', after: 'after'}): string {
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ')
   const out = [`## doctor: ${c.fixed.length} fixed, ${c.new.length} new, ${c.stillFailing.length} still failing`, '', `${esc(labels.before)} (${before.startedAt}, ${before.verdict}) → ${esc(labels.after)} (${after.startedAt}, ${after.verdict})`, '']
   const rows = SECTIONS.flatMap(([key, title]) => c[key].map((x) => `| ${title} | \`${x.id}\` | ${x.before ?? 'not run'} → ${x.after ?? 'not run'}${esc(causeChange(x))} | ${esc(x.afterMessage ?? x.beforeMessage ?? '')} |`))
   if (rows.length) out.push('| Change | Check | Status | Now |', '| --- | --- | --- | --- |', ...rows, '')

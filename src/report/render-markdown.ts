@@ -144,7 +144,7 @@ function esc(text: string): string {
 }
 
 /** A table cell: escaped, on one line, pipes that do not end the cell. */
-function cell(text: string): string {
+export function cell(text: string): string {
   return esc(text).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>')
 }
 

@@ -9,7 +9,8 @@ export interface TextOptions {
   width: number
 }
 
-const LABEL: Record<Status, string> = {pass: '✓ pass', warn: '! warn', fail: '✗ fail', skip: '- skip', error: '✗ error', timeout: '✗ timeout'}
+/** Status as the text renderers show it. */
+export const LABEL: Record<Status, string> = {pass: '✓ pass', warn: '! warn', fail: '✗ fail', skip: '- skip', error: '✗ error', timeout: '✗ timeout'}
 
 function paint(color: boolean) {
   const c = color ? ansis : new Proxy({}, {get: () => (s: string) => s}) as unknown as typeof ansis

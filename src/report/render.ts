@@ -25,6 +25,23 @@ export function chooseFormat(format: Format | undefined, output: string | undefi
   return implied
 }
 
+/**
+ * The format to write, refused when it contradicts --json: both would want standard output.
+ * An explicit --format other than json is fine when it goes to a file.
+ */
+export function chooseOutputFormat(format: Format | undefined, output: string | undefined, json: boolean): Format {
+  const chosen = chooseFormat(format, output)
+  if (json && format && chosen !== 'json' && (output === undefined || output === '-')) {
+    throw new UsageError(`--json and --format ${chosen} both ask for standard output. Drop one, or send the ${chosen} output to a file with --output FILE.`)
+  }
+  return chosen
+}
+
+/** Colour and width for standard output: colour only on a terminal without NO_COLOR. */
+export function terminal(): Required<RenderOptions> {
+  return {color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR, width: process.stdout.columns || 100}
+}
+
 export interface RenderOptions {
   color?: boolean
   width?: number
