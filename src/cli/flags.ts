@@ -2,10 +2,18 @@ import {Flags} from '@oclif/core'
 import {FORMATS} from '../report/formats.js'
 import {parseDuration} from '../util/duration.js'
 
+/**
+ * The longest time limit a timer can hold (2^31 - 1 ms, about 24.8 days). Node fires a longer
+ * setTimeout or AbortSignal.timeout after 1 ms instead, so `--timeout 30d` would end the run at
+ * once, and a value past 2^53 is not even an integer the report's schema accepts.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
 const duration = Flags.custom<number>({
   parse: async (input) => {
     const ms = parseDuration(input)
     if (ms === undefined) throw new Error(`"${input}" is not a duration; use e.g. 10s, 500ms or 2m`)
+    if (ms > MAX_TIMER_MS) throw new Error(`"${input}" is longer than doctor can wait; use at most 24d`)
     return ms
   },
 })

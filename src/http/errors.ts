@@ -13,12 +13,29 @@ const TLS_CODES = new Set([
   'EPROTO',
 ])
 
-function codeChain(error: unknown): Array<{code?: string; name?: string; message?: string}> {
-  const out = []
-  let cur = error as {code?: string; name?: string; message?: string; cause?: unknown} | undefined
-  for (let i = 0; cur && i < 5; i++) {
-    out.push(cur)
-    cur = cur.cause as typeof cur
+interface ChainLink {
+  code?: string
+  name?: string
+  message?: string
+}
+
+const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined)
+
+/**
+ * The error and its causes, outermost first, keeping only string `code`, `name` and `message`.
+ * A NetError's code is a string (the report schema says so, and checks compare it with
+ * Node's and undici's string codes), so a number is dropped rather than converted: the
+ * DOMException that AbortSignal.timeout() throws carries the legacy numeric code 23
+ * (TIMEOUT_ERR), which only repeats its name ("TimeoutError"), and "23" would mean nothing
+ * to anyone reading the report.
+ */
+function codeChain(error: unknown): ChainLink[] {
+  const out: ChainLink[] = []
+  let cur: unknown = error
+  for (let i = 0; cur && typeof cur === 'object' && i < 5; i++) {
+    const e = cur as {code?: unknown; name?: unknown; message?: unknown; cause?: unknown}
+    out.push({code: text(e.code), name: text(e.name), message: text(e.message)})
+    cur = e.cause
   }
   return out
 }
@@ -26,8 +43,8 @@ function codeChain(error: unknown): Array<{code?: string; name?: string; message
 /** Turn whatever undici or the socket threw into a kind a check can reason about and a hint a person can act on. */
 export function classifyNetError(error: unknown, url: string, timeoutMs: number): NetError {
   const chain = codeChain(error)
-  const codes = chain.map((e) => e.code).filter(Boolean) as string[]
-  const names = chain.map((e) => e.name).filter(Boolean) as string[]
+  const codes = chain.flatMap((e) => (e.code ? [e.code] : []))
+  const names = chain.flatMap((e) => (e.name ? [e.name] : []))
   const code = codes[0]
   const host = (() => {
     try {
@@ -36,7 +53,7 @@ export function classifyNetError(error: unknown, url: string, timeoutMs: number)
       return url
     }
   })()
-  const message = chain.map((e) => e.message).find(Boolean) ?? String(error)
+  const message = chain.map((e) => e.message).find(Boolean) ?? describe(error)
   if (codes.includes('ECONNREFUSED')) return {kind: 'refused', code: 'ECONNREFUSED', message: `connection refused by ${host}`, hint: 'Nothing is listening there: check the host and port, and that the service is running.'}
   if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN')) return {kind: 'dns', code, message: `cannot resolve host ${host}`, hint: 'Check the hostname for typos and that this machine can resolve it.'}
   if (codes.includes('UND_ERR_CONNECT_TIMEOUT')) return {kind: 'connect-timeout', code, message: `connecting to ${host} timed out`, hint: 'A firewall may be dropping packets, or the host is down.'}
@@ -59,4 +76,13 @@ export function classifyNetError(error: unknown, url: string, timeoutMs: number)
   if (codes.includes('ERR_INVALID_URL') || codes.includes('UND_ERR_INVALID_ARG')) return {kind: 'invalid-url', code, message: `invalid URL ${url}: ${message}`}
   if (codes.some((c) => c.startsWith('HPE_'))) return {kind: 'protocol', code, message: `${host} did not speak valid HTTP: ${message}`, hint: 'Is this an HTTPS port addressed with http://, or a non-HTTP service?'}
   return {kind: 'other', code, message}
+}
+
+/** A thrown value that is not an Error, as text; never throws (an object without a prototype has no toString). */
+function describe(error: unknown): string {
+  try {
+    return String(error)
+  } catch {
+    return 'unknown error'
+  }
 }

@@ -40,8 +40,8 @@ export function send(res: ServerResponse, status: number, body: unknown, content
 }
 
 /** Stream `bytes` of filler with backpressure, for body-cap tests; tolerates the client hanging up. */
-export function streamBytes(res: ServerResponse, bytes: number, contentType = 'application/octet-stream'): void {
-  res.writeHead(200, {'content-type': contentType})
+export function streamBytes(res: ServerResponse, bytes: number, contentType = 'application/octet-stream', status = 200): void {
+  res.writeHead(status, {'content-type': contentType})
   res.on('error', () => {})
   const chunk = Buffer.alloc(64 * 1024, 97)
   let sent = 0

@@ -2,6 +2,8 @@ import {createServer as createTlsServer, type Server as TlsServer} from 'node:ht
 import type {AddressInfo} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {HttpClient} from '../../src/http/client.js'
+import {classifyNetError} from '../../src/http/errors.js'
+import {exchangeSchema} from '../../src/report/schema.js'
 import {Redactor} from '../../src/redact/redactor.js'
 import {send, startServer, streamBytes, type TestServer} from '../helpers/servers.js'
 import {makeCertificates} from '../helpers/tls.js'
@@ -125,6 +127,9 @@ describe('HTTP client', () => {
     const started = Date.now()
     const r = await c.request({url: `${hung.url}/`, purpose: 't'})
     expect(r.error?.kind).toBe('timeout')
+    // AbortSignal.timeout's DOMException has the numeric code 23; the report schema wants a string.
+    expect(typeof r.error?.code).toBe('string')
+    expect(exchangeSchema.safeParse(JSON.parse(JSON.stringify(r.exchange))).success).toBe(true)
     expect(Date.now() - started).toBeLessThan(2000)
     await c.close()
   })
@@ -185,5 +190,47 @@ describe('HTTP client', () => {
       expect((await c.request({url: urlOf(selfSigned), purpose: 't'})).response?.status).toBe(200)
       await c.close()
     })
+  })
+})
+
+describe('classifyNetError', () => {
+  const url = 'http://127.0.0.1:9/readyz'
+  const netErrorSchema = exchangeSchema.shape.error
+
+  it('gives an AbortSignal.timeout abort a string code, not the DOMException\'s numeric 23', async () => {
+    const signal = AbortSignal.timeout(1)
+    await new Promise((resolve) => signal.addEventListener('abort', resolve, {once: true}))
+    expect((signal.reason as {code: unknown}).code).toBe(23) // what undici rethrows
+    const error = classifyNetError(signal.reason, url, 1)
+    expect(error).toMatchObject({kind: 'timeout', code: 'TIMEOUT'})
+    expect(netErrorSchema.safeParse(error).success).toBe(true)
+  })
+
+  it('an abort DOMException (numeric code 20) is aborted, with a string code', () => {
+    const error = classifyNetError(new DOMException('This operation was aborted', 'AbortError'), url, 1000)
+    expect(error).toMatchObject({kind: 'aborted', code: 'ABORTED'})
+  })
+
+  it('skips numeric codes in the cause chain and classifies by the string codes below them', () => {
+    const reset = Object.assign(new Error('other side closed'), {code: 'UND_ERR_SOCKET', cause: Object.assign(new Error('read ECONNRESET'), {code: 'ECONNRESET', errno: -104})})
+    const error = classifyNetError(Object.assign(new Error('fetch failed'), {code: 42, cause: reset}), url, 1000)
+    expect(error).toMatchObject({kind: 'reset', code: 'UND_ERR_SOCKET'})
+  })
+
+  it('whatever was thrown, every field of the NetError is what the report schema accepts', () => {
+    const thrown: unknown[] = [
+      Object.assign(new Error('numeric'), {code: 500}),
+      {code: 7, name: 8, message: 9},
+      {message: {nested: true}},
+      Object.create(null),
+      'a string',
+      undefined,
+      null,
+    ]
+    for (const value of thrown) {
+      const error = classifyNetError(value, url, 1000)
+      expect(netErrorSchema.safeParse(error).error?.issues, String(JSON.stringify(value))).toBeUndefined()
+      expect(typeof error.message).toBe('string')
+    }
   })
 })
