@@ -104,7 +104,7 @@ async function argo(ctx: CheckContext, a: NonNullable<NonNullable<CheckContext['
   acc.exchanges.push(r.exchange)
   if (!r.response) return `could not reach Argo CD at ${url}: ${r.error?.message ?? 'no response'}`
   const status = r.response.status
-  const text = r.response.body.toString('utf8')
+  const text = r.response.text()
   const body = parse(text) as {error?: string; message?: string} & KObject
   const said = body?.message ?? body?.error ?? text.slice(0, 120)
   const fail = (kb: string, message: string, fix: string[]) => {
@@ -167,7 +167,7 @@ async function argo(ctx: CheckContext, a: NonNullable<NonNullable<CheckContext['
 async function visibleApps(ctx: CheckContext, base: string, headers: Record<string, string>): Promise<{name: string; project: string}[] | undefined> {
   const r: HttpResult = await ctx.facts.fetch({url: `${base}/api/v1/applications`, headers, purpose: 'Argo CD applications the token can see'})
   if (r.response?.status !== 200) return undefined
-  const list = parse(r.response.body.toString('utf8')) as {items?: {metadata?: {name?: string}; spec?: {project?: string}}[] | null}
+  const list = parse(r.response.text()) as {items?: {metadata?: {name?: string}; spec?: {project?: string}}[] | null}
   return (list?.items ?? []).map((i) => ({name: i.metadata?.name ?? '', project: i.spec?.project ?? ''}))
 }
 

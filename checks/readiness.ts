@@ -106,7 +106,7 @@ function statusLine(status: number): string {
 
 function truncationNote(response: HttpResponse, body: HealthBody): string {
   const judgedBy = body.format === 'unrecognised' ? 'judged by the status code alone' : 'parsed what arrived'
-  return ` (the body was cut at ${response.body.length} bytes by http.maxBodyBytes; ${judgedBy})`
+  return ` (the body was cut at ${response.size} bytes by http.maxBodyBytes; ${judgedBy})`
 }
 
 function observedAnswer(subject: Subject, response: HttpResponse, body: HealthBody): Record<string, unknown> {

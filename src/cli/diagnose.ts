@@ -13,7 +13,7 @@ export interface DiagnoseFlags {
   config?: string
   'fail-on': 'warn' | 'fail'
   concurrency: number
-  'check-timeout': number
+  'check-timeout'?: number
   timeout: number
   ca?: string
   insecure: boolean

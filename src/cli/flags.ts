@@ -27,7 +27,7 @@ export const runFlags = {
   ...configFlag,
   'fail-on': Flags.option({options: ['warn', 'fail'] as const, default: 'fail' as const, summary: 'Lowest status that makes the exit code 1.'})(),
   concurrency: Flags.integer({min: 1, max: 64, default: 4, summary: 'Checks run at once.'}),
-  'check-timeout': duration({default: 10_000, summary: 'Time limit per check (10s, 500ms, 2m).', helpValue: 'DURATION'}),
+  'check-timeout': duration({summary: 'Time limit per check (10s, 500ms, 2m). Default 10s, or what a check needs when that is more (viewport-overflow: 45s); checks.<id>.timeout in doctor.yaml wins.', helpValue: 'DURATION'}),
   timeout: duration({default: 60_000, summary: 'Deadline for the whole run.', helpValue: 'DURATION'}),
   ca: Flags.string({summary: 'PEM file of extra CA certificates to trust (TLS verification stays on).', helpValue: 'FILE'}),
   insecure: Flags.boolean({default: false, summary: 'Skip TLS certificate verification (prints a warning; recorded in the report).'}),

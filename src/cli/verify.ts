@@ -7,6 +7,7 @@ import type {Cause, Entry} from '../kb/schema.js'
 import {type CauseVerdict, causeVerdicts} from '../kb/verdicts.js'
 import {selectChecks} from '../engine/registry.js'
 import {type Comparison, compareReports} from '../report/compare.js'
+import {Redactor} from '../redact/redactor.js'
 import {readSavedReport} from '../report/load.js'
 import {writeGuarded} from '../report/output.js'
 import {renderReport, terminal} from '../report/render.js'
@@ -53,7 +54,8 @@ export async function verifyEntry(ref: string, flags: VerifyFlags, out: CommandO
   const lines: string[] = [c.bold(`Verifying ${entry.id}${cause ? `#${cause.id}` : ''}: ${entry.title}`), '']
 
   const beforePath = flags.before ?? (existsSync(DEFAULT_REPORT_JSON) ? DEFAULT_REPORT_JSON : undefined)
-  const before = beforePath ? readSavedReport(beforePath) : undefined
+  // A saved report may come from another machine or an older doctor: it is redacted again before any of it is shown.
+  const before = beforePath ? new Redactor().redactAll(readSavedReport(beforePath)) : undefined
   const result: VerifyResult = {entry: entry.id, ...(cause ? {cause: cause.id} : {}), checks, verdicts: {after: []}, exitCode: 0}
 
   if (checks.length === 0) {

@@ -42,5 +42,6 @@ export function configReference(checkIds: readonly string[]): string {
   walk(schema, '', false)
   rows.push(`| \`checks.<id>.enabled\` | boolean | \`false\` skips that check in \`doctor all\` (ids: ${checkIds.map((id) => `\`${id}\``).join(', ')}). |`)
   rows.push('| `checks.<id>.severity` | "warn" \\| "fail" | Cap the severity of that check\'s findings, e.g. `warn` to report without failing CI. |')
+  rows.push('| `checks.<id>.timeout` | duration | Time limit for that check, e.g. `45s` (default 10s, or what the check needs when that is more; wins over `--check-timeout`). |')
   return rows.join('\n')
 }

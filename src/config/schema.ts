@@ -1,5 +1,6 @@
 import {isIP} from 'node:net'
 import {z} from 'zod'
+import {compilePattern} from '../redact/redactor.js'
 import {WEBHOOK_SCHEMES} from '../webhooks/names.js'
 import {DEFAULT_TOLERANCES} from './defaults.js'
 
@@ -35,6 +36,15 @@ export const urlOrPath = z
 const headers = z
   .record(z.string(), secret(z.string(), 'Header value; may carry a credential, so it is redacted everywhere.'))
   .meta({description: 'Extra request headers, e.g. {Authorization: "Bearer ${TOKEN}"}.'})
+
+/** A regular expression for redact.patterns: it must compile and must not match the empty string. */
+const redactPattern = z.string().superRefine((value, ctx) => {
+  try {
+    compilePattern({pattern: value})
+  } catch (error) {
+    ctx.addIssue({code: 'custom', message: `not a usable regular expression: ${(error as Error).message}`})
+  }
+})
 
 const jsonPath = z.string().startsWith('$', 'a JSONPath starting with "$"')
 
@@ -78,6 +88,7 @@ export const expectation = z.union([
 const checkSettings = z.strictObject({
   enabled: z.boolean().optional().meta({description: 'false skips the check in `doctor all`.'}),
   severity: z.enum(['warn', 'fail']).optional().meta({description: 'Cap the severity of this check\'s findings, e.g. "warn" to report without failing CI.'}),
+  timeout: z.string().regex(/^\d+(ms|s|m)$/, 'a duration such as 30s or 2m').optional().meta({description: 'Time limit for this check, e.g. "45s" (default 10s, or what the check needs when that is more; wins over --check-timeout).'}),
 })
 
 export function buildConfigSchema(checkIds: readonly string[]) {
@@ -387,6 +398,27 @@ export function buildConfigSchema(checkIds: readonly string[]) {
         })
         .optional()
         .meta({description: 'How doctor talks HTTP to the deployment.'}),
+      redact: z
+        .strictObject({
+          names: z
+            .array(z.string().regex(/^[A-Za-z0-9_.[\]-]{2,80}$/, 'a member, parameter, header or variable name (letters, digits, _ . - [ ])'))
+            .optional()
+            .meta({description: 'Extra credential names for this deployment (e.g. ["rp_internal", "X-Customer-Auth"]): JSON, YAML, form, query, header and env members with these names (or containing them as a word) are redacted in everything doctor records.'}),
+          patterns: z
+            .array(
+              z.union([
+                redactPattern,
+                z.strictObject({
+                  pattern: redactPattern.meta({description: 'A JavaScript regular expression.'}),
+                  kind: z.string().regex(/^[a-z][a-z0-9-]{0,30}$/, 'a short lowercase word such as "ticket"').optional().meta({description: 'What the marker calls it (default "custom").'}),
+                }),
+              ]),
+            )
+            .optional()
+            .meta({description: 'Extra secret shapes as regular expressions (e.g. "ACME-[A-Z0-9]{20}"); a named group (?<secret>…) or the first group limits what is replaced, else the whole match.'}),
+        })
+        .optional()
+        .meta({description: 'Deployment-specific secrets, on top of what doctor always redacts (see README "Secrets").'}),
       checks: z
         .strictObject(Object.fromEntries(checkIds.map((id) => [id, checkSettings.optional()])))
         .optional()

@@ -31,6 +31,8 @@ export interface CheckMeta {
    * to load): the runner starts such checks first so they do not end up last in the queue.
    */
   slow?: boolean
+  /** The time the check needs at most, when that is more than the default per-check limit (a browser that loads pages). */
+  timeoutMs?: number
 }
 
 /**

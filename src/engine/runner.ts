@@ -11,7 +11,10 @@ export interface CheckResult extends CheckOutcome {
 
 export interface RunOptions {
   concurrency: number
+  /** Time limit per check, unless timeoutFor says otherwise for one. */
   checkTimeoutMs: number
+  /** A check's own limit and where it comes from ("checks.viewport-overflow.timeout"). */
+  timeoutFor?(check: Check): {ms: number; source: string}
   /** Whole-run deadline. */
   deadlineMs: number
   makeContext(signal: AbortSignal): CheckContext
@@ -57,24 +60,26 @@ export async function runChecks(checks: Check[], options: RunOptions): Promise<C
     const started = performance.now()
     const base = {id: check.meta.id, area: check.meta.area, kb: check.meta.kb}
     const elapsed = () => Math.round(performance.now() - started)
-    if (runController.signal.aborted) {
-      finish(index, {...base, title: check.meta.failureTitle, status: 'timeout', message: 'not started: the run deadline was reached first', durationMs: 0})
-      return
-    }
+    // A check with nothing configured is skipped whatever time it is: never counted as a timeout.
     const reason = options.skipReason(check)
     if (reason) {
       finish(index, {...base, title: check.meta.title, status: 'skip', message: reason, durationMs: 0})
+      return
+    }
+    if (runController.signal.aborted) {
+      finish(index, {...base, title: check.meta.failureTitle, status: 'timeout', message: 'not started: the run deadline (--timeout) was reached first; raise --timeout or run fewer checks at once', durationMs: 0})
       return
     }
     options.onStart?.(check)
     const controller = new AbortController()
     const signal = AbortSignal.any([controller.signal, runController.signal])
     let timer: NodeJS.Timeout | undefined
+    const limit = options.timeoutFor?.(check) ?? {ms: options.checkTimeoutMs, source: '--check-timeout'}
     const timeout = new Promise<Timeout>((resolve) => {
       timer = setTimeout(() => {
         controller.abort(new Error('check timeout'))
-        resolve(new Timeout(`did not finish within ${options.checkTimeoutMs} ms (--check-timeout)`))
-      }, options.checkTimeoutMs)
+        resolve(new Timeout(`did not finish within ${limit.ms} ms (${limit.source}); if the deployment is just slow, raise checks.${check.meta.id}.timeout in doctor.yaml or --check-timeout`))
+      }, limit.ms)
     })
     let outcome: CheckOutcome
     try {

@@ -3,6 +3,7 @@ import {release} from 'node:os'
 import type {LoadedConfig} from '../config/load.js'
 import type {DoctorConfig} from '../config/schema.js'
 import {Facts} from '../facts/facts.js'
+import {parseDuration} from '../util/duration.js'
 import {HttpClient} from '../http/client.js'
 import {Redactor} from '../redact/redactor.js'
 import {REPORT_SCHEMA_VERSION, type Report} from '../report/schema.js'
@@ -11,7 +12,8 @@ import {type CheckResult, runChecks} from './runner.js'
 
 export interface SessionOptions {
   concurrency: number
-  checkTimeoutMs: number
+  /** --check-timeout; without it each check gets DEFAULT_CHECK_TIMEOUT_MS or its own meta.timeoutMs. */
+  checkTimeoutMs?: number
   timeoutMs: number
   failOn: 'warn' | 'fail'
   caFile?: string
@@ -31,6 +33,21 @@ export interface Progress {
   start(check: Check): void
   result(result: CheckResult, done: number, total: number): void
   end(): void
+}
+
+export const DEFAULT_CHECK_TIMEOUT_MS = 10_000
+
+/**
+ * A check's time limit: checks.<id>.timeout in doctor.yaml, else --check-timeout, else the
+ * default or the check's own meta.timeoutMs when it needs longer (a browser loading pages).
+ */
+export function checkTimeout(check: Check, config: DoctorConfig, flag?: number): {ms: number; source: string} {
+  const configured = (config.checks as Record<string, {timeout?: string}> | undefined)?.[check.meta.id]?.timeout
+  const ms = configured ? parseDuration(configured) : undefined
+  if (ms !== undefined) return {ms, source: `checks.${check.meta.id}.timeout`}
+  if (flag !== undefined) return {ms: flag, source: '--check-timeout'}
+  const own = check.meta.timeoutMs ?? 0
+  return own > DEFAULT_CHECK_TIMEOUT_MS ? {ms: own, source: `the time ${check.meta.id} allows itself`} : {ms: DEFAULT_CHECK_TIMEOUT_MS, source: 'the default per-check limit'}
 }
 
 /** Why a check will not run for this config, or undefined when it applies. */
@@ -55,7 +72,11 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
   const startedAt = new Date()
   const started = performance.now()
   const {config} = loaded
-  const redactor = new Redactor({redactEmails: options.redactEmails})
+  const redactor = new Redactor({
+    redactEmails: options.redactEmails,
+    names: config.redact?.names,
+    patterns: (config.redact?.patterns ?? []).map((p) => (typeof p === 'string' ? {pattern: p} : p)),
+  })
   for (const s of loaded.secrets) redactor.addSecret(s.value, s.kind, s.source)
   redactor.addSecretEnv(options.env ?? process.env)
 
@@ -82,7 +103,8 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
   try {
     results = await runChecks([...checks], {
       concurrency: options.concurrency,
-      checkTimeoutMs: options.checkTimeoutMs,
+      checkTimeoutMs: options.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS,
+      timeoutFor: (check) => checkTimeout(check, config, options.checkTimeoutMs),
       deadlineMs: options.timeoutMs,
       runController,
       makeContext: (signal) => ({config, facts, signal, now: () => Date.now(), allowWrites: options.allowWrites ?? false}),
@@ -119,7 +141,7 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
     exitCode,
     environment: {node: process.version, platform: process.platform, arch: process.arch, release: release()},
     config: {path: loaded.path ?? null, targets, values: config},
-    options: {concurrency: options.concurrency, checkTimeoutMs: options.checkTimeoutMs, timeoutMs: options.timeoutMs, ca: caFile ?? null, insecure, allowWrites: options.allowWrites ?? false},
+    options: {concurrency: options.concurrency, checkTimeoutMs: options.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS, timeoutMs: options.timeoutMs, ca: caFile ?? null, insecure, allowWrites: options.allowWrites ?? false},
     warnings,
     summary,
     results: results as Report['results'],
@@ -127,7 +149,7 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
     redactions: [],
   }
   // Redaction runs once over everything collected, before any renderer sees it.
-  const redacted = redactor.redactDeep(report)
+  const redacted = redactor.redactAll(report)
   redacted.redactions = redactor.summary()
   return {report: redacted, redactor}
 }

@@ -319,14 +319,14 @@ export async function readJson(facts: Facts, req: {url: string; headers?: Record
   const res = result.response
   if (!res) return {kind: 'unreachable', url, exchange, error: result.error ?? {kind: 'other', message: 'no response and no error recorded'}}
   const contentType = res.header('content-type') ?? ''
-  const snippet = snippetOf(exchange.bodySnippet ?? facts.http.redactor.redactString(res.body.subarray(0, 2048).toString('utf8')))
+  const snippet = snippetOf(exchange.bodySnippet ?? res.text().slice(0, 2048))
   if (res.status < 200 || res.status > 299) return {kind: 'http-status', url, status: res.status, contentType, snippet, exchange}
   const text = res.text()
   if (text.trim() === '') return {kind: 'not-json', url, status: res.status, contentType, snippet, reason: 'the body is empty', exchange}
   try {
     return {kind: 'json', url, status: res.status, json: JSON.parse(text) as unknown, exchange}
   } catch (error) {
-    const reason = res.truncated ? `the body was cut at ${res.body.length} bytes (http.maxBodyBytes), so its JSON is incomplete` : `it does not parse as JSON (${(error as Error).message})`
+    const reason = res.truncated ? `the body was cut at ${res.size} bytes (http.maxBodyBytes), so its JSON is incomplete` : `it does not parse as JSON (${(error as Error).message})`
     return {kind: 'not-json', url, status: res.status, contentType, snippet, reason, exchange}
   }
 }

@@ -60,7 +60,8 @@ export class Kube {
   }
 
   private call<T>(what: string, fn: () => Promise<T>, memo = true): Promise<KubeResult<T>> {
-    const run = () => guard(fn, this.facts.signal)
+    // Objects from the API server (Secrets, env of pod specs, annotations) are redacted as they arrive.
+    const run = async () => this.facts.http.redactor.redactDeep(await guard(fn, this.facts.signal))
     return memo ? this.facts.once(`kube ${this.key} ${what}`, run) : run()
   }
 
@@ -193,7 +194,11 @@ async function setup(facts: Facts, opts: KubeOptions, key: string): Promise<Kube
     return {ok: false, reason: current ? 'invalid' : 'no-context', contexts, message: current ? `${source}: the context "${current}" names a cluster that is not defined` : `${source} has no current-context; set kubernetes.context to one of ${contexts.map((c) => `"${c}"`).join(', ') || '(none)'}`}
   }
   const user = kc.getCurrentUser()
-  if (user?.token) facts.http.redactor.addSecret(user.token, 'token', `the token of kubeconfig user ${ctxObj.user}`)
+  const redactor = facts.http.redactor
+  if (user?.token) redactor.addSecret(user.token, 'token', `the token of kubeconfig user ${ctxObj.user}`)
+  if (user?.password) redactor.addSecret(user.password, 'password', `the password of kubeconfig user ${ctxObj.user}`)
+  if (user?.keyData) redactor.addSecret(user.keyData, 'private-key', `the client key of kubeconfig user ${ctxObj.user}`)
+  for (const [k, v] of Object.entries(user?.authProvider?.config ?? {})) if (typeof v === 'string' && redactor.isSecretName(k)) redactor.addSecret(v, 'token', `${k} of kubeconfig user ${ctxObj.user}`)
   return {ok: true, kube: new Kube(facts, key, kc, k8s), source, context: current, server: cluster.server, user: ctxObj.user}
 }
 

@@ -87,7 +87,7 @@ async function jwks(facts: Facts, url: string): Promise<NonNullable<DiscoveryFac
 async function libraryVerdict(facts: Facts, issuer: string, result: HttpResult): Promise<DiscoveryFact['library']> {
   const client = await import('openid-client')
   const res = result.response!
-  const replay = async (): Promise<Response> => new Response(new Uint8Array(res.body), {status: res.status, headers: flatHeaders(res.headers)})
+  const replay = async (): Promise<Response> => new Response(new Uint8Array(res.raw.body), {status: res.status, headers: flatHeaders(res.raw.headers)})
   try {
     await client.discovery(new URL(issuer), facts.config.oidc?.clientId || 'doctor', undefined, undefined, {
       [client.customFetch]: replay,

@@ -32,17 +32,43 @@ export interface HttpRequest {
   timeoutMs?: number
 }
 
+/**
+ * A response as checks see it: collected, then redacted once, before anything reads it.
+ * Status and timings are as received; the URL, headers and body text have credentials
+ * replaced by markers (see Redactor). Nothing derived from this view can leak a secret,
+ * however a check reformats it.
+ */
 export interface HttpResponse {
   status: number
+  /** The URL requested, redacted. */
   url: string
+  /** Response headers by lowercase name, values redacted (cookie names, auth schemes and attributes kept). */
   headers: Record<string, string | string[]>
-  body: Buffer
+  /** Bytes received (at most http.maxBodyBytes). */
+  size: number
   truncated: boolean
   /** Epoch ms (sub-millisecond precision) just before sending and when the response headers arrived. */
   sentAt: number
   receivedAt: number
+  /** The body as text, redacted. */
   text(): string
+  /** The redacted body parsed as JSON (throws when it is not JSON). */
   json(): unknown
+  header(name: string): string | undefined
+  /**
+   * The response exactly as received. Only for protocol steps that must carry a value on:
+   * following a redirect, the cookie jar, submitting a form, handing a document to a client
+   * library. Never shown, recorded or judged (test/unit/raw-access.test.ts keeps a list of
+   * the files allowed to read it).
+   */
+  raw: RawResponse
+}
+
+export interface RawResponse {
+  url: string
+  headers: Record<string, string | string[]>
+  body: Buffer
+  text(): string
   header(name: string): string | undefined
 }
 
@@ -159,34 +185,46 @@ export class HttpClient {
       const body = Buffer.concat(chunks)
       const responseHeaders = normaliseHeaders(res.headers)
       const contentType = String(responseHeaders['content-type'] ?? '')
+      const redactor = this.redactor
+      const shownHeaders = redactor.redactHeaders(responseHeaders)
+      // Text bodies are redacted whole, once, here: the recorded snippet is cut from the redacted
+      // text, so a secret can never be split by the cut and slip past redaction.
+      const textual = TEXTUAL.test(contentType) || (contentType === '' && size > 0 && isProbablyText(body))
+      let shownText: string | undefined = textual ? redactor.redactBody(body.toString('utf8'), contentType) : undefined
+      const text = () => (shownText ??= redactor.redactBody(body.toString('utf8'), contentType))
       const recorded: Record<string, string | string[]> = {}
-      for (const [k, v] of Object.entries(responseHeaders)) if (RECORDED_RESPONSE_HEADERS.has(k)) recorded[k] = v
+      for (const [k, v] of Object.entries(shownHeaders)) if (RECORDED_RESPONSE_HEADERS.has(k)) recorded[k] = v
       const exchange = record({
         status: res.statusCode,
-        responseHeaders: this.redactor.redactHeaders(recorded),
+        responseHeaders: recorded,
         bodyBytes: size,
         ...(truncated ? {truncated} : {}),
-        ...(TEXTUAL.test(contentType) || (contentType === '' && size > 0 && isProbablyText(body)) ? {bodySnippet: this.redactor.redactString(body.subarray(0, 2048).toString('utf8'))} : {}),
+        ...(shownText !== undefined ? {bodySnippet: snippetOf(shownText)} : {}),
       })
+      const pick = (headers: Record<string, string | string[]>) => (name: string) => {
+        const v = headers[name.toLowerCase()]
+        return Array.isArray(v) ? v.join(', ') : v
+      }
+      const rawText = () => body.toString('utf8')
       const response: HttpResponse = {
         status: res.statusCode,
-        url: url.href,
-        headers: responseHeaders,
-        body,
+        url: exchange.url,
+        headers: shownHeaders,
+        size,
         truncated,
         sentAt,
         receivedAt,
-        text: () => body.toString('utf8'),
-        json: () => JSON.parse(body.toString('utf8')),
-        header: (name) => {
-          const v = responseHeaders[name.toLowerCase()]
-          return Array.isArray(v) ? v.join(', ') : v
-        },
+        text,
+        json: () => JSON.parse(text()),
+        header: pick(shownHeaders),
+        raw: {url: url.href, headers: responseHeaders, body, text: rawText, header: pick(responseHeaders)},
       }
       return {exchange, response}
     } catch (error) {
       const aborted = req.signal?.aborted && !timeout.aborted
-      const netError = aborted ? {kind: 'aborted' as const, message: 'request aborted (check timeout or run deadline reached)'} : classifyNetError(error, req.url, timeoutMs)
+      const classified: NetError = aborted ? {kind: 'aborted', message: 'request aborted (check timeout or run deadline reached)'} : classifyNetError(error, req.url, timeoutMs)
+      // An error message can quote the URL or what the server sent before it hung up.
+      const netError: NetError = {...classified, message: this.redactor.redactString(classified.message), ...(classified.hint ? {hint: this.redactor.redactString(classified.hint)} : {})}
       return {exchange: record({error: netError}), error: netError}
     }
   }
@@ -209,7 +247,7 @@ export class HttpClient {
       const result = await this.request(current)
       hops.push(result)
       const status = result.response?.status ?? 0
-      const location = result.response?.header('location')
+      const location = result.response?.raw.header('location')
       if (!result.response || status < 300 || status > 399 || !location) return {hops, final: result}
       if (hops.length > maxHops) {
         return {hops, final: result, stopped: {reason: 'too-many-hops', message: `more than ${maxHops} redirects`}}
@@ -247,6 +285,16 @@ function normaliseHeaders(headers: Record<string, string | string[] | undefined>
   const out: Record<string, string | string[]> = {}
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = v
   return out
+}
+
+/** The recorded start of a body: 2 KiB of the redacted text, never ending inside a marker. */
+const SNIPPET_CHARS = 2048
+function snippetOf(text: string): string {
+  if (text.length <= SNIPPET_CHARS) return text
+  let cut = SNIPPET_CHARS
+  const open = text.lastIndexOf('‹', cut)
+  if (open >= 0 && text.indexOf('›', open) >= cut) cut = open
+  return text.slice(0, cut)
 }
 
 function isProbablyText(buf: Buffer): boolean {

@@ -116,7 +116,7 @@ export async function walkLogin(http: HttpClient, options: WalkOptions): Promise
     const hop: WalkHop = {
       n: hops.length + 1,
       method: next.method,
-      url: next.url,
+      url: result.exchange.url,
       via: next.via,
       crossSite,
       cookiesSent: selection.sent,
@@ -127,14 +127,16 @@ export async function walkLogin(http: HttpClient, options: WalkOptions): Promise
     hops.push(hop)
     exchanges.push(result.exchange)
     const callbackParams = authorizationResponse(next)
-    if (callbackParams) hop.callback = callbackParams
+    if (callbackParams) hop.callback = http.redactor.redactDeep(callbackParams)
     if (!result.response) {
       hop.error = result.error
       return finish({kind: 'net-error', error: result.error ?? {kind: 'other', message: 'no response'}})
     }
     const res = result.response
     hop.status = res.status
-    const raw = res.headers['set-cookie']
+    // Protocol steps read the response as received (cookies, redirects, forms); what the hop
+    // records for checks to read comes from the redacted view.
+    const raw = res.raw.headers['set-cookie']
     const setCookies = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw]
     if (setCookies.length > 0) {
       for (const line of setCookies) {
@@ -146,7 +148,7 @@ export async function walkLogin(http: HttpClient, options: WalkOptions): Promise
       for (const c of hop.setCookies) setter.set(c.name, new URL(next.url).origin)
     }
     const from: string = next.url
-    const location = res.header('location')
+    const location = res.raw.header('location')
     // A loop is the same request answered the same way twice: revisiting the console after
     // signing in is normal, being sent from it to the login again is not.
     const repeated = (target: string): WalkEnd | undefined => {
@@ -156,12 +158,12 @@ export async function walkLogin(http: HttpClient, options: WalkOptions): Promise
       return undefined
     }
     if (res.status >= 300 && res.status < 400 && location) {
-      hop.location = location
+      hop.location = res.header('location')
       let target: string
       try {
         target = new URL(location, from).href
       } catch {
-        return finish({kind: 'stuck', message: `the redirect from ${from} points at "${location}", which is not a URL`})
+        return finish({kind: 'stuck', message: `the redirect from ${hop.url} points at "${hop.location}", which is not a URL`})
       }
       const loop = repeated(target)
       if (loop) return finish(loop)
@@ -171,9 +173,11 @@ export async function walkLogin(http: HttpClient, options: WalkOptions): Promise
     }
 
     const isHtml = /html/i.test(res.header('content-type') ?? '') || /^\s*</.test(res.text().slice(0, 64))
-    const info: PageInfo | undefined = isHtml ? readPage(res.text(), from) : undefined
+    // Forms and refresh targets carry one-time values (session_code, csrf tokens) the next step must send.
+    const info: PageInfo | undefined = isHtml ? readPage(res.raw.text(), from) : undefined
+    const shown: PageInfo | undefined = isHtml ? readPage(res.text(), from) : undefined
     const loginForm = info?.forms.find((f) => f.hasPassword)
-    hop.page = {title: info?.title, text: (info?.text ?? res.text()).slice(0, 600), hasPasswordForm: Boolean(loginForm)}
+    hop.page = {title: shown?.title, text: (shown?.text ?? res.text()).slice(0, 600), hasPasswordForm: Boolean(loginForm)}
 
     if (info?.metaRefresh && info.metaRefresh.url !== from) {
       const loop = repeated(info.metaRefresh.url)
@@ -190,7 +194,7 @@ export async function walkLogin(http: HttpClient, options: WalkOptions): Promise
     }
     if (loginForm) {
       if (!options.credentials) return finish({kind: 'login-form'})
-      if (submittedLogin) return finish({kind: 'login-rejected', message: errorText(info) ?? 'the login form came back after the test user\'s credentials were submitted'})
+      if (submittedLogin) return finish({kind: 'login-rejected', message: errorText(shown) ?? 'the login form came back after the test user\'s credentials were submitted'})
       submittedLogin = true
       const fields = loginForm.fields.filter((f) => f.name !== loginForm.usernameField && f.name !== loginForm.passwordField)
       const filled: PageForm = {

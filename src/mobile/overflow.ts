@@ -10,7 +10,10 @@ export interface Offender {
   width: number
   right: number
   reason: 'table' | 'pre-code' | 'long-word' | 'fixed-width' | '100vw' | 'nowrap' | 'media' | 'other'
+  /** Says why; "{word}" stands for the start of `word`, filled in by doctor after redaction. */
   detail: string
+  /** The long unbroken word, whole: page text is redacted before any of it is shown or shortened. */
+  word?: string
 }
 
 export interface OverflowMeasure {
@@ -83,7 +86,7 @@ export function measureOverflow(): OverflowMeasure {
     return word.length >= 24 ? word : undefined
   }
 
-  const reasonOf = (el: Element): Pick<Offender, 'reason' | 'detail'> => {
+  const reasonOf = (el: Element): Pick<Offender, 'reason' | 'detail' | 'word'> => {
     const cs = style(el)
     const tag = el.tagName.toLowerCase()
     if (tag === 'table' || el.closest('table')) return {reason: 'table', detail: 'a table wider than the screen, with no horizontally scrolling wrapper'}
@@ -92,7 +95,7 @@ export function measureOverflow(): OverflowMeasure {
     if (usesVw(el)) return {reason: '100vw', detail: 'width in vw: 100vw includes the scrollbar and ignores the parent\'s padding'}
     if (cs.whiteSpace === 'nowrap' || cs.whiteSpace === 'pre') return {reason: 'nowrap', detail: `white-space: ${cs.whiteSpace} keeps the text on one line`}
     const word = longWord(el)
-    if (word && cs.overflowWrap !== 'anywhere' && cs.wordBreak !== 'break-all') return {reason: 'long-word', detail: `an unbroken ${word.length}-character word (${word.slice(0, 16)}…) with no break opportunity (overflow-wrap: ${cs.overflowWrap})`}
+    if (word && cs.overflowWrap !== 'anywhere' && cs.wordBreak !== 'break-all') return {reason: 'long-word', word: word.slice(0, 8192), detail: `an unbroken ${word.length}-character word ({word}) with no break opportunity (overflow-wrap: ${cs.overflowWrap})`}
     const declared = (el as HTMLElement).style?.width || ''
     if (/px$/.test(cs.width) && (parseFloat(cs.width) > cw || parseFloat(cs.minWidth) > cw || /px/.test(declared))) return {reason: 'fixed-width', detail: `a fixed width of ${cs.width}${parseFloat(cs.minWidth) > cw ? ` (min-width ${cs.minWidth})` : ''}`}
     return {reason: 'other', detail: `${Math.round(el.getBoundingClientRect().width)}px wide`}

@@ -1,5 +1,5 @@
 import {UsageError} from '../errors.js'
-import {Redactor} from '../redact/redactor.js'
+import {compilePattern, type RedactorOptions, type RedactPattern, Redactor} from '../redact/redactor.js'
 import {compareReports, comparisonExitCode, renderComparisonMarkdown, renderComparisonText} from './compare.js'
 import {readSavedReport} from './load.js'
 import {type OutputGuard, writeGuarded} from './output.js'
@@ -20,10 +20,12 @@ export interface AnalyzeOptions {
  * secret-named env vars guard everything written.
  */
 export function analyze(paths: string[], o: AnalyzeOptions): {exitCode: 0 | 1; json: unknown} {
-  const redactor = new Redactor()
+  const saved = paths.map((p) => readSavedReport(p))
+  // The deployment's own redact.names and redact.patterns travel in the report's config.
+  const redactor = new Redactor(redactOptionsOf(saved))
   redactor.addSecretEnv(process.env)
   o.setGuard(redactor)
-  const reports = paths.map((p) => redactor.redactDeep(readSavedReport(p)))
+  const reports = saved.map((r) => redactor.redactAll(r))
   const format = chooseOutputFormat(o.format, o.output, o.json)
   const emit = (text: string) => {
     if (o.output && o.output !== '-') writeGuarded(o.output, text, redactor)
@@ -46,4 +48,26 @@ export function analyze(paths: string[], o: AnalyzeOptions): {exitCode: 0 | 1; j
   else if (format === 'markdown') emit(renderComparisonMarkdown(comparison, before, after, labels))
   else emit(renderComparisonText(comparison, before, after, labels))
   return {exitCode: comparisonExitCode(comparison, after.failOn), json}
+}
+
+/** redact.names and redact.patterns from saved reports' configs; patterns that do not compile (an edited file) are dropped. */
+function redactOptionsOf(reports: Report[]): RedactorOptions {
+  const names: string[] = []
+  const patterns: RedactPattern[] = []
+  for (const r of reports) {
+    const redact = (r.config.values as {redact?: {names?: unknown; patterns?: unknown}} | null)?.redact
+    if (Array.isArray(redact?.names)) names.push(...redact.names.filter((n): n is string => typeof n === 'string'))
+    if (!Array.isArray(redact?.patterns)) continue
+    for (const p of redact.patterns as unknown[]) {
+      const pattern: RedactPattern | undefined = typeof p === 'string' ? {pattern: p} : p && typeof p === 'object' && typeof (p as RedactPattern).pattern === 'string' ? (p as RedactPattern) : undefined
+      if (!pattern) continue
+      try {
+        compilePattern(pattern)
+        patterns.push(pattern)
+      } catch {
+        // Not ours to fix here; the built-in rules still apply.
+      }
+    }
+  }
+  return {names, patterns}
 }

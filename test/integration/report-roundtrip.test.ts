@@ -28,8 +28,6 @@ beforeAll(async () => {
     servers.push(s)
     return s.url
   }
-  const refused = await startServer(() => {})
-  await refused.close() // nothing listens on its port any more
   const certs = makeCertificates()
   tls = createTlsServer({key: certs.selfSignedKey, cert: certs.selfSignedCert}, (_req, res) => send(res, 200, {status: 'pass'}))
   tls.on('tlsClientError', () => {})
@@ -56,7 +54,8 @@ beforeAll(async () => {
     }),
     // 503 with a body far over http.maxBodyBytes.
     oversized: await start((_req, res) => streamBytes(res, 256 * 1024, 'text/plain', 503)),
-    refused: refused.url,
+    // Port 1 (tcpmux): nothing listens there, and unlike a closed ephemeral port no parallel test can take it.
+    refused: 'http://127.0.0.1:1',
     // Healthy readiness, but the portal is missing: portal-spa reports `error`.
     portal404: await start((req, res) => (req.url === '/readyz' ? send(res, 200, {status: 'pass'}) : send(res, 404, {error: 'not found'}))),
   }

@@ -156,7 +156,7 @@ describe('canary suite: no secret reaches any output, in any format or encoding'
     expect(seen.webhookPosts).toBeGreaterThan(0)
     const report = JSON.parse(readFileSync(join(work, 'report', 'doctor-report.json'), 'utf8')) as Report
     const kinds = new Set(report.redactions.map((r) => r.kind))
-    for (const kind of ['cookie', 'credential', 'jwt', 'key', 'param:code', 'param:state', 'password', 'secret', 'token']) expect(kinds, kind).toContain(kind)
+    for (const kind of ['cookie', 'credential', 'jwt', 'private-key', 'param:code', 'param:state', 'password', 'secret', 'token']) expect(kinds, kind).toContain(kind)
     const text = JSON.stringify(report)
     expect(text).toMatch(/sid=‹redacted:cookie:[0-9a-f]{4}›; Path=\/; HttpOnly/) // cookie names and attributes survive, values never
     expect(text).toContain(C.email) // emails stay unless --redact-emails

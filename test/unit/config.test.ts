@@ -123,3 +123,35 @@ describe('config loading', () => {
     expect(JSON.stringify(schema)).toContain('"writeOnly":true')
   })
 })
+
+describe('redact: deployment-specific secrets', () => {
+  it('accepts names and patterns, as strings or with a kind', () => {
+    const loaded = parseConfigText('redact:\n  names: [rp_internal, X-Customer-Auth]\n  patterns:\n    - ACME-[A-Z0-9]{20}\n    - pattern: "ref=(?<secret>[a-z0-9]{10})"\n      kind: ticket\n', 'doctor.yaml', IDS, {})
+    expect(loaded.config.redact?.names).toEqual(['rp_internal', 'X-Customer-Auth'])
+    expect(loaded.config.redact?.patterns).toHaveLength(2)
+  })
+
+  it('a regular expression that does not compile is an error naming the key path and position', () => {
+    const e = errorOf(() => parseConfigText('redact:\n  patterns:\n    - "ACME-([A-Z"\n', 'doctor.yaml', IDS, {}))
+    expect(text(e)).toMatch(/doctor\.yaml:3:7 redact\.patterns\[0\]: not a usable regular expression: .*Unterminated/)
+  })
+
+  it('a pattern that matches the empty string is refused: it would replace nothing useful and everything around it', () => {
+    const e = errorOf(() => parseConfigText('redact:\n  patterns:\n    - pattern: "x*"\n', 'doctor.yaml', IDS, {}))
+    expect(text(e)).toMatch(/redact\.patterns\[0\]\.pattern: not a usable regular expression: it matches the empty string/)
+  })
+})
+
+describe('checks.<id>.timeout', () => {
+  it('decides a check\'s time limit before --check-timeout and the check\'s own need', async () => {
+    const {checkTimeout} = await import('../../src/engine/session.js')
+    const browser = {meta: {id: 'readiness', timeoutMs: 45_000}} as never
+    const plain = {meta: {id: 'clock-skew'}} as never
+    const config = parseConfigText('checks:\n  readiness:\n    timeout: 2m\n', 'doctor.yaml', IDS, {}).config
+    expect(checkTimeout(browser, config, 5000)).toEqual({ms: 120_000, source: 'checks.readiness.timeout'})
+    expect(checkTimeout(plain, config, 5000)).toEqual({ms: 5000, source: '--check-timeout'})
+    expect(checkTimeout(browser, {} as never)).toEqual({ms: 45_000, source: 'the time readiness allows itself'})
+    expect(checkTimeout(plain, {} as never)).toEqual({ms: 10_000, source: 'the default per-check limit'})
+    expect(text(errorOf(() => parseConfigText('checks:\n  readiness:\n    timeout: soon\n', 'doctor.yaml', IDS, {})))).toMatch(/checks\.readiness\.timeout: a duration such as 30s or 2m/)
+  })
+})

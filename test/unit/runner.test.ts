@@ -115,3 +115,23 @@ describe('engine', () => {
     expect(results[0].status).toBe('warn')
   })
 })
+
+describe('time limits per check', () => {
+  it('a check that was never configured is skipped, never counted as a timeout, even after the run deadline', async () => {
+    const results = await runChecks(
+      [check('h1', () => new Promise(() => {})), check('h2', () => new Promise(() => {})), check('unconfigured', async () => pass('never'))],
+      options({concurrency: 2, checkTimeoutMs: 10_000, deadlineMs: 200, skipReason: (c) => (c.meta.id === 'unconfigured' ? 'not configured: set x in doctor.yaml' : undefined)}),
+    )
+    expect(results.map((r) => r.status)).toEqual(['timeout', 'timeout', 'skip'])
+    expect(results[2].message).toMatch(/^not configured/)
+  })
+
+  it('a check gets its own limit, and the timeout says where the limit came from and how to raise it', async () => {
+    const results = await runChecks(
+      [check('browser', () => new Promise(() => {})), check('quick', () => new Promise(() => {}))],
+      options({checkTimeoutMs: 100, timeoutFor: (c) => (c.meta.id === 'browser' ? {ms: 150, source: 'checks.browser.timeout'} : {ms: 100, source: 'the default per-check limit'})}),
+    )
+    expect(results[0].message).toMatch(/within 150 ms \(checks\.browser\.timeout\); .*raise checks\.browser\.timeout in doctor\.yaml or --check-timeout/)
+    expect(results[1].message).toMatch(/within 100 ms \(the default per-check limit\)/)
+  })
+})
