@@ -58,7 +58,8 @@ export default defineCheck({
     if (cfg.assets === false) return pass(page1, {evidence: {exchanges}})
 
     const {Parser} = await import('htmlparser2')
-    const assets = linkedAssets(Parser, text, res.url).slice(0, MAX_ASSETS)
+    // Asset links are followed as the page wrote them (signed asset URLs carry their signature); only the exchanges are shown.
+    const assets = linkedAssets(Parser, res.raw.text(), res.raw.url).slice(0, MAX_ASSETS)
     if (assets.length === 0) return pass(`${page1}; it links no script or stylesheet on its own origin`, {evidence: {exchanges}})
     const loads = await Promise.all(assets.map((a) => ctx.facts.fetch({url: a, headers: cfg.headers, purpose: 'portal-spa'})))
     exchanges.push(...loads.map((l) => l.exchange))
