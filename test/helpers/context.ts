@@ -6,7 +6,7 @@ import {Redactor} from '../../src/redact/redactor.js'
 import {checkIds} from '../../src/engine/registry.js'
 
 /** A real CheckContext (real config validation, real HTTP client, real facts) for unit-testing a check. */
-export function makeContext(rawConfig: Record<string, unknown>, http: HttpOptions = {}, env: NodeJS.ProcessEnv = {}, allowWrites = false): CheckContext & {close(): Promise<void>; redactor: Redactor; client: HttpClient} {
+export function makeContext(rawConfig: Record<string, unknown>, http: HttpOptions = {}, env: NodeJS.ProcessEnv = {}, allowWrites = false, now: () => number = Date.now): CheckContext & {close(): Promise<void>; redactor: Redactor; client: HttpClient} {
   const loaded = validateConfig(rawConfig, checkIds(), {})
   const redactor = new Redactor()
   for (const s of loaded.secrets) redactor.addSecret(s.value, s.kind, s.source)
@@ -17,7 +17,7 @@ export function makeContext(rawConfig: Record<string, unknown>, http: HttpOption
     config: loaded.config,
     facts,
     signal: controller.signal,
-    now: () => Date.now(),
+    now,
     allowWrites,
     redactor,
     client,

@@ -1,8 +1,9 @@
 import {describe, expect, it} from 'vitest'
 import type {Report} from '../../src/report/schema.js'
+import {browserAvailable} from '../helpers/browser.js'
 import {runCli} from '../helpers/cli.js'
 
-describe('the sandbox behind npm run demo: mobile fault', () => {
+describe.skipIf(!browserAvailable())('the sandbox behind npm run demo: mobile fault', () => {
   it('diagnoses the docs page that scrolls sideways, with a screenshot; --fixed passes', async () => {
     const report = JSON.parse((await runCli(['demo', '--fault', 'docs-wide-table', '--json'])).stdout) as Report
     const result = report.results.find((x) => x.id === 'viewport-overflow')

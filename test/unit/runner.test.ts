@@ -33,7 +33,6 @@ describe('engine', () => {
   })
 
   it('turns an exception into error and a hang into timeout, and still ends', async () => {
-    const started = Date.now()
     const results = await runChecks(
       [
         check('throws', async () => {
@@ -48,8 +47,7 @@ describe('engine', () => {
     expect(results[0].message).toContain('boom')
     expect(results[1].message).toContain('200 ms')
     expect(results[1].title).toBe('hangs broken')
-    expect(Date.now() - started).toBeLessThan(1500)
-  })
+  }, 10_000) // a hang guard, not a speed assertion
 
   it('aborts the signal of a check that times out', async () => {
     let aborted = false
@@ -58,12 +56,10 @@ describe('engine', () => {
   })
 
   it('respects the whole-run deadline', async () => {
-    const started = Date.now()
     const results = await runChecks(
       [check('h1', () => new Promise(() => {})), check('h2', () => new Promise(() => {})), check('late', async () => pass('never'))],
       options({concurrency: 2, checkTimeoutMs: 10_000, deadlineMs: 300}),
     )
-    expect(Date.now() - started).toBeLessThan(1500)
     expect(results.map((r) => r.status)).toEqual(['timeout', 'timeout', 'timeout'])
     expect(results[2].message).toContain('not started')
   })
