@@ -53,8 +53,8 @@ const BEARER_RE = /\b(Bearer\s+)([A-Za-z0-9._~+/-]{8,}=*)/g
  * caught by the text scanner anyway. Without one of these words, a body is not parsed.
  */
 const STRUCTURE_HINT = /(?:value|Value|val|data|secret|kty|stringData|secrets|credentials|creds|passwords|tokens|api_?[kK]eys|private_?[kK]eys|auths?|Secret)["']?\s*:|(?:[sS]ess|[cC]ookie|[tT]oken|[sS]ecret|[aA]uth|[kK]ey|[pP]ass|[cC]red)[\w-]*["']?\s*:\s*[[{]/
-/** Bodies larger than this are redacted as text only; their structure is not parsed. */
-const MAX_STRUCTURED_BODY = 8 * 1024 * 1024
+/** Bodies larger than this (twice the default body cap) are redacted as text only; their structure is not parsed. */
+const MAX_STRUCTURED_BODY = 2 * 1024 * 1024
 
 const b64 = (value: string, url = false) => Buffer.from(value, 'utf8').toString(url ? 'base64url' : 'base64')
 
@@ -300,7 +300,8 @@ export class Redactor {
 
   /**
    * Secrets a parsed JSON or YAML document reveals by structure alone (a sibling or a parent
-   * says so); the long ones become known values. The document is parsed only when it has one
+   * says so). The long ones become known values; the rest (short, or shaped like a name) are
+   * returned to be replaced in this body only. The document is parsed only when it has one
    * of those structures, so a large ordinary body costs a substring search.
    */
   private learnFromDocument(text: string, contentType: string): string[] {
@@ -323,8 +324,12 @@ export class Redactor {
       return []
     }
     const {values} = secretLeaves(doc, {extra: this.extraNames, broad: true})
-    for (const v of values) if (v.length >= 8 && !isNameLike(v)) this.learn(v, 'secret')
-    return values
+    const positional: string[] = []
+    for (const v of values) {
+      if (v.length >= 8 && !isNameLike(v)) this.learn(v, 'secret')
+      else positional.push(v)
+    }
+    return positional
   }
 
   /** A header value, with the header name deciding how much survives (auth scheme, cookie name and attributes). */
@@ -462,7 +467,7 @@ function isNameLike(value: string): boolean {
 /** Learnt values replaced where they stand as whole tokens (not inside a longer word). */
 function replaceLearnt(text: string, values: string[], replace: (kind: string, value: string) => string): string {
   let out = text
-  // Very short values ("1", "ok") would shred the text around them; structure still replaces them where they stand.
+  // Very short values ("1", "ok") would shred the text around them.
   for (const v of values.filter((x) => x.length >= 4).sort((a, b) => b.length - a.length)) {
     const forms = new Set([v, JSON.stringify(v).slice(1, -1)])
     for (const form of forms) {

@@ -7,6 +7,8 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {stringify} from 'yaml'
+import {readPage} from '../../dist/src/login/html.js'
+import {placeholderReason} from '../../dist/src/login/idp-errors.js'
 import {Redactor} from '../../dist/src/redact/redactor.js'
 import {startSandbox} from '../../dist/src/sandbox/server.js'
 
@@ -119,6 +121,22 @@ const redaction = bodies.map(([label, type, body]) => {
   return {label, ms: median(runs.slice(2))}
 })
 
+// Parsers that read what servers send: a 1 MiB IdP-like page, and adversarial placeholder text.
+const bigPage = `<html><head><title>Big</title><script>${'var a=function(b){return b&&b.c<1?"x":"y"};'.repeat(15_000)}</script><style>${'.a{color:red}'.repeat(10_000)}</style></head><body>${'<div class="row"><p>Lorem ipsum dolor &amp; sit amet <a href="/x">link</a></p></div>\n'.repeat(3_500)}<form method="post"><input name="u"><input type="password" name="p"></form></body></html>`
+const timeIt = (fn) => {
+  const runs = []
+  for (let i = 0; i < RUNS + 2; i++) {
+    const t = performance.now()
+    fn()
+    runs.push(performance.now() - t)
+  }
+  return median(runs.slice(2))
+}
+const parsers = [
+  {label: 'login page reader, 1 MiB page', ms: timeIt(() => readPage(bigPage, 'https://h.example/'))},
+  {label: 'placeholder check, 10 KB adversarial', ms: timeIt(() => (placeholderReason(`your${'a-'.repeat(5_000)}!`), placeholderReason(`${'x-'.repeat(5_000)}!`)))},
+]
+
 const fmt = (ms) => `${ms.toFixed(0)} ms`
 const verdict = (ok) => (ok ? 'ok  ' : 'MISS')
 console.log(`doctor bench: node ${process.version}, ${RUNS} runs each, medians\n`)
@@ -127,6 +145,8 @@ console.log(`${'doctor all (sandbox) wall'.padEnd(28)}${fmt(all.wall).padStart(1
 console.log(`${'  run time (report)'.padEnd(28)}${fmt(all.inProcess).padStart(10)}   slowest check ${fmt(all.slowest)}, ratio ${(all.inProcess / all.slowest).toFixed(2)}`)
 console.log(`${'  requests per distinct URL'.padEnd(28)}${all.perUrl.toFixed(2).padStart(10)}   (plus ${all.clockSamples} deliberate clock-sample and login-walk requests)`)
 console.log(`${'  peak RSS'.padEnd(28)}${`${all.rssMb.toFixed(1)} MB`.padStart(10)}`)
+console.log('parsers')
+for (const r of parsers) console.log(`  ${r.label.padEnd(30)}${fmt(r.ms).padStart(8)}`)
 console.log('redaction of a body as it arrives')
 for (const r of redaction) console.log(`  ${r.label.padEnd(30)}${fmt(r.ms).padStart(8)}`)
 console.log('\ntargets')
@@ -136,5 +156,7 @@ console.log(`${verdict(all.inProcess <= 1.15 * all.slowest)} doctor all <= 1.15 
 console.log(`${verdict(all.perUrl === 1)} each distinct URL fetched once per run`)
 // The sandbox config uses every check, the Kubernetes client (about 35 MB here) included.
 console.log(`${verdict(all.rssMb < 200)} peak RSS < 200 MB (every check configured, Kubernetes client loaded)`)
+console.log(`${verdict(parsers[0].ms <= 100)} reading a 1 MiB login page <= 100 ms (${fmt(parsers[0].ms)})`)
+console.log(`${verdict(parsers[1].ms <= 20)} placeholder check on adversarial input <= 20 ms (${fmt(parsers[1].ms)})`)
 const worstRedaction = Math.max(...redaction.slice(0, 3).map((r) => r.ms))
 console.log(`${verdict(worstRedaction <= 50)} redacting a 5 MB body <= 50 ms (slowest kind: ${fmt(worstRedaction)})`)
