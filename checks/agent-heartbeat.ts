@@ -4,7 +4,15 @@ import type {ExchangeRecord} from '../src/http/types.js'
 const E = 'agent-stale'
 const DEFAULT_MAX_AGE = '2m'
 const NAME_KEYS = ['name', 'id', 'agentid', 'hostname']
-const HEARTBEAT_KEYS = ['lastheartbeatat', 'lastheartbeat', 'lastseenat', 'lastseen', 'heartbeatat', 'heartbeat.at', 'heartbeat.lastat']
+const HEARTBEAT_KEYS = [
+  'lastheartbeatat',
+  'lastheartbeat',
+  'lastseenat',
+  'lastseen',
+  'heartbeatat',
+  'heartbeat.at',
+  'heartbeat.lastat',
+]
 const STATUS_KEYS = ['status', 'state', 'health']
 const TIME_KEYS = ['occurredat', 'timestamp', 'time', 'createdat']
 const STALE_WORDS = new Set(['stale', 'offline', 'unhealthy', 'down', 'lost', 'disconnected', 'unreachable', 'dead'])
@@ -32,10 +40,19 @@ export default defineCheck({
     const exchanges: ExchangeRecord[] = []
     const read = await readRecords(facts, {url, headers: cfg.headers, purpose: 'agent-heartbeat'}, cfg.items)
     exchanges.push(read.exchange)
-    if (read.kind === 'no-list') return {status: 'error', message: `the agent API at ${read.url} answered JSON without an agent list doctor can find: set agents.items to the JSONPath of the list`, evidence: {exchanges}}
+    if (read.kind === 'no-list')
+      return {
+        status: 'error',
+        message: `the agent API at ${read.url} answered JSON without an agent list doctor can find: set agents.items to the JSONPath of the list`,
+        evidence: {exchanges},
+      }
     if (read.kind !== 'list') {
       const {message, notes} = unreadable(read, 'agent list', 'agents.url')
-      return {status: read.kind === 'unreachable' && read.error.kind === 'aborted' ? 'timeout' : 'error', message, evidence: {notes, exchanges}}
+      return {
+        status: read.kind === 'unreachable' && read.error.kind === 'aborted' ? 'timeout' : 'error',
+        message,
+        evidence: {notes, exchanges},
+      }
     }
     const maxAgeText = cfg.maxAge ?? DEFAULT_MAX_AGE
     const maxAge = parseDuration(maxAgeText)!
@@ -48,47 +65,110 @@ export default defineCheck({
         const state = await pick(record, cfg.status, STATUS_KEYS)
         const at = beat ? parseDate(beat.value) : undefined
         const word = typeof state?.value === 'string' ? state.value.trim().toLowerCase() : undefined
-        const label = name && (typeof name.value === 'string' || typeof name.value === 'number') ? String(name.value) : `agent #${i + 1}`
+        const label =
+          name && (typeof name.value === 'string' || typeof name.value === 'number')
+            ? String(name.value)
+            : `agent #${i + 1}`
         const said = word ? `status "${word}"` : ''
-        const when = at !== undefined ? `last heartbeat ${relative(at, now)}` : beat ? `no heartbeat yet (${beat.path} is ${JSON.stringify(beat.value)})` : ''
+        const when =
+          at !== undefined
+            ? `last heartbeat ${relative(at, now)}`
+            : beat
+              ? `no heartbeat yet (${beat.path} is ${JSON.stringify(beat.value)})`
+              : ''
         const over = at !== undefined && now - at > maxAge ? `, over the ${maxAgeText} limit` : ''
         const seen = [`${when}${over}`, said].filter(Boolean).join('; ')
-        if (at === undefined && word === undefined) return {label, record, status: 'error' as const, message: `neither a heartbeat time nor a status found: set agents.lastHeartbeat`}
-        const stale = (at !== undefined && now - at > maxAge) || (word !== undefined && STALE_WORDS.has(word)) || (beat !== undefined && at === undefined)
+        if (at === undefined && word === undefined)
+          return {
+            label,
+            record,
+            status: 'error' as const,
+            message: `neither a heartbeat time nor a status found: set agents.lastHeartbeat`,
+          }
+        const stale =
+          (at !== undefined && now - at > maxAge) ||
+          (word !== undefined && STALE_WORDS.has(word)) ||
+          (beat !== undefined && at === undefined)
         return {label, record, status: stale ? ('fail' as const) : ('pass' as const), message: seen}
       }),
     )
     const items: Item[] = agents.map(({label, status, message}) => ({label, status, message}))
-    const evidence = {observed: {url: read.url, agents: items.map((i) => `${i.label}: ${i.message}`)}, expected: `a heartbeat within ${maxAgeText} for every agent`, exchanges}
+    const evidence = {
+      observed: {url: read.url, agents: items.map((i) => `${i.label}: ${i.message}`)},
+      expected: `a heartbeat within ${maxAgeText} for every agent`,
+      exchanges,
+    }
     if (agents.length === 0) {
-      return warn(`no agent is registered at ${read.url} (${read.path} is an empty list): nothing can run jobs`, {
-        summary: 'The control plane lists no agents, so requests that need an agent wait forever.',
-        fix: ['Register and start an agent with its secret from the control plane, pointing it at the control-plane URL.'],
-        verify: [`\`${curlLine(read.url, cfg.headers)}\` lists the agent with a recent heartbeat.`],
-      }, {items, evidence})
+      return warn(
+        `no agent is registered at ${read.url} (${read.path} is an empty list): nothing can run jobs`,
+        {
+          summary: 'The control plane lists no agents, so requests that need an agent wait forever.',
+          fix: [
+            'Register and start an agent with its secret from the control plane, pointing it at the control-plane URL.',
+          ],
+          verify: [`\`${curlLine(read.url, cfg.headers)}\` lists the agent with a recent heartbeat.`],
+        },
+        {items, evidence},
+      )
     }
     const stale = agents.filter((a) => a.status === 'fail')
     const unjudged = agents.filter((a) => a.status === 'error')
     if (stale.length === 0) {
-      if (unjudged.length === agents.length) return {status: 'error', message: `the ${agents.length} agents at ${read.url} show neither a heartbeat time nor a status doctor can read: set agents.lastHeartbeat (and agents.status)`, items, evidence}
-      return pass(`${agents.length === 1 ? 'the agent heartbeats' : `all ${agents.length - unjudged.length} agents heartbeat`} within ${maxAgeText}`, {items, evidence})
+      if (unjudged.length === agents.length)
+        return {
+          status: 'error',
+          message: `the ${agents.length} agents at ${read.url} show neither a heartbeat time nor a status doctor can read: set agents.lastHeartbeat (and agents.status)`,
+          items,
+          evidence,
+        }
+      return pass(
+        `${agents.length === 1 ? 'the agent heartbeats' : `all ${agents.length - unjudged.length} agents heartbeat`} within ${maxAgeText}`,
+        {items, evidence},
+      )
     }
     const list = stale.map((s) => `${s.label} (${s.message})`).join(', ')
-    const staleText = agents.length === 1 ? `the agent ${list} is stale` : `${stale.length} of ${agents.length} agents are stale: ${list}`
+    const staleText =
+      agents.length === 1
+        ? `the agent ${list} is stale`
+        : `${stale.length} of ${agents.length} agents are stale: ${list}`
 
     // Rejected heartbeats in the audit log tell a wrong secret from a network problem.
-    const audit = cfg.auditUrl ? {url: facts.resolveUrl(cfg.auditUrl), headers: cfg.headers, key: 'agents.auditUrl'} : ctx.config.audit ? {url: facts.resolveUrl(ctx.config.audit.url), headers: ctx.config.audit.headers, key: 'audit.url'} : undefined
-    if (!audit) return fail(`${staleText}. Set agents.auditUrl (or the audit section) so doctor can tell a wrong agent secret from heartbeats that never arrive`, causes.unknown(read.url, cfg.headers, curlLine), {items, evidence})
-    const events = await readRecords(facts, {url: audit.url, headers: audit.headers, purpose: 'agent-heartbeat'}, ctx.config.audit && !cfg.auditUrl ? ctx.config.audit.items : undefined)
+    const audit = cfg.auditUrl
+      ? {url: facts.resolveUrl(cfg.auditUrl), headers: cfg.headers, key: 'agents.auditUrl'}
+      : ctx.config.audit
+        ? {url: facts.resolveUrl(ctx.config.audit.url), headers: ctx.config.audit.headers, key: 'audit.url'}
+        : undefined
+    if (!audit)
+      return fail(
+        `${staleText}. Set agents.auditUrl (or the audit section) so doctor can tell a wrong agent secret from heartbeats that never arrive`,
+        causes.unknown(read.url, cfg.headers, curlLine),
+        {items, evidence},
+      )
+    const events = await readRecords(
+      facts,
+      {url: audit.url, headers: audit.headers, purpose: 'agent-heartbeat'},
+      ctx.config.audit && !cfg.auditUrl ? ctx.config.audit.items : undefined,
+    )
     exchanges.push(events.exchange)
     if (events.kind !== 'list') {
-      const why = events.kind === 'no-list' ? 'it has no event list doctor can find' : events.kind === 'unreachable' ? events.error.message : `it answered ${events.status}`
-      return fail(`${staleText}. The audit events at ${events.url} (${audit.key}) could not be read (${why}), so doctor cannot tell a wrong secret from heartbeats that never arrive`, causes.unknown(read.url, cfg.headers, curlLine), {items, evidence})
+      const why =
+        events.kind === 'no-list'
+          ? 'it has no event list doctor can find'
+          : events.kind === 'unreachable'
+            ? events.error.message
+            : `it answered ${events.status}`
+      return fail(
+        `${staleText}. The audit events at ${events.url} (${audit.key}) could not be read (${why}), so doctor cannot tell a wrong secret from heartbeats that never arrive`,
+        causes.unknown(read.url, cfg.headers, curlLine),
+        {items, evidence},
+      )
     }
     const window = Math.max(15 * 60_000, 5 * maxAge)
     const rejected: Array<{record: unknown; at?: number}> = []
     for (const record of events.records) {
-      const unauthorized = findKeys(record, ERROR_KIND).some((f) => typeof f.value === 'string' && f.value.toLowerCase() === 'unauthorized')
+      const unauthorized = findKeys(record, ERROR_KIND).some(
+        (f) => typeof f.value === 'string' && f.value.toLowerCase() === 'unauthorized',
+      )
       if (!unauthorized) continue
       const field = await pick(record, undefined, TIME_KEYS)
       const t = field ? parseDate(field.value) : undefined
@@ -105,7 +185,11 @@ export default defineCheck({
         {items, evidence},
       )
     }
-    return fail(`${staleText}. The audit log (${events.records.length} events read) shows no heartbeat rejected as unauthorized in the last ${windowText}: the heartbeats do not reach the control plane`, causes.network(read.url, cfg.headers, curlLine), {items, evidence})
+    return fail(
+      `${staleText}. The audit log (${events.records.length} events read) shows no heartbeat rejected as unauthorized in the last ${windowText}: the heartbeats do not reach the control plane`,
+      causes.network(read.url, cfg.headers, curlLine),
+      {items, evidence},
+    )
   },
 })
 
@@ -119,23 +203,34 @@ const verifyList = (url: string, headers: Record<string, string> | undefined, cu
 const causes = {
   secret: (auditUrl: string): CauseRef => ({
     kb: `${E}#wrong-agent-secret`,
-    summary: 'The agent reaches the control plane, but presents a secret the control plane does not accept (copied wrongly, rotated on one side only, or another agent\'s), so every heartbeat gets a generic 401.',
-    fix: ['Put the secret the control plane issued for this agent into the agent\'s configuration and restart the agent.'],
-    verify: [`No new error_kind "unauthorized" events at ${auditUrl} after the restart.`, '`doctor run agent-heartbeat` passes.'],
+    summary:
+      "The agent reaches the control plane, but presents a secret the control plane does not accept (copied wrongly, rotated on one side only, or another agent's), so every heartbeat gets a generic 401.",
+    fix: [
+      "Put the secret the control plane issued for this agent into the agent's configuration and restart the agent.",
+    ],
+    verify: [
+      `No new error_kind "unauthorized" events at ${auditUrl} after the restart.`,
+      '`doctor run agent-heartbeat` passes.',
+    ],
   }),
   network: (url: string, headers: Record<string, string> | undefined, curlLine: Curl): CauseRef => ({
     kb: `${E}#heartbeat-not-reaching`,
-    summary: 'Nothing from the agent reaches the control plane, not even a rejected heartbeat: the control-plane URL the agent uses does not resolve or route from its network, or a firewall, egress rule or proxy blocks it.',
+    summary:
+      'Nothing from the agent reaches the control plane, not even a rejected heartbeat: the control-plane URL the agent uses does not resolve or route from its network, or a firewall, egress rule or proxy blocks it.',
     fix: [
-      'From the agent\'s host or container, request the control-plane URL it is configured with (`curl -sS -o /dev/null -w \'%{http_code}\' <control-plane-url>`): any HTTP status proves the path, a timeout, refusal or DNS error does not. `localhost` inside a container is the container itself.',
+      "From the agent's host or container, request the control-plane URL it is configured with (`curl -sS -o /dev/null -w '%{http_code}' <control-plane-url>`): any HTTP status proves the path, a timeout, refusal or DNS error does not. `localhost` inside a container is the container itself.",
       'Give the agent a URL that works from there, open the network path, and restart the agent.',
     ],
     verify: verifyList(url, headers, curlLine),
   }),
   unknown: (url: string, headers: Record<string, string> | undefined, curlLine: Curl): CauseRef => ({
     kb: E,
-    summary: 'The control plane has not accepted a heartbeat from the agent recently: either its heartbeats do not arrive, or they arrive with the wrong secret.',
-    fix: ['Read the agent\'s log: connection errors point at the network, 401 answers at the agent secret.', 'Search the audit log for error_kind "unauthorized" events (`doctor explain agent-stale`).'],
+    summary:
+      'The control plane has not accepted a heartbeat from the agent recently: either its heartbeats do not arrive, or they arrive with the wrong secret.',
+    fix: [
+      "Read the agent's log: connection errors point at the network, 401 answers at the agent secret.",
+      'Search the audit log for error_kind "unauthorized" events (`doctor explain agent-stale`).',
+    ],
     verify: verifyList(url, headers, curlLine),
   }),
 }

@@ -20,7 +20,12 @@ export default defineCheck({
     description:
       'Optionally sends one read-only request that the service must audit (audit.probe), then lists the audit events (GET audit.url) and looks for that request, or, without a probe, for an event within audit.within. A 403 is a role without audit.read; an empty list means auditing is off; events that stop before the probe mean auditing stopped; newer events without the probe mean its path is not audited.',
     needs: ['audit.url'],
-    kb: [`${EMPTY}#audit-disabled`, `${EMPTY}#path-not-audited`, `${FORBIDDEN}#missing-audit-read`, `${FORBIDDEN}#api-unreachable`],
+    kb: [
+      `${EMPTY}#audit-disabled`,
+      `${EMPTY}#path-not-audited`,
+      `${FORBIDDEN}#missing-audit-read`,
+      `${FORBIDDEN}#api-unreachable`,
+    ],
   },
   async run(ctx) {
     const cfg = ctx.config.audit
@@ -39,11 +44,21 @@ export default defineCheck({
     let probe: {path: string; label: string; sentAt: number; ok: boolean; text: string} | undefined
     if (probeCfg) {
       const sentAt = ctx.now()
-      const result = await facts.fetch({url: facts.resolveUrl(probeCfg.url), headers: probeCfg.headers, purpose: 'audit-log probe'})
+      const result = await facts.fetch({
+        url: facts.resolveUrl(probeCfg.url),
+        headers: probeCfg.headers,
+        purpose: 'audit-log probe',
+      })
       exchanges.push(result.exchange)
       const status = result.response?.status
       const path = new URL(result.exchange.url).pathname
-      probe = {path, label: `GET ${path}`, sentAt, ok: status !== undefined && status >= 200 && status <= 299, text: status !== undefined ? `answered ${status}` : (result.error?.message ?? 'no response')}
+      probe = {
+        path,
+        label: `GET ${path}`,
+        sentAt,
+        ok: status !== undefined && status >= 200 && status <= 299,
+        text: status !== undefined ? `answered ${status}` : (result.error?.message ?? 'no response'),
+      }
     }
 
     // 2. The log.
@@ -64,19 +79,32 @@ export default defineCheck({
       return out
     }
     if (first.records.length === 0) {
-      const how = probe?.ok ? `even right after ${probe.label} (${probe.text})` : probe ? probeNote : 'and no audit.probe was sent to tell whether anything audited reached the service'
-      return fail(`the audit log at ${first.url} has no events at all (${first.path} is an empty list), ${how}: auditing is switched off`, causes.disabled(curl, probe?.label), {evidence: {observed: {url: first.url, events: 0}, exchanges}})
+      const how = probe?.ok
+        ? `even right after ${probe.label} (${probe.text})`
+        : probe
+          ? probeNote
+          : 'and no audit.probe was sent to tell whether anything audited reached the service'
+      return fail(
+        `the audit log at ${first.url} has no events at all (${first.path} is an empty list), ${how}: auditing is switched off`,
+        causes.disabled(curl, probe?.label),
+        {evidence: {observed: {url: first.url, events: 0}, exchanges}},
+      )
     }
     let read = first
     let dated = await times(read)
     if (dated.length === 0) {
-      return {status: 'error', message: `the ${read.records.length} events at ${read.url} (${read.path}) have no time doctor can read (looked for ${cfg.time ?? 'occurred_at, timestamp, time, created_at'}): set audit.time to the JSONPath of an event's time`, evidence: {exchanges}}
+      return {
+        status: 'error',
+        message: `the ${read.records.length} events at ${read.url} (${read.path}) have no time doctor can read (looked for ${cfg.time ?? 'occurred_at, timestamp, time, created_at'}): set audit.time to the JSONPath of an event's time`,
+        evidence: {exchanges},
+      }
     }
     const now = ctx.now()
     const newest = () => Math.max(...dated.map((d) => d.at))
 
     if (probe?.ok) {
-      const seen = (d: {at: number; record: unknown}) => d.at >= probe!.sentAt - SKEW_MS && JSON.stringify(d.record).includes(probe!.path)
+      const seen = (d: {at: number; record: unknown}) =>
+        d.at >= probe!.sentAt - SKEW_MS && JSON.stringify(d.record).includes(probe!.path)
       for (let attempt = 0; !dated.some(seen) && attempt < SETTLE_MS.length; attempt++) {
         await new Promise((resolve) => setTimeout(resolve, SETTLE_MS[attempt]))
         if (ctx.signal.aborted) break
@@ -87,17 +115,44 @@ export default defineCheck({
         dated = await times(again)
       }
       const hit = dated.find(seen)
-      const evidence = {observed: {url: read.url, events: read.records.length, newest: new Date(newest()).toISOString(), probe: probe.label}, exchanges}
-      if (hit) return pass(`the audit log recorded ${probe.label} (${relative(hit.at, now)}); ${read.records.length} event${read.records.length === 1 ? '' : 's'} listed`, {evidence})
+      const evidence = {
+        observed: {
+          url: read.url,
+          events: read.records.length,
+          newest: new Date(newest()).toISOString(),
+          probe: probe.label,
+        },
+        exchanges,
+      }
+      if (hit)
+        return pass(
+          `the audit log recorded ${probe.label} (${relative(hit.at, now)}); ${read.records.length} event${read.records.length === 1 ? '' : 's'} listed`,
+          {evidence},
+        )
       const after = dated.filter((d) => d.at >= probe!.sentAt - SKEW_MS)
       if (after.length > 0) {
-        return warn(`the audit log has ${after.length} event${after.length === 1 ? '' : 's'} from the last moments, but none for ${probe.label} (${probe.text}): requests on that path are not audited (api-test audits only /v1/*), or its event was dropped`, causes.pathNotAudited(curl, probe.label), {evidence})
+        return warn(
+          `the audit log has ${after.length} event${after.length === 1 ? '' : 's'} from the last moments, but none for ${probe.label} (${probe.text}): requests on that path are not audited (api-test audits only /v1/*), or its event was dropped`,
+          causes.pathNotAudited(curl, probe.label),
+          {evidence},
+        )
       }
-      return fail(`the audit log did not record ${probe.label} (${probe.text}); its newest event is ${relative(newest(), now)} (${new Date(newest()).toISOString()}): auditing stopped at that point (restarted with auditing off), or events are being dropped`, causes.disabled(curl, probe.label), {evidence})
+      return fail(
+        `the audit log did not record ${probe.label} (${probe.text}); its newest event is ${relative(newest(), now)} (${new Date(newest()).toISOString()}): auditing stopped at that point (restarted with auditing off), or events are being dropped`,
+        causes.disabled(curl, probe.label),
+        {evidence},
+      )
     }
 
-    const evidence = {observed: {url: read.url, events: read.records.length, newest: new Date(newest()).toISOString()}, exchanges}
-    if (now - newest() <= within) return pass(`the audit log's newest event is ${relative(newest(), now)} (within ${windowText}); ${read.records.length} event${read.records.length === 1 ? '' : 's'} listed${probeNote}`, {evidence})
+    const evidence = {
+      observed: {url: read.url, events: read.records.length, newest: new Date(newest()).toISOString()},
+      exchanges,
+    }
+    if (now - newest() <= within)
+      return pass(
+        `the audit log's newest event is ${relative(newest(), now)} (within ${windowText}); ${read.records.length} event${read.records.length === 1 ? '' : 's'} listed${probeNote}`,
+        {evidence},
+      )
     return warn(
       `the audit log's newest event is ${relative(newest(), now)} (${new Date(newest()).toISOString()}), older than ${windowText}${probeNote}: if audited requests reached the service since, auditing has stopped. Configure audit.probe to make sure`,
       causes.disabled(curl, undefined),
@@ -110,18 +165,38 @@ export default defineCheck({
 
 type Unreadable = Exclude<RecordsRead, {kind: 'list'}>
 
-function unreadableLog(read: Unreadable, exchanges: ExchangeRecord[], unreadable: typeof import('../src/expect/expectations.js').unreadable): CheckOutcome {
+function unreadableLog(
+  read: Unreadable,
+  exchanges: ExchangeRecord[],
+  unreadable: typeof import('../src/expect/expectations.js').unreadable,
+): CheckOutcome {
   const evidence = {exchanges}
   if (read.kind === 'no-list') {
-    return {status: 'error', message: `the audit API at ${read.url} answered JSON without an event list doctor can find: set audit.items to the JSONPath of the list`, evidence}
+    return {
+      status: 'error',
+      message: `the audit API at ${read.url} answered JSON without an event list doctor can find: set audit.items to the JSONPath of the list`,
+      evidence,
+    }
   }
-  if (read.kind === 'unreachable' && read.error.kind === 'aborted') return {status: 'timeout', message: read.error.message, evidence}
+  if (read.kind === 'unreachable' && read.error.kind === 'aborted')
+    return {status: 'timeout', message: read.error.message, evidence}
   if (read.kind === 'http-status' && read.status === 403) {
-    return fail(`the audit API at ${read.url} answered 403 Forbidden${read.snippet ? ` (${read.snippet})` : ''}: the credential in audit.headers is valid, but its role lacks the permission to read audit events (secrets-bridge: audit.read)`, causes.forbidden(read.url), {evidence})
+    return fail(
+      `the audit API at ${read.url} answered 403 Forbidden${read.snippet ? ` (${read.snippet})` : ''}: the credential in audit.headers is valid, but its role lacks the permission to read audit events (secrets-bridge: audit.read)`,
+      causes.forbidden(read.url),
+      {evidence},
+    )
   }
   if (read.kind === 'unreachable' || (read.kind === 'http-status' && read.status >= 500)) {
-    const what = read.kind === 'unreachable' ? read.error.message : `answered ${read.status}${read.snippet ? ` (${read.snippet})` : ''}`
-    return fail(`the audit API at ${read.url} ${what}: the API itself is down or not ready, not a permission problem`, causes.unreachable(read.url), {evidence})
+    const what =
+      read.kind === 'unreachable'
+        ? read.error.message
+        : `answered ${read.status}${read.snippet ? ` (${read.snippet})` : ''}`
+    return fail(
+      `the audit API at ${read.url} ${what}: the API itself is down or not ready, not a permission problem`,
+      causes.unreachable(read.url),
+      {evidence},
+    )
   }
   const {message, notes} = unreadable(read, 'audit log', 'audit.url')
   return {status: 'error', message, evidence: {...evidence, notes}}
@@ -135,7 +210,8 @@ const verifyProbe = (curl: string, probe: string | undefined): string[] => [
 const causes = {
   disabled: (curl: string, probe: string | undefined): CauseRef => ({
     kb: `${EMPTY}#audit-disabled`,
-    summary: 'The service is not writing audit events: auditing is switched off in the configuration it runs with (api-test: audit.enabled is false in the *.dev.yaml profiles), or it was restarted with such a configuration.',
+    summary:
+      'The service is not writing audit events: auditing is switched off in the configuration it runs with (api-test: audit.enabled is false in the *.dev.yaml profiles), or it was restarted with such a configuration.',
     fix: [
       'Read the startup log for the config file the binary loaded; start it with the *.live.yaml profile, or set `audit.enabled: true` with a `database.url`, and restart.',
       'If auditing is on, search its stderr for `audit buffer full; dropping events` and raise the buffer depth.',
@@ -145,19 +221,32 @@ const causes = {
   pathNotAudited: (curl: string, probe: string): CauseRef => ({
     kb: `${EMPTY}#path-not-audited`,
     summary: `Other requests are audited, but not ${probe}: the service skips that path by design (api-test audits only /v1/*; health, readiness, well-known and portal sign-in are never recorded).`,
-    fix: ['Nothing to repair in the service. Test auditing with a request on an audited path, and set audit.probe to one (api-test: "/v1/whoami" with its API key).'],
+    fix: [
+      'Nothing to repair in the service. Test auditing with a request on an audited path, and set audit.probe to one (api-test: "/v1/whoami" with its API key).',
+    ],
     verify: verifyProbe(curl, undefined),
   }),
   forbidden: (url: string): CauseRef => ({
     kb: `${FORBIDDEN}#missing-audit-read`,
-    summary: 'Reading audit events is a permission of its own; the user or token doctor used has a role without it, so the audit page reports "Failed to load audit events".',
-    fix: ['As an admin, grant the user a role that carries `audit.read` (the seeded admin role has it), then sign in again.'],
-    verify: [`\`curl -fsS '${url}' -H 'Authorization: Bearer …'\` answers 200 with a JSON array.`, '`doctor run audit-log` passes.'],
+    summary:
+      'Reading audit events is a permission of its own; the user or token doctor used has a role without it, so the audit page reports "Failed to load audit events".',
+    fix: [
+      'As an admin, grant the user a role that carries `audit.read` (the seeded admin role has it), then sign in again.',
+    ],
+    verify: [
+      `\`curl -fsS '${url}' -H 'Authorization: Bearer …'\` answers 200 with a JSON array.`,
+      '`doctor run audit-log` passes.',
+    ],
   }),
   unreachable: (url: string): CauseRef => ({
     kb: `${FORBIDDEN}#api-unreachable`,
     summary: 'The API does not answer or is not ready, so every page fails to load its data, the audit page included.',
-    fix: ['Bring the API and its dependencies back first (`doctor run readiness`, `doctor explain service-not-ready`).'],
-    verify: [`\`curl -sS -o /dev/null -w '%{http_code}' '${url}'\` (with the credential) prints 200.`, '`doctor run audit-log` passes.'],
+    fix: [
+      'Bring the API and its dependencies back first (`doctor run readiness`, `doctor explain service-not-ready`).',
+    ],
+    verify: [
+      `\`curl -sS -o /dev/null -w '%{http_code}' '${url}'\` (with the credential) prints 200.`,
+      '`doctor run audit-log` passes.',
+    ],
   }),
 }

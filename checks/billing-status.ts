@@ -1,5 +1,27 @@
-import {type CauseRef, type CheckOutcome, defineCheck, type Evidence, fail, type Item, pass, skip} from '../src/engine/check.js'
-import {allOf, compact, evaluate, type ExpectationResult, type Field, invalidExpectations, type JsonRead, lookup, parseDate, readJson, relative, unreadable} from '../src/expect/expectations.js'
+import {
+  type CauseRef,
+  type CheckOutcome,
+  defineCheck,
+  type Evidence,
+  fail,
+  type Item,
+  pass,
+  skip,
+} from '../src/engine/check.js'
+import {
+  allOf,
+  compact,
+  evaluate,
+  type ExpectationResult,
+  type Field,
+  invalidExpectations,
+  type JsonRead,
+  lookup,
+  parseDate,
+  readJson,
+  relative,
+  unreadable,
+} from '../src/expect/expectations.js'
 import type {ExchangeRecord} from '../src/http/types.js'
 
 const E = 'entitlement-not-active'
@@ -41,7 +63,9 @@ export default defineCheck({
     if (healthy) return pass(healthyMessage(s, results), {evidence: evidence(s, results), items})
 
     const failing = results?.filter((r) => !r.ok) ?? []
-    const what = results ? `billing does not meet billing.expect: ${failing.map((r) => r.message).join('; ')}${s.state ? ` (its state: ${compact(s.state.value)} at ${s.state.path})` : ''}` : stateMessage(s)
+    const what = results
+      ? `billing does not meet billing.expect: ${failing.map((r) => r.message).join('; ')}${s.state ? ` (its state: ${compact(s.state.value)} at ${s.state.path})` : ''}`
+      : stateMessage(s)
     const d = diagnose(s)
     return fail(`${what}. ${d.message}`, d.cause, {evidence: evidence(s, results), items})
   },
@@ -67,12 +91,21 @@ type Webhook = {kind: 'unknown'} | {kind: 'never'; field: Field} | {kind: 'at'; 
 
 const HEALTHY = new Set(['active', 'trialing'])
 const CANCELED = new Set(['canceled', 'cancelled', 'incomplete_expired', 'expired', 'ended', 'terminated'])
-const PAYMENT = new Set(['past_due', 'unpaid', 'incomplete', 'requires_action', 'requires_payment_method', 'payment_failed', 'paused'])
+const PAYMENT = new Set([
+  'past_due',
+  'unpaid',
+  'incomplete',
+  'requires_action',
+  'requires_payment_method',
+  'payment_failed',
+  'paused',
+])
 
 const MEANING: Record<string, string> = {
   past_due: 'the latest renewal charge failed and the provider is retrying it',
   unpaid: 'renewal charges failed and the provider has stopped retrying; the invoice stays open',
-  incomplete: 'the first payment of the subscription did not complete (declined, or waiting for the customer to authenticate the card)',
+  incomplete:
+    'the first payment of the subscription did not complete (declined, or waiting for the customer to authenticate the card)',
   requires_action: 'the payment waits for the customer to authenticate it',
   requires_payment_method: 'the payment failed and needs another payment method',
   payment_failed: 'the payment failed',
@@ -86,16 +119,62 @@ const MEANING: Record<string, string> = {
   pending: 'billing still waits for a successful payment event',
 }
 
-const STATE_PATHS = ['status', 'state', 'subscription.status', 'subscription.state', 'billing.status', 'billing.state', 'billingstatus', 'subscriptionstatus']
-const WEBHOOK_PATHS = [
-  'lastwebhookat', 'lastwebhookreceivedat', 'lastwebhook.receivedat', 'lastwebhook.at', 'webhook.lastreceivedat', 'webhook.lastat', 'webhook.lasteventat',
-  'webhooks.lastreceivedat', 'webhooks.lastat', 'lasteventat', 'lasteventreceivedat', 'lastevent.receivedat', 'webhook.receivedat', 'lastwebhook', 'lastevent',
+const STATE_PATHS = [
+  'status',
+  'state',
+  'subscription.status',
+  'subscription.state',
+  'billing.status',
+  'billing.state',
+  'billingstatus',
+  'subscriptionstatus',
 ]
-const WEBHOOK_ERROR_PATHS = ['lastwebhookerror', 'webhook.lasterror', 'webhooks.lasterror', 'lastwebhook.error', 'webhook.error', 'lasteventerror', 'lastevent.error']
-const CHECKOUT_PATHS = ['checkoutstartedat', 'checkoutcreatedat', 'checkout.createdat', 'checkout.startedat', 'checkout.at', 'lastcheckoutat', 'checkoutat', 'pendingsince', 'pending.since']
+const WEBHOOK_PATHS = [
+  'lastwebhookat',
+  'lastwebhookreceivedat',
+  'lastwebhook.receivedat',
+  'lastwebhook.at',
+  'webhook.lastreceivedat',
+  'webhook.lastat',
+  'webhook.lasteventat',
+  'webhooks.lastreceivedat',
+  'webhooks.lastat',
+  'lasteventat',
+  'lasteventreceivedat',
+  'lastevent.receivedat',
+  'webhook.receivedat',
+  'lastwebhook',
+  'lastevent',
+]
+const WEBHOOK_ERROR_PATHS = [
+  'lastwebhookerror',
+  'webhook.lasterror',
+  'webhooks.lasterror',
+  'lastwebhook.error',
+  'webhook.error',
+  'lasteventerror',
+  'lastevent.error',
+]
+const CHECKOUT_PATHS = [
+  'checkoutstartedat',
+  'checkoutcreatedat',
+  'checkout.createdat',
+  'checkout.startedat',
+  'checkout.at',
+  'lastcheckoutat',
+  'checkoutat',
+  'pendingsince',
+  'pending.since',
+]
 const NEVER = new Set(['', 'never', 'none', 'n/a', 'null'])
 
-function describe(json: unknown, now: number, url: string, exchange: ExchangeRecord, headers?: Record<string, string>): Status {
+function describe(
+  json: unknown,
+  now: number,
+  url: string,
+  exchange: ExchangeRecord,
+  headers?: Record<string, string>,
+): Status {
   let state: Field | undefined
   for (const candidate of STATE_PATHS) {
     const f = lookup(json, [candidate])
@@ -104,18 +183,30 @@ function describe(json: unknown, now: number, url: string, exchange: ExchangeRec
       break
     }
   }
-  const word = state ? String(state.value).trim().toLowerCase().replace(/[\s-]+/g, '_') : undefined
+  const word = state
+    ? String(state.value)
+        .trim()
+        .toLowerCase()
+        .replace(/[\s-]+/g, '_')
+    : undefined
   let webhook: Webhook = {kind: 'unknown'}
   const w = lookup(json, WEBHOOK_PATHS)
   if (w) {
     const at = parseDate(w.value)
     if (at !== undefined) webhook = {kind: 'at', field: w, at}
-    else if (w.value === null || w.value === 0 || (typeof w.value === 'string' && NEVER.has(w.value.trim().toLowerCase()))) webhook = {kind: 'never', field: w}
+    else if (
+      w.value === null ||
+      w.value === 0 ||
+      (typeof w.value === 'string' && NEVER.has(w.value.trim().toLowerCase()))
+    )
+      webhook = {kind: 'never', field: w}
   }
   const c = lookup(json, CHECKOUT_PATHS)
   const checkoutAt = c ? parseDate(c.value) : undefined
   const e = lookup(json, WEBHOOK_ERROR_PATHS)
-  const h = Object.keys(headers ?? {}).map((name) => ` -H '${name}: …'`).join('')
+  const h = Object.keys(headers ?? {})
+    .map((name) => ` -H '${name}: …'`)
+    .join('')
   return {
     url,
     curl: `curl -sS${h} '${url}'`,
@@ -166,7 +257,11 @@ interface Diagnosis {
 function diagnose(s: Status): Diagnosis {
   const word = s.word ?? ''
   const w = s.webhook
-  if (CANCELED.has(word)) return {message: `The subscription is over; a new checkout (or a reactivation at the provider) is needed${w.kind === 'at' ? `; ${webhookText(s)}` : ''}`, cause: causes.canceled(s)}
+  if (CANCELED.has(word))
+    return {
+      message: `The subscription is over; a new checkout (or a reactivation at the provider) is needed${w.kind === 'at' ? `; ${webhookText(s)}` : ''}`,
+      cause: causes.canceled(s),
+    }
   if (PAYMENT.has(word)) {
     const heard =
       w.kind === 'at'
@@ -178,15 +273,26 @@ function diagnose(s: Status): Diagnosis {
   }
   // Pending, inactive or unknown: did the payment event ever arrive?
   const checkout = s.checkout ? `the checkout started ${relative(s.checkout.at, s.now)} (${s.checkout.path})` : ''
-  const rejected = s.webhookError ? `; the status records its last webhook error: ${compact(s.webhookError.value)} (${s.webhookError.path})` : ''
+  const rejected = s.webhookError
+    ? `; the status records its last webhook error: ${compact(s.webhookError.value)} (${s.webhookError.path})`
+    : ''
   if (w.kind === 'never') {
-    return {message: `${cap(webhookText(s))}${checkout ? `, and ${checkout}` : ''}: the payment webhook probably never arrived or was rejected${rejected}`, cause: causes.webhook(s)}
+    return {
+      message: `${cap(webhookText(s))}${checkout ? `, and ${checkout}` : ''}: the payment webhook probably never arrived or was rejected${rejected}`,
+      cause: causes.webhook(s),
+    }
   }
   if (w.kind === 'at' && s.checkout && w.at < s.checkout.at) {
-    return {message: `${cap(webhookText(s))}, before ${checkout}: the payment webhook for this checkout probably never arrived or was rejected${rejected}`, cause: causes.webhook(s)}
+    return {
+      message: `${cap(webhookText(s))}, before ${checkout}: the payment webhook for this checkout probably never arrived or was rejected${rejected}`,
+      cause: causes.webhook(s),
+    }
   }
   if (s.webhookError) {
-    return {message: `${cap(webhookText(s) || 'the status does not say when a webhook last arrived')}${rejected}: the payment webhook was probably rejected`, cause: causes.webhook(s)}
+    return {
+      message: `${cap(webhookText(s) || 'the status does not say when a webhook last arrived')}${rejected}: the payment webhook was probably rejected`,
+      cause: causes.webhook(s),
+    }
   }
   if (w.kind === 'at' && s.checkout) {
     return {
@@ -195,9 +301,16 @@ function diagnose(s: Status): Diagnosis {
     }
   }
   if (w.kind === 'at') {
-    return {message: `${cap(webhookText(s))}; the status does not say when the checkout started: if the payment was made after that webhook, its event never arrived or was rejected`, cause: causes.unknown(s)}
+    return {
+      message: `${cap(webhookText(s))}; the status does not say when the checkout started: if the payment was made after that webhook, its event never arrived or was rejected`,
+      cause: causes.unknown(s),
+    }
   }
-  return {message: 'The status does not say when a webhook last arrived, so doctor cannot tell whether the payment event arrived: check the provider\'s delivery log for the webhook endpoint', cause: causes.unknown(s)}
+  return {
+    message:
+      "The status does not say when a webhook last arrived, so doctor cannot tell whether the payment event arrived: check the provider's delivery log for the webhook endpoint",
+    cause: causes.unknown(s),
+  }
 }
 
 const cap = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1)
@@ -208,7 +321,18 @@ const cap = (text: string): string => text.charAt(0).toUpperCase() + text.slice(
 function notRead(read: Exclude<JsonRead, {kind: 'json'}>): CheckOutcome {
   const {message, notes} = unreadable(read, 'billing status', 'billing.statusUrl')
   const status = read.kind === 'unreachable' && read.error.kind === 'aborted' ? 'timeout' : 'error'
-  return {status, message, evidence: {observed: {url: read.url, ...(read.kind === 'unreachable' ? {error: read.error.message} : {status: read.status, body: read.snippet})}, notes, exchanges: [read.exchange]}}
+  return {
+    status,
+    message,
+    evidence: {
+      observed: {
+        url: read.url,
+        ...(read.kind === 'unreachable' ? {error: read.error.message} : {status: read.status, body: read.snippet}),
+      },
+      notes,
+      exchanges: [read.exchange],
+    },
+  }
 }
 
 function evidence(s: Status, results: ExpectationResult[] | undefined): Evidence {
@@ -216,26 +340,36 @@ function evidence(s: Status, results: ExpectationResult[] | undefined): Evidence
     observed: {
       url: s.url,
       ...(s.state ? {state: {path: s.state.path, value: s.state.value}} : {}),
-      ...(s.webhook.kind !== 'unknown' ? {lastWebhook: {path: s.webhook.field.path, value: s.webhook.field.value}} : {}),
+      ...(s.webhook.kind !== 'unknown'
+        ? {lastWebhook: {path: s.webhook.field.path, value: s.webhook.field.value}}
+        : {}),
       ...(s.checkout ? {checkout: {path: s.checkout.path, value: s.checkout.value}} : {}),
       ...(s.webhookError ? {webhookError: {path: s.webhookError.path, value: s.webhookError.value}} : {}),
-      ...(results ? {expectations: results.map((r) => ({expectation: r.expectation.text, ok: r.ok, observed: r.observed}))} : {}),
+      ...(results
+        ? {expectations: results.map((r) => ({expectation: r.expectation.text, ok: r.ok, observed: r.observed}))}
+        : {}),
     },
-    expected: results ? results.map((r) => r.expectation.text) : 'a status, state or subscription.status field equal to "active" or "trialing"',
+    expected: results
+      ? results.map((r) => r.expectation.text)
+      : 'a status, state or subscription.status field equal to "active" or "trialing"',
     exchanges: [s.exchange],
   }
 }
 
-const verify = (s: Status, when = ''): string[] => [`\`${s.curl}\` shows billing active${when}.`, '`doctor run billing-status` passes, then `doctor run entitlement`.']
+const verify = (s: Status, when = ''): string[] => [
+  `\`${s.curl}\` shows billing active${when}.`,
+  '`doctor run billing-status` passes, then `doctor run entitlement`.',
+]
 
 const causes = {
   webhook: (s: Status): CauseRef => ({
     kb: `${E}#webhook-not-accepted`,
-    summary: 'The payment-success webhook never reached the runtime or was rejected, so billing stayed pending and no entitlement was granted.',
+    summary:
+      'The payment-success webhook never reached the runtime or was rejected, so billing stayed pending and no entitlement was granted.',
     fix: [
-      'In the provider\'s dashboard, open the webhook endpoint\'s recent deliveries for the payment event: no attempt means the registered URL or the subscribed events are wrong; a 4xx from the runtime means the signature or timestamp was rejected; a 5xx means the handler failed.',
+      "In the provider's dashboard, open the webhook endpoint's recent deliveries for the payment event: no attempt means the registered URL or the subscribed events are wrong; a 4xx from the runtime means the signature or timestamp was rejected; a 5xx means the handler failed.",
       ...(s.webhookError ? [`Start from the error the runtime recorded: ${compact(s.webhookError.value)}.`] : []),
-      'Fix that (`doctor explain checkout-pending` lists the causes), then resend the payment event from the provider\'s dashboard.',
+      "Fix that (`doctor explain checkout-pending` lists the causes), then resend the payment event from the provider's dashboard.",
     ],
     verify: verify(s, s.webhook.kind !== 'unknown' ? `, and ${s.webhook.field.path} is the time of the resend` : ''),
   }),
@@ -243,10 +377,10 @@ const causes = {
     kb: `${E}#payment-not-completed`,
     summary: `The provider reports the payment as not completed${s.word ? ` (${s.word})` : ''}, so billing is not active and the entitlement is withheld.`,
     fix: [
-      'Open the subscription and its latest invoice or payment in the provider\'s dashboard (Stripe: Customers › the customer › Subscriptions) and read why the payment did not complete.',
+      "Open the subscription and its latest invoice or payment in the provider's dashboard (Stripe: Customers › the customer › Subscriptions) and read why the payment did not complete.",
       s.word === 'incomplete' || s.word === 'requires_action'
         ? 'Have the customer complete the payment (authenticate the card, or pay with another method); an incomplete Stripe subscription expires after about 23 hours, and then a new checkout is needed.'
-        : 'Update the payment method and pay the open invoice (the provider\'s customer portal, or retry the charge in the dashboard); the provider then sends the success event and billing turns active on its own.',
+        : "Update the payment method and pay the open invoice (the provider's customer portal, or retry the charge in the dashboard); the provider then sends the success event and billing turns active on its own.",
     ],
     verify: verify(s),
   }),
@@ -254,7 +388,7 @@ const causes = {
     kb: `${E}#subscription-canceled`,
     summary: `The subscription is ${s.word ?? 'over'}: billing will not turn active again by itself.`,
     fix: [
-      'Read the subscription\'s event history in the provider\'s dashboard to see who or what ended it (the customer portal, an API call, or cancellation after failed payments).',
+      "Read the subscription's event history in the provider's dashboard to see who or what ended it (the customer portal, an API call, or cancellation after failed payments).",
       'Start a new checkout from the workspace that needs the entitlement (a canceled Stripe subscription cannot be reactivated), and make sure its payment completes.',
     ],
     verify: verify(s),
@@ -263,8 +397,8 @@ const causes = {
     kb: E,
     summary: `Billing is ${s.state ? compact(s.state.value) : 'not active'}; the status does not show whether the payment event arrived.`,
     fix: [
-      'Open the payment in the provider\'s dashboard: if it has not succeeded, complete it; if it has, open the webhook endpoint\'s deliveries for its success event and fix what they show (`doctor explain checkout-pending`).',
-      'Resend the payment event from the provider\'s dashboard once the webhook is fixed.',
+      "Open the payment in the provider's dashboard: if it has not succeeded, complete it; if it has, open the webhook endpoint's deliveries for its success event and fix what they show (`doctor explain checkout-pending`).",
+      "Resend the payment event from the provider's dashboard once the webhook is fixed.",
     ],
     verify: verify(s),
   }),

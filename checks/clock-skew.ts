@@ -1,6 +1,14 @@
 import {DEFAULT_TOLERANCES} from '../src/config/defaults.js'
 import type {DoctorConfig} from '../src/config/schema.js'
-import {type CauseRef, type CheckOutcome, defineCheck, type Item, skip, type Status, worst} from '../src/engine/check.js'
+import {
+  type CauseRef,
+  type CheckOutcome,
+  defineCheck,
+  type Item,
+  skip,
+  type Status,
+  worst,
+} from '../src/engine/check.js'
 import {type ClockEstimate, serverClock} from '../src/facts/clock.js'
 import type {ExchangeRecord} from '../src/http/types.js'
 
@@ -61,12 +69,14 @@ export default defineCheck({
     kb: ['clock-skew#server-clock', 'clock-skew#local-clock', 'clock-skew'],
   },
   skipReason(config) {
-    if (clockSources(config).length === 0) return 'no server to read a clock from: set target.baseUrl, oidc.issuer or clock.servers'
+    if (clockSources(config).length === 0)
+      return 'no server to read a clock from: set target.baseUrl, oidc.issuer or clock.servers'
     return undefined
   },
   async run(ctx) {
     const sources = clockSources(ctx.config)
-    if (sources.length === 0) return skip('no server to read a clock from: set target.baseUrl, oidc.issuer or clock.servers')
+    if (sources.length === 0)
+      return skip('no server to read a clock from: set target.baseUrl, oidc.issuer or clock.servers')
     const tolerance = tightestTolerance(ctx.config)
     const samples = ctx.config.clock?.samples ?? DEFAULT_SAMPLES
     const estimates = await Promise.all(sources.map((s) => serverClock(ctx.facts, s.url, samples)))
@@ -116,7 +126,9 @@ function judgeClocks(sources: ClockSource[], estimates: ClockEstimate[], toleran
   const unread: string[] = []
   sources.forEach((source, i) => {
     const estimate = estimates[i]
-    const clock = readable(estimate) ? {name: shortName(source), offset: estimate.offsetSeconds, uncertainty: estimate.uncertaintySeconds, source} : undefined
+    const clock = readable(estimate)
+      ? {name: shortName(source), offset: estimate.offsetSeconds, uncertainty: estimate.uncertaintySeconds, source}
+      : undefined
     if (clock) clocks.push(clock)
     else unread.push(`${shortName(source)} (${unreadableReason(estimate)})`)
     sourceItems.push(sourceItem(source, estimate, clock, tolerance))
@@ -169,13 +181,22 @@ function compare(a: Clock, b: Clock, tolerance: Tolerance): Comparison {
 }
 
 /** Per-server item: its offset from this machine, or why it could not be read. */
-function sourceItem(source: ClockSource, estimate: ClockEstimate, clock: Clock | undefined, tolerance: Tolerance): Item {
+function sourceItem(
+  source: ClockSource,
+  estimate: ClockEstimate,
+  clock: Clock | undefined,
+  tolerance: Tolerance,
+): Item {
   const label = itemLabel(source)
   if (!clock) {
     const hint = estimate.error?.hint ? ` ${estimate.error.hint}` : ''
     const notes = estimate.notes.length > 0 ? ` (${estimate.notes.join('; ')})` : ''
     // A server that answers without a Date header cannot be judged, but it is not a clock problem.
-    return {label, status: estimate.error ? 'error' : 'skip', message: `${unreadableReason(estimate)}${estimate.error ? '' : notes}.${hint}`}
+    return {
+      label,
+      status: estimate.error ? 'error' : 'skip',
+      message: `${unreadableReason(estimate)}${estimate.error ? '' : notes}.${hint}`,
+    }
   }
   const status = verdict(clock.offset, clock.uncertainty, tolerance.seconds)
   const extras = [
@@ -183,11 +204,19 @@ function sourceItem(source: ClockSource, estimate: ClockEstimate, clock: Clock |
     ...(estimate.inconsistent ? ['Date headers inconsistent: several backends or a proxy stamping Date?'] : []),
     ...(estimate.error ? [`sampling stopped early: ${estimate.error.message}`] : []),
   ]
-  return {label, status, message: `offset ${formatInterval(clock.offset, clock.uncertainty)} vs ${LOCAL}${severityText(status, tolerance)} (${extras.join('; ')})`}
+  return {
+    label,
+    status,
+    message: `offset ${formatInterval(clock.offset, clock.uncertainty)} vs ${LOCAL}${severityText(status, tolerance)} (${extras.join('; ')})`,
+  }
 }
 
 function pairItem(pair: Comparison): Item {
-  return {label: `${pair.a.name} vs ${pair.b.name}`, status: pair.status, message: `${pair.a.name} − ${pair.b.name} = ${formatInterval(pair.diff, pair.uncertainty)}`}
+  return {
+    label: `${pair.a.name} vs ${pair.b.name}`,
+    status: pair.status,
+    message: `${pair.a.name} − ${pair.b.name} = ${formatInterval(pair.diff, pair.uncertainty)}`,
+  }
 }
 
 function severityText(status: Status, tolerance: Tolerance): string {
@@ -218,7 +247,10 @@ function blameSentence(attribution: Attribution, servers: Clock[], problems: Com
   const serverSuspects = suspects.filter((c) => c.name !== LOCAL)
   if (suspects.length === 0) {
     const worstProblem = [...problems].sort((x, y) => Math.abs(y.diff) - Math.abs(x.diff))[0]
-    const which = servers.length === 1 ? `With one server doctor cannot tell which side is wrong, ${servers[0].name} or ${LOCAL}` : 'The clocks disagree and no majority shows which one is wrong'
+    const which =
+      servers.length === 1
+        ? `With one server doctor cannot tell which side is wrong, ${servers[0].name} or ${LOCAL}`
+        : 'The clocks disagree and no majority shows which one is wrong'
     return `${which}: ${describe(worstProblem)}; check time sync (NTP/chrony) on ${listText([LOCAL, ...servers.map(hostName)])}`
   }
   const sentences: string[] = []
@@ -241,14 +273,25 @@ function blameSentence(attribution: Attribution, servers: Clock[], problems: Com
   return sentences.join('. ')
 }
 
-function causeFor(attribution: Attribution, servers: Clock[], problems: Comparison[], pairs: Comparison[], tolerance: Tolerance): CauseRef {
+function causeFor(
+  attribution: Attribution,
+  servers: Clock[],
+  problems: Comparison[],
+  pairs: Comparison[],
+  tolerance: Tolerance,
+): CauseRef {
   const serverSuspects = attribution.suspects.filter((c) => c.name !== LOCAL)
   const localSuspect = attribution.suspects.some((c) => c.name === LOCAL)
   const consequence = oidcConsequence(pairs, tolerance)
-  const stopgap = 'Raising a tolerance (the app\'s oidc clock_skew_seconds, an OIDC client\'s clockTolerance, a webhook tolerance) only hides the skew: use it as a stopgap until time sync is fixed.'
-  const totp = 'TOTP codes are checked against the app server\'s clock in 30 s steps: once the clocks agree, a user whose authenticator still says "Invalid code" should resync the device\'s time (automatic date & time).'
-  const verify = [`Re-run \`doctor run clock-skew\`: every offset, and the app vs IdP difference, should be under ${tolerance.seconds / 2} s.`]
-  const localFix = 'On the machine running doctor: `timedatectl status` should say "System clock synchronized: yes"; enable sync with `sudo timedatectl set-ntp true` or chrony (`chronyc tracking` shows the offset).'
+  const stopgap =
+    "Raising a tolerance (the app's oidc clock_skew_seconds, an OIDC client's clockTolerance, a webhook tolerance) only hides the skew: use it as a stopgap until time sync is fixed."
+  const totp =
+    'TOTP codes are checked against the app server\'s clock in 30 s steps: once the clocks agree, a user whose authenticator still says "Invalid code" should resync the device\'s time (automatic date & time).'
+  const verify = [
+    `Re-run \`doctor run clock-skew\`: every offset, and the app vs IdP difference, should be under ${tolerance.seconds / 2} s.`,
+  ]
+  const localFix =
+    'On the machine running doctor: `timedatectl status` should say "System clock synchronized: yes"; enable sync with `sudo timedatectl set-ntp true` or chrony (`chronyc tracking` shows the offset).'
   const serverFix = (hosts: string) =>
     `Enable NTP on ${hosts}: \`sudo timedatectl set-ntp true\` or install chrony and check \`chronyc tracking\`. Containers use their host's clock, so fix the host or VM.`
   if (serverSuspects.length > 0) {
@@ -274,7 +317,11 @@ function causeFor(attribution: Attribution, servers: Clock[], problems: Comparis
   return {
     kb: 'clock-skew',
     summary: `${describe([...problems].sort((x, y) => Math.abs(y.diff) - Math.abs(x.diff))[0])}, and doctor cannot tell which clock is wrong.${consequence}`,
-    fix: [`Check time sync on ${hosts}: \`timedatectl status\`, \`chronyc tracking\`; enable NTP where it is off.`, totp, stopgap],
+    fix: [
+      `Check time sync on ${hosts}: \`timedatectl status\`, \`chronyc tracking\`; enable NTP where it is off.`,
+      totp,
+      stopgap,
+    ],
     verify,
   }
 }
@@ -291,12 +338,15 @@ function oidcConsequence(pairs: Comparison[], tolerance: Tolerance): string {
 
 function agreementSummary(vsLocal: Comparison[]): string {
   const largest = [...vsLocal].sort((x, y) => Math.abs(y.diff) - Math.abs(x.diff))[0]
-  if (vsLocal.length === 1) return `${largest.a.name}'s clock agrees with ${LOCAL}: ${formatInterval(largest.diff, largest.uncertainty)}`
+  if (vsLocal.length === 1)
+    return `${largest.a.name}'s clock agrees with ${LOCAL}: ${formatInterval(largest.diff, largest.uncertainty)}`
   return `All ${vsLocal.length} server clocks agree with ${LOCAL} and each other; largest offset ${formatInterval(largest.diff, largest.uncertainty)} (${largest.a.name})`
 }
 
 function describe(c: Comparison): string {
-  return c.b.name === LOCAL ? `${c.a.name} is ${formatInterval(c.diff, c.uncertainty)} off ${LOCAL}` : `${c.a.name} − ${c.b.name} = ${formatInterval(c.diff, c.uncertainty)}`
+  return c.b.name === LOCAL
+    ? `${c.a.name} is ${formatInterval(c.diff, c.uncertainty)} off ${LOCAL}`
+    : `${c.a.name} − ${c.b.name} = ${formatInterval(c.diff, c.uncertainty)}`
 }
 
 function observedOffsets(sources: ClockSource[], estimates: ClockEstimate[], pairs: Comparison[]) {
@@ -305,12 +355,19 @@ function observedOffsets(sources: ClockSource[], estimates: ClockEstimate[], pai
     sources.map((s, i) => {
       const e = estimates[i]
       const reading = readable(e)
-        ? {offsetSeconds: round(e.offsetSeconds), uncertaintySeconds: round(e.uncertaintySeconds), samples: e.samples, inconsistent: e.inconsistent}
+        ? {
+            offsetSeconds: round(e.offsetSeconds),
+            uncertaintySeconds: round(e.uncertaintySeconds),
+            samples: e.samples,
+            inconsistent: e.inconsistent,
+          }
         : {unreadable: unreadableReason(e)}
       return [shortName(s), {url: s.url, ...reading}]
     }),
   )
-  const differences = Object.fromEntries(pairs.map((p) => [`${p.a.name} - ${p.b.name}`, {seconds: round(p.diff), uncertaintySeconds: round(p.uncertainty)}]))
+  const differences = Object.fromEntries(
+    pairs.map((p) => [`${p.a.name} - ${p.b.name}`, {seconds: round(p.diff), uncertaintySeconds: round(p.uncertainty)}]),
+  )
   return {offsetsFromThisMachine: servers, differences}
 }
 

@@ -1,5 +1,16 @@
 import type {DoctorConfig} from '../src/config/schema.js'
-import {type CauseRef, type CheckContext, type CheckOutcome, defineCheck, type Evidence, fail, type Item, pass, skip, warn} from '../src/engine/check.js'
+import {
+  type CauseRef,
+  type CheckContext,
+  type CheckOutcome,
+  defineCheck,
+  type Evidence,
+  fail,
+  type Item,
+  pass,
+  skip,
+  warn,
+} from '../src/engine/check.js'
 import {
   allOf,
   compact,
@@ -31,12 +42,23 @@ export default defineCheck({
     description:
       'GETs the license status (entitlement.url), checks entitlement.expect, the expiry date, the workspace it belongs to and, when featureUrl is set, that the running runtime has loaded it.',
     needs: ['entitlement.url'],
-    kb: [`${E}#license-not-active`, `${E}#license-expired`, `${E}#license-other-workspace`, `${E}#runtime-not-restarted`],
+    kb: [
+      `${E}#license-not-active`,
+      `${E}#license-expired`,
+      `${E}#license-other-workspace`,
+      `${E}#runtime-not-restarted`,
+    ],
   },
   async run(ctx) {
     const cfg = ctx.config.entitlement
-    if (!cfg) return skip('no entitlement section in the config: set entitlement.url and entitlement.expect to check the license')
-    const invalid = [...invalidExpectations(cfg.expect, 'entitlement.expect'), ...invalidExpectations(cfg.featureExpect ?? [], 'entitlement.featureExpect')]
+    if (!cfg)
+      return skip(
+        'no entitlement section in the config: set entitlement.url and entitlement.expect to check the license',
+      )
+    const invalid = [
+      ...invalidExpectations(cfg.expect, 'entitlement.expect'),
+      ...invalidExpectations(cfg.featureExpect ?? [], 'entitlement.featureExpect'),
+    ]
     if (invalid.length > 0) return {status: 'error', message: `fix the config first: ${invalid.join('; ')}`}
     const url = ctx.facts.resolveUrl(cfg.url)
     const read = await readJson(ctx.facts, {url, headers: cfg.headers, purpose: 'entitlement'})
@@ -44,31 +66,61 @@ export default defineCheck({
     const now = ctx.now()
     const results = await evaluate(cfg.expect, read.json, now)
     const status = describeStatus(read.json, now)
-    const subject: Subject = {cfg, now, url: read.url, curl: curl(read.url, cfg.headers), results, status, exchanges: [read.exchange], notes: []}
-    if (cfg.workspace !== undefined && status.workspace === undefined) {
-      subject.notes.push(`The status names no workspace (looked for workspaceId, workspace_id, workspace.id, workspace), so doctor could not compare it with entitlement.workspace "${cfg.workspace}".`)
+    const subject: Subject = {
+      cfg,
+      now,
+      url: read.url,
+      curl: curl(read.url, cfg.headers),
+      results,
+      status,
+      exchanges: [read.exchange],
+      notes: [],
     }
-    const items: Item[] = results.map((r) => ({label: r.expectation.text, status: r.ok ? 'pass' : 'fail', message: r.message}))
+    if (cfg.workspace !== undefined && status.workspace === undefined) {
+      subject.notes.push(
+        `The status names no workspace (looked for workspaceId, workspace_id, workspace.id, workspace), so doctor could not compare it with entitlement.workspace "${cfg.workspace}".`,
+      )
+    }
+    const items: Item[] = results.map((r) => ({
+      label: r.expectation.text,
+      status: r.ok ? 'pass' : 'fail',
+      message: r.message,
+    }))
 
     // 1. A license for another workspace: whatever it grants, it is not this workspace's.
-    if (cfg.workspace !== undefined && status.workspace !== undefined && String(status.workspace.value) !== cfg.workspace) {
-      return fail(otherWorkspaceMessage(subject, status.workspace), causes.otherWorkspace(subject, status.workspace), {evidence: evidence(subject), items})
+    if (
+      cfg.workspace !== undefined &&
+      status.workspace !== undefined &&
+      String(status.workspace.value) !== cfg.workspace
+    ) {
+      return fail(otherWorkspaceMessage(subject, status.workspace), causes.otherWorkspace(subject, status.workspace), {
+        evidence: evidence(subject),
+        items,
+      })
     }
     const failing = results.filter((r) => !r.ok)
     // A failing "in the future" expectation on a field with another name is an expiry too.
     const expiredByExpectation = failing.flatMap((r) => (r.expectation.op === 'future' ? pastDates(r, now) : []))
     // Dates inside one entitlement count only for an entitlement a failing expectation names: an old
     // trial entry that lapsed long ago says nothing about the production entitlement.
-    const related = status.expired.filter((f) => f.licenseLevel || (f.owner !== undefined && failing.some((r) => r.expectation.text.includes(f.owner!))))
+    const related = status.expired.filter(
+      (f) => f.licenseLevel || (f.owner !== undefined && failing.some((r) => r.expectation.text.includes(f.owner!))),
+    )
     const expired = dedupe([...related, ...expiredByExpectation])
 
     // 2. Expectations fail and a date says the license ran out: that is why.
     if (failing.length > 0 && expired.length > 0) {
-      return fail(expiredMessage(subject, expired, failing, now), causes.expired(subject, expired, now), {evidence: evidence(subject), items})
+      return fail(expiredMessage(subject, expired, failing, now), causes.expired(subject, expired, now), {
+        evidence: evidence(subject),
+        items,
+      })
     }
     // 3. Not active, or the entitlement or feature is missing.
     if (failing.length > 0) {
-      return fail(notActiveMessage(subject, failing), causes.notActive(subject, failing), {evidence: evidence(subject), items})
+      return fail(notActiveMessage(subject, failing), causes.notActive(subject, failing), {
+        evidence: evidence(subject),
+        items,
+      })
     }
     // 4. Everything passes but the license's own expiry is behind us: a grace period at best.
     const lapsed = status.expired.filter((f) => f.licenseLevel)
@@ -79,7 +131,9 @@ export default defineCheck({
     // 5. The license says yes; does the running runtime agree?
     if (cfg.featureUrl !== undefined) {
       if (cfg.featureExpect === undefined) {
-        subject.notes.push('entitlement.featureUrl is set without featureExpect, so doctor does not know which flag to read there: add featureExpect (e.g. "$.features.production == true").')
+        subject.notes.push(
+          'entitlement.featureUrl is set without featureExpect, so doctor does not know which flag to read there: add featureExpect (e.g. "$.features.production == true").',
+        )
       } else {
         const runtime = await checkRuntime(ctx, subject, cfg.featureUrl, cfg.featureExpect)
         items.push(...runtime.items)
@@ -127,13 +181,58 @@ interface Subject {
 
 /** Keys (normalised: lower case, no separators) that hold a license's expiry date. */
 const EXPIRY_KEYS = new Set([
-  'expiresat', 'expires', 'expireat', 'expireson', 'expiry', 'expiryat', 'expirydate', 'expiration', 'expirationat', 'expirationdate',
-  'validuntil', 'validto', 'validthrough', 'notafter', 'licenseexpiresat', 'licenseexpiry', 'endsat', 'enddate',
+  'expiresat',
+  'expires',
+  'expireat',
+  'expireson',
+  'expiry',
+  'expiryat',
+  'expirydate',
+  'expiration',
+  'expirationat',
+  'expirationdate',
+  'validuntil',
+  'validto',
+  'validthrough',
+  'notafter',
+  'licenseexpiresat',
+  'licenseexpiry',
+  'endsat',
+  'enddate',
 ])
-const WORKSPACE_PATHS = ['workspaceid', 'workspace.id', 'workspace', 'license.workspaceid', 'license.workspace.id', 'license.workspace', 'tenantid']
-const ACTIVE_SINCE_PATHS = ['activesince', 'activatedat', 'activefrom', 'grantedat', 'validfrom', 'issuedat', 'license.activatedat', 'license.activesince', 'license.issuedat', 'updatedat', 'license.updatedat']
+const WORKSPACE_PATHS = [
+  'workspaceid',
+  'workspace.id',
+  'workspace',
+  'license.workspaceid',
+  'license.workspace.id',
+  'license.workspace',
+  'tenantid',
+]
+const ACTIVE_SINCE_PATHS = [
+  'activesince',
+  'activatedat',
+  'activefrom',
+  'grantedat',
+  'validfrom',
+  'issuedat',
+  'license.activatedat',
+  'license.activesince',
+  'license.issuedat',
+  'updatedat',
+  'license.updatedat',
+]
 const ENTITLEMENT_PATHS = ['entitlements', 'license.entitlements', 'features', 'license.features', 'flags']
-const RUNTIME_START_PATHS = ['startedat', 'bootedat', 'starttime', 'processstartedat', 'runtime.startedat', 'license.loadedat', 'licenseloadedat', 'loadedat']
+const RUNTIME_START_PATHS = [
+  'startedat',
+  'bootedat',
+  'starttime',
+  'processstartedat',
+  'runtime.startedat',
+  'license.loadedat',
+  'licenseloadedat',
+  'loadedat',
+]
 
 function describeStatus(json: unknown, now: number): StatusFacts {
   let workspace: Field | undefined
@@ -153,7 +252,13 @@ function describeStatus(json: unknown, now: number): StatusFacts {
   })
   // License-level dates first: they are the ones that lock everything.
   expiries.sort((a, b) => Number(b.licenseLevel) - Number(a.licenseLevel))
-  return {workspace, expiries, expired: expiries.filter((f) => f.at <= now), activeSince: dated(lookup(json, ACTIVE_SINCE_PATHS)), entitlements: entitlementNames(json, now)}
+  return {
+    workspace,
+    expiries,
+    expired: expiries.filter((f) => f.at <= now),
+    activeSince: dated(lookup(json, ACTIVE_SINCE_PATHS)),
+    entitlements: entitlementNames(json, now),
+  }
 }
 
 function ownerName(o: Record<string, unknown> | undefined): string | undefined {
@@ -167,7 +272,8 @@ function dated(f: Field | undefined): DatedField | undefined {
 }
 
 function pastDates(r: ExpectationResult, now: number): DatedField[] {
-  const values = r.observed === undefined ? [] : Array.isArray(r.observed) && r.observed.length > 1 ? r.observed : [r.observed]
+  const values =
+    r.observed === undefined ? [] : Array.isArray(r.observed) && r.observed.length > 1 ? r.observed : [r.observed]
   return values.flatMap((value): DatedField[] => {
     const at = parseDate(value)
     return at !== undefined && at <= now ? [{path: r.expectation.path, value, at, licenseLevel: true}] : []
@@ -185,7 +291,18 @@ function dedupe(fields: DatedField[]): DatedField[] {
 }
 
 const ON = new Set(['active', 'enabled', 'on', 'granted', 'true', 'yes', 'valid'])
-const OFF = new Set(['inactive', 'disabled', 'off', 'revoked', 'expired', 'false', 'no', 'suspended', 'canceled', 'cancelled'])
+const OFF = new Set([
+  'inactive',
+  'disabled',
+  'off',
+  'revoked',
+  'expired',
+  'false',
+  'no',
+  'suspended',
+  'canceled',
+  'cancelled',
+])
 
 /** Names of the entitlements and features the status grants: truthy keys of an object, or names in a list. */
 function entitlementNames(json: unknown, now: number): string[] {
@@ -226,21 +343,42 @@ function entitlementNames(json: unknown, now: number): string[] {
 // ---------------------------------------------------------------------------------------------
 // The running runtime
 
-async function checkRuntime(ctx: CheckContext, s: Subject, featureUrl: string, featureExpect: EntitlementConfig['expect']): Promise<{items: Item[]; outcome?: CheckOutcome}> {
+async function checkRuntime(
+  ctx: CheckContext,
+  s: Subject,
+  featureUrl: string,
+  featureExpect: EntitlementConfig['expect'],
+): Promise<{items: Item[]; outcome?: CheckOutcome}> {
   const url = ctx.facts.resolveUrl(featureUrl)
   // The license credential goes only to the origin it was configured for.
   const headers = s.cfg.headers && sameOrigin(url, ctx.facts.resolveUrl(s.cfg.url)) ? s.cfg.headers : undefined
   const read = await readJson(ctx.facts, {url, headers, purpose: 'entitlement:feature'})
   s.exchanges.push(read.exchange)
   if (read.kind !== 'json') {
-    const problem = notRead(read, 'runtime\'s feature flags', 'entitlement.featureUrl')
+    const problem = notRead(read, "runtime's feature flags", 'entitlement.featureUrl')
     const message = `the license status passes, but ${problem.message}`
-    return {items: [{label: `featureUrl ${read.url}`, status: problem.status, message: problem.message}], outcome: {...problem, message, evidence: {...evidence(s), notes: [...(problem.evidence?.notes ?? []), ...s.notes]}}}
+    return {
+      items: [{label: `featureUrl ${read.url}`, status: problem.status, message: problem.message}],
+      outcome: {
+        ...problem,
+        message,
+        evidence: {...evidence(s), notes: [...(problem.evidence?.notes ?? []), ...s.notes]},
+      },
+    }
   }
   const now = ctx.now()
   const results = await evaluate(featureExpect, read.json, now)
-  s.runtime = {url: read.url, curl: curl(read.url, headers), results, startedAt: dated(lookup(read.json, RUNTIME_START_PATHS))}
-  const items: Item[] = results.map((r) => ({label: `runtime: ${r.expectation.text}`, status: r.ok ? 'pass' : 'fail', message: r.message}))
+  s.runtime = {
+    url: read.url,
+    curl: curl(read.url, headers),
+    results,
+    startedAt: dated(lookup(read.json, RUNTIME_START_PATHS)),
+  }
+  const items: Item[] = results.map((r) => ({
+    label: `runtime: ${r.expectation.text}`,
+    status: r.ok ? 'pass' : 'fail',
+    message: r.message,
+  }))
   const failing = results.filter((r) => !r.ok)
   if (failing.length === 0) return {items}
   const since = s.status.activeSince
@@ -252,7 +390,8 @@ async function checkRuntime(ctx: CheckContext, s: Subject, featureUrl: string, f
     const at = `; the runtime ${did} ${relative(started.at, now)} (${started.path})`
     if (!since) when = at
     else if (started.at < since.at) when = `${at}, before the license became active`
-    else when = `${at}, after the license became active, so check that it reads this license (the same workspace and license key) before restarting`
+    else
+      when = `${at}, after the license became active, so check that it reads this license (the same workspace and license key) before restarting`
   }
   const message = `the license service says ${activeText} and meets ${allOf(s.results.length)}, but the running runtime's feature flag still says off (${failing.map((r) => r.message).join('; ')})${when}: restart it to load the new license`
   return {items, outcome: fail(message, causes.notRestarted(s, failing), {evidence: evidence(s)})}
@@ -275,7 +414,12 @@ function otherWorkspaceMessage(s: Subject, ws: Field): string {
 }
 
 function expiredMessage(s: Subject, expired: DatedField[], failing: ExpectationResult[], now: number): string {
-  const dates = expired.map((f) => `${f.owner ? `the ${JSON.stringify(f.owner)} entitlement's ` : ''}${f.path} is ${describeDate(f.value, f.at, now)}`).join(', ')
+  const dates = expired
+    .map(
+      (f) =>
+        `${f.owner ? `the ${JSON.stringify(f.owner)} entitlement's ` : ''}${f.path} is ${describeDate(f.value, f.at, now)}`,
+    )
+    .join(', ')
   const also = failing.filter((r) => !expired.some((f) => f.path === r.expectation.path)).map((r) => r.message)
   return `the license expired: ${dates}${also.length > 0 ? `; and so ${also.join('; ')}` : ''}`
 }
@@ -289,7 +433,11 @@ function notActiveMessage(s: Subject, failing: ExpectationResult[]): string {
 function healthyMessage(s: Subject): string {
   const st = s.status
   const parts: string[] = []
-  parts.push(st.entitlements.length > 0 ? `entitlements: ${st.entitlements.join(', ')}` : s.results.map((r) => r.message).join('; '))
+  parts.push(
+    st.entitlements.length > 0
+      ? `entitlements: ${st.entitlements.join(', ')}`
+      : s.results.map((r) => r.message).join('; '),
+  )
   if (st.workspace) parts.push(`workspace ${compact(st.workspace.value)}`)
   const expiry = st.expiries.find((f) => f.licenseLevel)
   if (expiry) parts.push(`expires ${relative(expiry.at, s.now)}`)
@@ -300,7 +448,18 @@ function healthyMessage(s: Subject): string {
 function notRead(read: Exclude<JsonRead, {kind: 'json'}>, what: string, key: string): CheckOutcome {
   const {message, notes} = unreadable(read, what, key)
   const status = read.kind === 'unreachable' && read.error.kind === 'aborted' ? 'timeout' : 'error'
-  return {status, message, evidence: {observed: {url: read.url, ...(read.kind === 'unreachable' ? {error: read.error.message} : {status: read.status, body: read.snippet})}, notes, exchanges: [read.exchange]}}
+  return {
+    status,
+    message,
+    evidence: {
+      observed: {
+        url: read.url,
+        ...(read.kind === 'unreachable' ? {error: read.error.message} : {status: read.status, body: read.snippet}),
+      },
+      notes,
+      exchanges: [read.exchange],
+    },
+  }
 }
 
 function evidence(s: Subject): Evidence {
@@ -311,13 +470,26 @@ function evidence(s: Subject): Evidence {
       ...(s.status.workspace ? {workspace: {path: s.status.workspace.path, value: s.status.workspace.value}} : {}),
       ...(s.status.expiries.length > 0 ? {expiry: s.status.expiries.map((f) => ({path: f.path, value: f.value}))} : {}),
       ...(s.status.entitlements.length > 0 ? {entitlements: s.status.entitlements} : {}),
-      ...(s.runtime ? {runtime: {url: s.runtime.url, expectations: s.runtime.results.map((r) => ({expectation: r.expectation.text, ok: r.ok, observed: r.observed}))}} : {}),
+      ...(s.runtime
+        ? {
+            runtime: {
+              url: s.runtime.url,
+              expectations: s.runtime.results.map((r) => ({
+                expectation: r.expectation.text,
+                ok: r.ok,
+                observed: r.observed,
+              })),
+            },
+          }
+        : {}),
     },
     expected: [
       `entitlement.expect: ${s.cfg.expect.map(exprText).join(', ')}`,
       ...(s.cfg.workspace ? [`the workspace is ${JSON.stringify(s.cfg.workspace)}`] : []),
       'no expiry date in the past',
-      ...(s.cfg.featureUrl && s.cfg.featureExpect ? [`featureExpect: ${s.cfg.featureExpect.map(exprText).join(', ')}`] : []),
+      ...(s.cfg.featureUrl && s.cfg.featureExpect
+        ? [`featureExpect: ${s.cfg.featureExpect.map(exprText).join(', ')}`]
+        : []),
     ].join('; '),
     ...(s.notes.length > 0 ? {notes: s.notes} : {}),
     exchanges: s.exchanges,
@@ -334,7 +506,9 @@ function exprText(e: EntitlementConfig['expect'][number]): string {
 
 /** A curl line to read the URL again; header values are elided, they may be credentials. */
 function curl(url: string, headers: Record<string, string> | undefined): string {
-  const h = Object.keys(headers ?? {}).map((name) => ` -H '${name}: …'`).join('')
+  const h = Object.keys(headers ?? {})
+    .map((name) => ` -H '${name}: …'`)
+    .join('')
   return `curl -sS${h} '${url}'`
 }
 
@@ -348,7 +522,10 @@ const SUMMARY = {
   notRestarted: 'The license is active, but the running runtime still uses the license it loaded before.',
 }
 
-const verifyAgain = (s: Subject, expect: string): string[] => [`\`${s.curl}\` ${expect}.`, '`doctor run entitlement` passes.']
+const verifyAgain = (s: Subject, expect: string): string[] => [
+  `\`${s.curl}\` ${expect}.`,
+  '`doctor run entitlement` passes.',
+]
 
 const causes = {
   notActive: (s: Subject, failing: ExpectationResult[]): CauseRef => ({
@@ -387,6 +564,9 @@ const causes = {
       'Restart the runtime so it loads the current license: on Kubernetes, `kubectl -n <namespace> rollout restart deployment/<api-deployment>`; with Docker Compose, `docker compose restart <api-service>`.',
       'If the feature is still off after the restart, check that the runtime reads the same license the license service reports (workspace and license key in its configuration).',
     ],
-    verify: [`\`${s.runtime?.curl ?? 'curl'}\` shows ${failing.map((r) => r.expectation.text).join(' and ')}.`, '`doctor run entitlement` passes.'],
+    verify: [
+      `\`${s.runtime?.curl ?? 'curl'}\` shows ${failing.map((r) => r.expectation.text).join(' and ')}.`,
+      '`doctor run entitlement` passes.',
+    ],
   }),
 }

@@ -15,7 +15,7 @@ export default defineCheck({
     failureTitle: 'A connector is stale, or the evidence scope does not match the release',
     area: 'evidence',
     description:
-      'Reads each connector\'s status endpoint and the last-sync time at its JSONPath; older than the maximum age fails, says how old, and reads the connector\'s last error to tell authentication, scope, allowlist and provider-URL problems apart. Compares the evidence scope the gate reports (service, namespace, release id, source SHA, image digest, manifest path) with the expected values, field by field.',
+      "Reads each connector's status endpoint and the last-sync time at its JSONPath; older than the maximum age fails, says how old, and reads the connector's last error to tell authentication, scope, allowlist and provider-URL problems apart. Compares the evidence scope the gate reports (service, namespace, release id, source SHA, image digest, manifest path) with the expected values, field by field.",
     needs: ['evidence'],
     kb: [
       `${STALE}#worker-cannot-authenticate`,
@@ -30,7 +30,8 @@ export default defineCheck({
   },
   async run(ctx) {
     const ev = ctx.config.evidence
-    if (!ev?.connectors && !ev?.scope) return skip('not configured: set evidence.connectors or evidence.scope in doctor.yaml')
+    if (!ev?.connectors && !ev?.scope)
+      return skip('not configured: set evidence.connectors or evidence.scope in doctor.yaml')
     const {readJson, unreadable, evaluate, parseDate, relative, compact} = await import('../src/expect/expectations.js')
     const items: Item[] = []
     const findings: Finding[] = []
@@ -39,7 +40,11 @@ export default defineCheck({
     const now = ctx.now()
 
     for (const c of ev.connectors ?? []) {
-      const read = await readJson(ctx.facts, {url: ctx.facts.resolveUrl(c.url), headers: c.headers, purpose: 'evidence-freshness'})
+      const read = await readJson(ctx.facts, {
+        url: ctx.facts.resolveUrl(c.url),
+        headers: c.headers,
+        purpose: 'evidence-freshness',
+      })
       exchanges.push(read.exchange)
       if (read.kind !== 'json') {
         const why = unreadable(read, `${c.name} status`, 'evidence.connectors[].url')
@@ -66,7 +71,11 @@ export default defineCheck({
     }
 
     if (ev.scope) {
-      const read = await readJson(ctx.facts, {url: ctx.facts.resolveUrl(ev.scope.url), headers: ev.scope.headers, purpose: 'evidence-freshness'})
+      const read = await readJson(ctx.facts, {
+        url: ctx.facts.resolveUrl(ev.scope.url),
+        headers: ev.scope.headers,
+        purpose: 'evidence-freshness',
+      })
       exchanges.push(read.exchange)
       if (read.kind !== 'json') {
         const why = unreadable(read, 'evidence scope', 'evidence.scope.url')
@@ -74,26 +83,48 @@ export default defineCheck({
         errors.push(why.message)
       } else {
         const results = await evaluate(ev.scope.expect, read.json, now)
-        for (const r of results) items.push({label: r.expectation.label ?? r.expectation.path, status: r.ok ? 'pass' : 'fail', message: r.message})
+        for (const r of results)
+          items.push({
+            label: r.expectation.label ?? r.expectation.path,
+            status: r.ok ? 'pass' : 'fail',
+            message: r.message,
+          })
         const failed = results.filter((r) => !r.ok)
-        if (failed.length > 0) findings.push(scopeFinding(failed.map((r) => ({path: r.expectation.path, label: r.expectation.label, message: r.message}))))
+        if (failed.length > 0)
+          findings.push(
+            scopeFinding(
+              failed.map((r) => ({path: r.expectation.path, label: r.expectation.label, message: r.message})),
+            ),
+          )
       }
     }
 
     const evidence = {observed: Object.fromEntries(items.map((i) => [i.label, i.message])), exchanges}
     if (findings.length === 0) {
       if (errors.length > 0) return {status: 'error', message: errors.join('; '), evidence, items}
-      return pass(`${items.length} evidence item(s) fresh and in scope: ${items.map((i) => `${i.label} ${i.message}`).join('; ')}`, {evidence, items})
+      return pass(
+        `${items.length} evidence item(s) fresh and in scope: ${items.map((i) => `${i.label} ${i.message}`).join('; ')}`,
+        {evidence, items},
+      )
     }
     const top = leading(findings)
-    const verify = ['The connector\'s status shows a last sync within the allowed age (Integrations page or its status endpoint), and the gate reports the expected scope.', '`doctor run evidence-freshness` passes.']
-    return concluded({...top, message: findings.map((f) => f.message).join('; ')}, SUMMARY[top.kb] ?? top.message, verify, {evidence: {...evidence, notes: errors}, items})
+    const verify = [
+      "The connector's status shows a last sync within the allowed age (Integrations page or its status endpoint), and the gate reports the expected scope.",
+      '`doctor run evidence-freshness` passes.',
+    ]
+    return concluded(
+      {...top, message: findings.map((f) => f.message).join('; ')},
+      SUMMARY[top.kb] ?? top.message,
+      verify,
+      {evidence: {...evidence, notes: errors}, items},
+    )
   },
 })
 
 const SUMMARY: Record<string, string> = {
-  [`${STALE}#worker-cannot-authenticate`]: 'The connector\'s worker cannot authenticate to the provider, so it stopped syncing.',
-  [`${STALE}#scope-too-narrow`]: 'The connector\'s credential may not read what the connector asks for.',
+  [`${STALE}#worker-cannot-authenticate`]:
+    "The connector's worker cannot authenticate to the provider, so it stopped syncing.",
+  [`${STALE}#scope-too-narrow`]: "The connector's credential may not read what the connector asks for.",
   [`${STALE}#query-not-allowlisted`]: 'The query the connector needs is not on the allowlist.',
   [`${STALE}#provider-url-wrong`]: 'The connector cannot reach the provider at its configured URL.',
   [`${HOLD}#evidence-stale`]: 'The evidence exists but is too old: the connector stopped syncing.',
@@ -106,21 +137,45 @@ const SUMMARY: Record<string, string> = {
 function staleFinding(c: Connector, message: string, json: unknown): Finding {
   const error = lastError(json)
   const rules: Array<[RegExp, string, string]> = [
-    [/\b(401|unauthori[sz]ed|unauthenticated|invalid[_ ]token|token (?:has )?expired|expired token|authentication failed|bad credentials)\b/i, 'worker-cannot-authenticate', 'Rotate or re-enter the connector\'s credential (scoped token or service account) in Settings or the Helm values, then restart the worker\'s sync.'],
-    [/\b(403|forbidden|permission denied|not allowed to (?:read|list|get)|is forbidden|access denied)\b/i, 'scope-too-narrow', 'Widen the credential\'s scope to the service, namespace, project or app the connector reads (read-only), or narrow the connector to what the credential may read.'],
-    [/allow-?list|not (?:on|in) the allow|query (?:is )?not allowed|refused to run/i, 'query-not-allowlisted', 'Add the query the connector needs to the query allowlist, then restart the worker\'s sync.'],
-    [/ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|no such host|connection refused|timed? ?out|x509|certificate|tls|dial tcp|404 not found|unsupported protocol/i, 'provider-url-wrong', 'Fix the provider base URL the worker uses (host, scheme, port, path prefix, proxy) and check it from the worker\'s network.'],
+    [
+      /\b(401|unauthori[sz]ed|unauthenticated|invalid[_ ]token|token (?:has )?expired|expired token|authentication failed|bad credentials)\b/i,
+      'worker-cannot-authenticate',
+      "Rotate or re-enter the connector's credential (scoped token or service account) in Settings or the Helm values, then restart the worker's sync.",
+    ],
+    [
+      /\b(403|forbidden|permission denied|not allowed to (?:read|list|get)|is forbidden|access denied)\b/i,
+      'scope-too-narrow',
+      "Widen the credential's scope to the service, namespace, project or app the connector reads (read-only), or narrow the connector to what the credential may read.",
+    ],
+    [
+      /allow-?list|not (?:on|in) the allow|query (?:is )?not allowed|refused to run/i,
+      'query-not-allowlisted',
+      "Add the query the connector needs to the query allowlist, then restart the worker's sync.",
+    ],
+    [
+      /ENOTFOUND|ECONNREFUSED|ETIMEDOUT|EAI_AGAIN|no such host|connection refused|timed? ?out|x509|certificate|tls|dial tcp|404 not found|unsupported protocol/i,
+      'provider-url-wrong',
+      "Fix the provider base URL the worker uses (host, scheme, port, path prefix, proxy) and check it from the worker's network.",
+    ],
   ]
   if (error) {
     for (const [re, cause, fix] of rules) {
-      if (re.test(error)) return {status: 'fail', kb: `${STALE}#${cause}`, message: `${message}; its last error: "${error.slice(0, 200)}"`, fix: [fix]}
+      if (re.test(error))
+        return {
+          status: 'fail',
+          kb: `${STALE}#${cause}`,
+          message: `${message}; its last error: "${error.slice(0, 200)}"`,
+          fix: [fix],
+        }
     }
   }
   return {
     status: 'fail',
     kb: `${HOLD}#evidence-stale`,
     message: `${message}${error ? `; its last error: "${error.slice(0, 200)}"` : ''}`,
-    fix: [`Read the ${c.name} worker's log around the last successful sync: a 401/403 is a credential or scope problem, a DNS/TLS/connection error a provider URL problem; fix it and restart the sync.`],
+    fix: [
+      `Read the ${c.name} worker's log around the last successful sync: a 401/403 is a credential or scope problem, a DNS/TLS/connection error a provider URL problem; fix it and restart the sync.`,
+    ],
   }
 }
 
@@ -152,9 +207,35 @@ function scopeFinding(failed: Array<{path: string; label?: string; message: stri
   const naming = failed.find((f) => /service|namespace|app\b|component/i.test(text(f)))
   const manifest = failed.find((f) => /manifest|render|path/i.test(text(f)))
   const message = `the evidence scope does not match this release: ${failed.map((f) => f.message).join('; ')}`
-  if (naming) return {status: 'fail', kb: `${HOLD}#service-or-namespace-mismatch`, message, fix: ['Give the gate the service name and namespace the evidence is recorded under (or change the connector\'s mapping), so both name the same thing.']}
-  if (identity) return {status: 'fail', kb: `${HOLD}#release-identity-mismatch`, message, fix: ['Pass the gate the release id, source SHA and image digest of what was actually deployed (take them from the deploy step, not from the branch head).']}
-  if (manifest) return {status: 'fail', kb: `${HOLD}#manifest-path-wrong`, message, fix: ['Point the gate at the rendered manifest the deploy step produced, in the same job.']}
-  return {status: 'fail', kb: `${HOLD}#service-or-namespace-mismatch`, message, fix: ['Make the gate and the connectors describe the same service, namespace and release.']}
+  if (naming)
+    return {
+      status: 'fail',
+      kb: `${HOLD}#service-or-namespace-mismatch`,
+      message,
+      fix: [
+        "Give the gate the service name and namespace the evidence is recorded under (or change the connector's mapping), so both name the same thing.",
+      ],
+    }
+  if (identity)
+    return {
+      status: 'fail',
+      kb: `${HOLD}#release-identity-mismatch`,
+      message,
+      fix: [
+        'Pass the gate the release id, source SHA and image digest of what was actually deployed (take them from the deploy step, not from the branch head).',
+      ],
+    }
+  if (manifest)
+    return {
+      status: 'fail',
+      kb: `${HOLD}#manifest-path-wrong`,
+      message,
+      fix: ['Point the gate at the rendered manifest the deploy step produced, in the same job.'],
+    }
+  return {
+    status: 'fail',
+    kb: `${HOLD}#service-or-namespace-mismatch`,
+    message,
+    fix: ['Make the gate and the connectors describe the same service, namespace and release.'],
+  }
 }
-

@@ -25,4 +25,25 @@ import webhookSignature from './webhook-signature.js'
  * with the files in this folder. Check modules stay light at import time: anything heavy is
  * imported inside run(), so `doctor list` stays fast.
  */
-export const checks: readonly Check[] = [agentHeartbeat, apiToken, auditLog, billingStatus, clockSkew, entitlement, evidenceFreshness, gitopsStatus, kubernetesWorkload, loginRedirectLoop, oidcDiscovery, oidcRedirectUri, pipelineMode, portalSpa, prometheusLabels, readiness, sessionCookie, upstreamProxy, viewportOverflow, webhookSignature]
+export const checks: readonly Check[] = [
+  agentHeartbeat,
+  apiToken,
+  auditLog,
+  billingStatus,
+  clockSkew,
+  entitlement,
+  evidenceFreshness,
+  gitopsStatus,
+  kubernetesWorkload,
+  loginRedirectLoop,
+  oidcDiscovery,
+  oidcRedirectUri,
+  pipelineMode,
+  portalSpa,
+  prometheusLabels,
+  readiness,
+  sessionCookie,
+  upstreamProxy,
+  viewportOverflow,
+  webhookSignature,
+]

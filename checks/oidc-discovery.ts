@@ -47,7 +47,12 @@ export function judgeDiscovery(fact: DiscoveryFact) {
   const notes: string[] = []
 
   if (fact.problem) {
-    const cause = {unreachable: 'discovery-unreachable', redirected: 'discovery-redirected', status: 'discovery-not-json', 'not-json': 'discovery-not-json'}[fact.problem.kind]
+    const cause = {
+      unreachable: 'discovery-unreachable',
+      redirected: 'discovery-redirected',
+      status: 'discovery-not-json',
+      'not-json': 'discovery-not-json',
+    }[fact.problem.kind]
     let message = `${fact.url}: ${fact.problem.message}`
     if (fact.problem.kind === 'redirected') {
       const location = fact.result.response?.header('location')
@@ -63,20 +68,35 @@ export function judgeDiscovery(fact: DiscoveryFact) {
   // Issuer: OIDC Discovery §4.3 wants the published issuer identical to the configured one.
   const published = typeof doc.issuer === 'string' ? doc.issuer : undefined
   if (!published) {
-    findings.push({status: 'fail', cause: 'endpoints-missing', message: 'the document has no "issuer" field: the URL does not serve an OpenID provider\'s metadata'})
+    findings.push({
+      status: 'fail',
+      cause: 'endpoints-missing',
+      message: 'the document has no "issuer" field: the URL does not serve an OpenID provider\'s metadata',
+    })
   } else if (published !== fact.issuer) {
     findings.push(issuerFinding(fact.issuer, published))
   }
-  items.push(findings.length === 0 ? {label: 'issuer', status: 'pass', message: `published issuer equals the configured one (${published})`} : {label: 'issuer', status: findings[0].status, message: findings[0].message})
+  items.push(
+    findings.length === 0
+      ? {label: 'issuer', status: 'pass', message: `published issuer equals the configured one (${published})`}
+      : {label: 'issuer', status: findings[0].status, message: findings[0].message},
+  )
 
   // Endpoints a code-flow client needs, as absolute URLs.
   const missing: string[] = []
   for (const field of ['authorization_endpoint', 'token_endpoint', 'jwks_uri']) {
     const v = doc[field]
-    if (typeof v !== 'string' || !/^https?:\/\/[^/]/.test(v)) missing.push(v === undefined ? `${field} is missing` : `${field} is not an absolute URL (${JSON.stringify(v)})`)
+    if (typeof v !== 'string' || !/^https?:\/\/[^/]/.test(v))
+      missing.push(v === undefined ? `${field} is missing` : `${field} is not an absolute URL (${JSON.stringify(v)})`)
   }
   if (missing.length) findings.push({status: 'fail', cause: 'endpoints-missing', message: missing.join('; ')})
-  items.push({label: 'endpoints', status: missing.length ? 'fail' : 'pass', message: missing.length ? missing.join('; ') : 'authorization_endpoint, token_endpoint and jwks_uri are absolute URLs'})
+  items.push({
+    label: 'endpoints',
+    status: missing.length ? 'fail' : 'pass',
+    message: missing.length
+      ? missing.join('; ')
+      : 'authorization_endpoint, token_endpoint and jwks_uri are absolute URLs',
+  })
 
   // Plain http: openid-client refuses it unless the app opts out; browsers and tokens travel unprotected.
   const http = plainHttp(fact.issuer, doc)
@@ -87,36 +107,73 @@ export function judgeDiscovery(fact: DiscoveryFact) {
   if (jwks) {
     const keyFinding = judgeKeys(jwks)
     if (keyFinding) findings.push(keyFinding)
-    items.push({label: 'key set', status: keyFinding?.status ?? 'pass', message: keyFinding?.message ?? `${jwks.url}: ${jwks.keys!.length} key(s), kid ${jwks.keys!.map((k) => k.kid ?? '(none)').join(', ')}`})
+    items.push({
+      label: 'key set',
+      status: keyFinding?.status ?? 'pass',
+      message:
+        keyFinding?.message ??
+        `${jwks.url}: ${jwks.keys!.length} key(s), kid ${jwks.keys!.map((k) => k.kid ?? '(none)').join(', ')}`,
+    })
   }
 
   // openid-client's own verdict, for anything the comparisons above did not explain.
   if (fact.library && !fact.library.ok) {
-    notes.push(`openid-client 6 discovery: ${fact.library.message}${fact.library.code ? ` (${fact.library.code})` : ''}`)
-    if (findings.length === 0) findings.push({status: 'fail', cause: 'endpoints-missing', message: `openid-client rejects the document: ${fact.library.message}`})
+    notes.push(
+      `openid-client 6 discovery: ${fact.library.message}${fact.library.code ? ` (${fact.library.code})` : ''}`,
+    )
+    if (findings.length === 0)
+      findings.push({
+        status: 'fail',
+        cause: 'endpoints-missing',
+        message: `openid-client rejects the document: ${fact.library.message}`,
+      })
   } else if (fact.library?.ok) {
     notes.push('openid-client 6 accepts the document (issuer check included).')
   }
   return outcome(fact, findings, items, notes, exchanges)
 }
 
-function outcome(fact: DiscoveryFact, findings: Finding[], items: Item[], notes: string[], exchanges: ExchangeRecord[]) {
+function outcome(
+  fact: DiscoveryFact,
+  findings: Finding[],
+  items: Item[],
+  notes: string[],
+  exchanges: ExchangeRecord[],
+) {
   const evidence = {
-    observed: {issuer: typeof fact.document?.issuer === 'string' ? fact.document.issuer : undefined, discoveryUrl: fact.url, status: fact.result.response?.status, jwksKeys: fact.jwks?.keys?.length},
+    observed: {
+      issuer: typeof fact.document?.issuer === 'string' ? fact.document.issuer : undefined,
+      discoveryUrl: fact.url,
+      status: fact.result.response?.status,
+      jwksKeys: fact.jwks?.keys?.length,
+    },
     expected: {issuer: fact.issuer},
     notes: [...findings.slice(1).map((f) => `also: ${f.message}`), ...notes],
     exchanges,
   }
-  if (findings.length === 0) return pass(`discovery OK: issuer ${fact.issuer}, ${fact.jwks?.keys?.length ?? 0} signing key(s)`, {evidence, items})
+  if (findings.length === 0)
+    return pass(`discovery OK: issuer ${fact.issuer}, ${fact.jwks?.keys?.length ?? 0} signing key(s)`, {
+      evidence,
+      items,
+    })
   const order = findings.findIndex((f) => f.status === 'fail')
   const top = findings[order >= 0 ? order : 0]
-  const cause: CauseRef = {kb: ref(top.cause), summary: SUMMARY[top.cause], fix: fixSteps(top.cause, fact), verify: verifySteps(top.cause, fact)}
-  return top.status === 'fail' ? fail(top.message, cause, {evidence, items}) : warn(top.message, cause, {evidence, items})
+  const cause: CauseRef = {
+    kb: ref(top.cause),
+    summary: SUMMARY[top.cause],
+    fix: fixSteps(top.cause, fact),
+    verify: verifySteps(top.cause, fact),
+  }
+  return top.status === 'fail'
+    ? fail(top.message, cause, {evidence, items})
+    : warn(top.message, cause, {evidence, items})
 }
 
 const SUMMARY: Record<string, string> = {
-  'issuer-mismatch': 'The configured issuer differs from the issuer the provider publishes; clients reject the discovery document or every ID token.',
-  'internal-vs-public-issuer': 'The app is configured with one origin for the provider, and the provider publishes another (internal vs public URL).',
+  'issuer-mismatch':
+    'The configured issuer differs from the issuer the provider publishes; clients reject the discovery document or every ID token.',
+  'internal-vs-public-issuer':
+    'The app is configured with one origin for the provider, and the provider publishes another (internal vs public URL).',
   'discovery-unreachable': 'The discovery URL cannot be fetched from here (DNS, connection, timeout or TLS).',
   'discovery-redirected': 'The discovery URL redirects; OIDC clients fetch it with redirects off and fail.',
   'discovery-not-json': 'The discovery URL does not answer with a 200 JSON document; the issuer URL is probably wrong.',
@@ -136,42 +193,81 @@ function fixSteps(cause: string, fact: DiscoveryFact): string[] {
         'Restart the app so it runs discovery again.',
       ]
     case 'discovery-unreachable':
-      return ['Make the issuer\'s host resolvable and reachable from the app (DNS, egress rules, proxy settings); trust a private CA instead of disabling TLS verification.']
+      return [
+        "Make the issuer's host resolvable and reachable from the app (DNS, egress rules, proxy settings); trust a private CA instead of disabling TLS verification.",
+      ]
     case 'discovery-redirected':
-      return [`Configure the issuer as the URL the redirect points to (${fact.result.response?.header('location') ?? 'its Location'}), which must also equal the published issuer.`]
+      return [
+        `Configure the issuer as the URL the redirect points to (${fact.result.response?.header('location') ?? 'its Location'}), which must also equal the published issuer.`,
+      ]
     case 'discovery-not-json':
-      return ['Fix the issuer URL until the discovery URL returns JSON: the realm or tenant name, the Keycloak /auth prefix of older versions, a proxy route for /.well-known/.']
+      return [
+        'Fix the issuer URL until the discovery URL returns JSON: the realm or tenant name, the Keycloak /auth prefix of older versions, a proxy route for /.well-known/.',
+      ]
     case 'plain-http-rejected':
-      return ['Serve the provider over https and make it publish https URLs (its public host name, or X-Forwarded-Proto from the TLS proxy).']
+      return [
+        'Serve the provider over https and make it publish https URLs (its public host name, or X-Forwarded-Proto from the TLS proxy).',
+      ]
     case 'endpoints-missing':
-      return ['Point the app at the provider\'s OpenID issuer, whose document lists authorization_endpoint, token_endpoint and jwks_uri as absolute URLs.']
+      return [
+        "Point the app at the provider's OpenID issuer, whose document lists authorization_endpoint, token_endpoint and jwks_uri as absolute URLs.",
+      ]
     default:
-      return ['Make jwks_uri reachable from the app and make sure the realm or tenant has an active signing key (with a kid).']
+      return [
+        'Make jwks_uri reachable from the app and make sure the realm or tenant has an active signing key (with a kid).',
+      ]
   }
 }
 
 function verifySteps(cause: string, fact: DiscoveryFact): string[] {
-  const field = cause.startsWith('jwks') ? `"$(curl -s ${fact.url} | jq -r .jwks_uri)" | jq '[.keys[] | {kid, alg, use}]'` : `${fact.url} | jq -r .issuer`
-  return [`\`curl -s ${field}\` shows ${cause.startsWith('jwks') ? 'at least one signing key with a kid' : 'the issuer the app is configured with'}.`, '`doctor run oidc-discovery` passes.']
+  const field = cause.startsWith('jwks')
+    ? `"$(curl -s ${fact.url} | jq -r .jwks_uri)" | jq '[.keys[] | {kid, alg, use}]'`
+    : `${fact.url} | jq -r .issuer`
+  return [
+    `\`curl -s ${field}\` shows ${cause.startsWith('jwks') ? 'at least one signing key with a kid' : 'the issuer the app is configured with'}.`,
+    '`doctor run oidc-discovery` passes.',
+  ]
 }
 
 /** Say precisely how two issuer strings differ. */
-export function describeIssuerDifference(configured: string, published: string): {detail: string; sameUrl: boolean; otherHost: boolean} {
+export function describeIssuerDifference(
+  configured: string,
+  published: string,
+): {detail: string; sameUrl: boolean; otherHost: boolean} {
   const diff = urlDifference(configured, published, {a: 'the configured issuer', b: 'the published issuer'})
   // URL parsing adds the slash after a bare host, so only the raw strings show it.
   const sameUrl = diff.parts.length === 0 && configured !== published
   const slashOnly = configured.replace(/\/$/, '') === published.replace(/\/$/, '')
-  const parts = sameUrl ? [slashOnly ? 'only the trailing slash after the host differs' : 'they differ only in escaping or case that URL parsing normalises'] : diff.parts
-  return {detail: `configured ${configured}, discovered ${published} (${parts.join('; ')})`, sameUrl, otherHost: !diff.sameOrigin}
+  const parts = sameUrl
+    ? [
+        slashOnly
+          ? 'only the trailing slash after the host differs'
+          : 'they differ only in escaping or case that URL parsing normalises',
+      ]
+    : diff.parts
+  return {
+    detail: `configured ${configured}, discovered ${published} (${parts.join('; ')})`,
+    sameUrl,
+    otherHost: !diff.sameOrigin,
+  }
 }
 
 function issuerFinding(configured: string, published: string): Finding {
   const diff = describeIssuerDifference(configured, published)
   if (diff.sameUrl) {
     // openid-client normalises both with URL and accepts this; libraries that compare strings (go-oidc) do not.
-    return {status: 'warn', cause: 'issuer-mismatch', message: `issuer differs as a string: ${diff.detail}; openid-client accepts it, but libraries that compare strings exactly (go-oidc, many others) reject every token`}
+    return {
+      status: 'warn',
+      cause: 'issuer-mismatch',
+      message: `issuer differs as a string: ${diff.detail}; openid-client accepts it, but libraries that compare strings exactly (go-oidc, many others) reject every token`,
+    }
   }
-  if (diff.otherHost) return {status: 'fail', cause: 'internal-vs-public-issuer', message: `issuer mismatch: ${diff.detail}; the provider publishes another origin than the one the app is configured with`}
+  if (diff.otherHost)
+    return {
+      status: 'fail',
+      cause: 'internal-vs-public-issuer',
+      message: `issuer mismatch: ${diff.detail}; the provider publishes another origin than the one the app is configured with`,
+    }
   return {status: 'fail', cause: 'issuer-mismatch', message: `issuer mismatch: ${diff.detail}`}
 }
 
@@ -202,12 +298,26 @@ function plainHttp(issuer: string, doc: Record<string, unknown>): Finding | unde
 function judgeKeys(jwks: NonNullable<DiscoveryFact['jwks']>): Finding | undefined {
   if (jwks.problem) return {status: 'fail', cause: 'jwks-unavailable', message: `key set ${jwks.url}: ${jwks.problem}`}
   const keys = jwks.keys ?? []
-  if (keys.length === 0) return {status: 'fail', cause: 'jwks-unavailable', message: `key set ${jwks.url} is empty ({"keys": []}): no ID token signature can be verified`}
+  if (keys.length === 0)
+    return {
+      status: 'fail',
+      cause: 'jwks-unavailable',
+      message: `key set ${jwks.url} is empty ({"keys": []}): no ID token signature can be verified`,
+    }
   const signing = keys.filter((k) => k.use !== 'enc' && typeof k.kty === 'string')
-  if (signing.length === 0) return {status: 'fail', cause: 'jwks-unavailable', message: `key set ${jwks.url} has ${keys.length} key(s) but none for signatures (all "use":"enc" or without "kty")`}
+  if (signing.length === 0)
+    return {
+      status: 'fail',
+      cause: 'jwks-unavailable',
+      message: `key set ${jwks.url} has ${keys.length} key(s) but none for signatures (all "use":"enc" or without "kty")`,
+    }
   const withoutKid = signing.filter((k) => typeof k.kid !== 'string' || k.kid === '')
   if (signing.length > 1 && withoutKid.length > 0) {
-    return {status: 'warn', cause: 'jwks-kid-not-found', message: `key set ${jwks.url} has ${signing.length} signing keys and ${withoutKid.length} without "kid": clients cannot tell which key signed a token ("multiple matching keys")`}
+    return {
+      status: 'warn',
+      cause: 'jwks-kid-not-found',
+      message: `key set ${jwks.url} has ${signing.length} signing keys and ${withoutKid.length} without "kid": clients cannot tell which key signed a token ("multiple matching keys")`,
+    }
   }
   return undefined
 }
@@ -216,9 +326,11 @@ function redirectHint(from: string, location: string): string | undefined {
   try {
     const a = new URL(from)
     const b = new URL(location, from)
-    if (a.protocol === 'http:' && b.protocol === 'https:' && a.host === b.host) return 'the issuer is configured with http:// but the provider lives at https://'
+    if (a.protocol === 'http:' && b.protocol === 'https:' && a.host === b.host)
+      return 'the issuer is configured with http:// but the provider lives at https://'
     const strip = (u: URL) => u.pathname.replace(/\/\.well-known\/openid-configuration\/?$/, '')
-    if (a.origin === b.origin && strip(a).replace(/\/+$/, '') === strip(b).replace(/\/+$/, '')) return 'a proxy adds or removes a trailing slash; configure the issuer exactly as the provider publishes it'
+    if (a.origin === b.origin && strip(a).replace(/\/+$/, '') === strip(b).replace(/\/+$/, ''))
+      return 'a proxy adds or removes a trailing slash; configure the issuer exactly as the provider publishes it'
     if (a.origin !== b.origin) return `the provider lives at ${b.origin}; configure that as the issuer's origin`
     return undefined
   } catch {

@@ -17,42 +17,77 @@ export default defineCheck({
   },
   async run(ctx) {
     const cfg = ctx.config.pipeline
-    if (!cfg) return skip('no pipeline section in the config: set pipeline.files to the CI definitions that run the gate')
+    if (!cfg)
+      return skip('no pipeline section in the config: set pipeline.files to the CI definitions that run the gate')
     const {readFiles} = await import('../src/facts/files.js')
     const root = cfg.root ?? process.cwd()
     const set = await readFiles(ctx.facts, root, cfg.files)
     const command = (cfg.command ?? DEFAULT_COMMAND).trim()
     const flag = cfg.flag ?? DEFAULT_FLAG
     const notes = [
-      ...(set.unmatched.length > 0 && set.files.length > 0 ? [`No file matches ${set.unmatched.join(', ')} under ${set.root}.`] : []),
+      ...(set.unmatched.length > 0 && set.files.length > 0
+        ? [`No file matches ${set.unmatched.join(', ')} under ${set.root}.`]
+        : []),
       ...set.unreadable.map((u) => `Could not read ${u}.`),
-      ...set.files.filter((f) => f.truncated).map((f) => `${f.shown} is larger than the size cap; only its start was read.`),
+      ...set.files
+        .filter((f) => f.truncated)
+        .map((f) => `${f.shown} is larger than the size cap; only its start was read.`),
       ...(set.capped ? [`The file search ${set.capped}; list the CI files more precisely in pipeline.files.`] : []),
     ]
     if (set.files.length === 0) {
-      if (set.unreadable.length > 0) return {status: 'error', message: `could not read the pipeline files: ${set.unreadable.join('; ')}`, evidence: {notes}}
-      return skip(`no file matches pipeline.files (${cfg.files.join(', ')}) under ${set.root}: nothing to read. Check the globs, or pipeline.root when doctor runs outside the repository`)
+      if (set.unreadable.length > 0)
+        return {
+          status: 'error',
+          message: `could not read the pipeline files: ${set.unreadable.join('; ')}`,
+          evidence: {notes},
+        }
+      return skip(
+        `no file matches pipeline.files (${cfg.files.join(', ')}) under ${set.root}: nothing to read. Check the globs, or pipeline.root when doctor runs outside the repository`,
+      )
     }
-    const invocations = set.files.flatMap((f) => findInvocations(f.text, command).map((inv) => ({...inv, where: `${f.shown}:${inv.line}`})))
+    const invocations = set.files.flatMap((f) =>
+      findInvocations(f.text, command).map((inv) => ({...inv, where: `${f.shown}:${inv.line}`})),
+    )
     const scanned = set.files.map((f) => f.shown)
     if (invocations.length === 0) {
-      return skip(`none of the ${scanned.length} pipeline file${scanned.length === 1 ? '' : 's'} (${scanned.join(', ')}) runs \`${command}\`: nothing to judge. Set pipeline.command if the gate is called differently`)
+      return skip(
+        `none of the ${scanned.length} pipeline file${scanned.length === 1 ? '' : 's'} (${scanned.join(', ')}) runs \`${command}\`: nothing to judge. Set pipeline.command if the gate is called differently`,
+      )
     }
     const judged = invocations.map((inv) => ({...inv, verdict: judge(inv.args, flag, ctx.facts.env)}))
-    const items: Item[] = judged.map((j) => ({label: j.where, status: j.verdict.ok ? 'pass' : 'fail', message: j.verdict.message}))
+    const items: Item[] = judged.map((j) => ({
+      label: j.where,
+      status: j.verdict.ok ? 'pass' : 'fail',
+      message: j.verdict.message,
+    }))
     const evidence = {
-      observed: judged.map((j) => ({at: j.where, command: `${command} ${j.args.join(' ')}`.trim(), serverMode: j.verdict.ok})),
+      observed: judged.map((j) => ({
+        at: j.where,
+        command: `${command} ${j.args.join(' ')}`.trim(),
+        serverMode: j.verdict.ok,
+      })),
       expected: `every \`${command}\` with ${flag} <runtime API URL>`,
       notes,
     }
     const local = judged.filter((j) => !j.verdict.ok)
     if (local.length === 0) {
       const vars = judged.filter((j) => j.verdict.note).map((j) => `${j.where}: ${j.verdict.note}`)
-      return pass(`${countOf(judged.length, 'gate invocation')} in ${scanned.length === 1 ? scanned[0] : `${scanned.length} files`} ${judged.length === 1 ? 'runs' : 'run'} in server mode (${flag})${vars.length > 0 ? `; ${vars.join('; ')}` : ''}`, {items, evidence})
+      return pass(
+        `${countOf(judged.length, 'gate invocation')} in ${scanned.length === 1 ? scanned[0] : `${scanned.length} files`} ${judged.length === 1 ? 'runs' : 'run'} in server mode (${flag})${vars.length > 0 ? `; ${vars.join('; ')}` : ''}`,
+        {items, evidence},
+      )
     }
     const what = local.map((j) => `${j.where} (${j.verdict.message})`).join('; ')
     const message = `${local.length === judged.length ? (judged.length === 1 ? 'the gate invocation runs' : `all ${judged.length} gate invocations run`) : `${local.length} of ${judged.length} gate invocations run`} in local mode: ${what}`
-    return fail(message, cause(command, flag, local.map((j) => j.where)), {items, evidence})
+    return fail(
+      message,
+      cause(
+        command,
+        flag,
+        local.map((j) => j.where),
+      ),
+      {items, evidence},
+    )
   },
 })
 
@@ -85,7 +120,8 @@ function findInvocations(text: string, command: string): Invocation[] {
     let next = i + 1
     // Shell continuations (\ at the end), then flags on the following lines (folded YAML scalars).
     while (/\\\s*$/.test(rest) && next < lines.length) rest = `${rest.replace(/\\\s*$/, ' ')}${lines[next++]}`
-    while (next < lines.length && /^\s*--?[A-Za-z]/.test(lines[next]) && !/^\s*-\s/.test(lines[next])) rest = `${rest} ${lines[next++]}`
+    while (next < lines.length && /^\s*--?[A-Za-z]/.test(lines[next]) && !/^\s*-\s/.test(lines[next]))
+      rest = `${rest} ${lines[next++]}`
     out.push({line: i + 1, args: tokenize(rest)})
     i = next - 1
   }
@@ -137,16 +173,26 @@ function judge(args: string[], flag: string, env: NodeJS.ProcessEnv): Verdict {
   if (at === -1) return {ok: false, message: `no ${flag}`}
   const arg = args[at]
   const value = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : args[at + 1]
-  if (value === undefined || value === '' || (!arg.includes('=') && value.startsWith('-'))) return {ok: false, message: `${flag} without a value`}
+  if (value === undefined || value === '' || (!arg.includes('=') && value.startsWith('-')))
+    return {ok: false, message: `${flag} without a value`}
   const variable = /^\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))$/.exec(value)
   if (variable) {
     const name = variable[1] ?? variable[2]
     const seen = env[name]
-    if (seen !== undefined && seen.trim() === '') return {ok: false, message: `${flag} ${value}, and ${name} is empty in this environment`}
-    const note = seen === undefined ? `the URL comes from ${name}, which the CI job must set (it is not set where doctor runs)` : undefined
-    return {ok: true, message: `${flag} ${value}${seen === undefined ? ` (${name} not set here)` : ''}`, ...(note ? {note} : {})}
+    if (seen !== undefined && seen.trim() === '')
+      return {ok: false, message: `${flag} ${value}, and ${name} is empty in this environment`}
+    const note =
+      seen === undefined
+        ? `the URL comes from ${name}, which the CI job must set (it is not set where doctor runs)`
+        : undefined
+    return {
+      ok: true,
+      message: `${flag} ${value}${seen === undefined ? ` (${name} not set here)` : ''}`,
+      ...(note ? {note} : {}),
+    }
   }
-  if (/\$\{\{|\$\(|\$\{/.test(value)) return {ok: true, message: `${flag} ${value}`, note: `the URL comes from ${value}, resolved by the CI system`}
+  if (/\$\{\{|\$\(|\$\{/.test(value))
+    return {ok: true, message: `${flag} ${value}`, note: `the URL comes from ${value}, resolved by the CI system`}
   return {ok: true, message: `${flag} ${value}`}
 }
 
@@ -158,6 +204,9 @@ function cause(command: string, flag: string, where: string[]): CauseRef {
       `Add ${flag} with the runtime's API URL to the gate step at ${where.join(', ')}, e.g. \`${command} ${flag} https://release-passport.example.com <the arguments it already has>\`; a CI variable works too, as long as the job sets it.`,
       'Give the job its gate token as a CI secret, so server mode can authenticate (doctor explain api-credential-rejected).',
     ],
-    verify: ['`doctor run pipeline-mode` passes.', 'The next pipeline run prints a passport ID, and the passport appears in the console with its evidence.'],
+    verify: [
+      '`doctor run pipeline-mode` passes.',
+      'The next pipeline run prints a passport ID, and the passport appears in the console with its evidence.',
+    ],
   }
 }

@@ -20,14 +20,23 @@ export default defineCheck({
   },
   async run(ctx) {
     const cfg = ctx.config.portal
-    if (!cfg) return skip('no portal section in the config: set portal (portal.path defaults to /portal/) to check the web UI')
+    if (!cfg)
+      return skip('no portal section in the config: set portal (portal.path defaults to /portal/) to check the web UI')
     const url = ctx.facts.resolveUrl(cfg.path ?? DEFAULT_PATH)
-    const page = await ctx.facts.fetch({url, headers: {accept: 'text/html,application/xhtml+xml', ...cfg.headers}, purpose: 'portal-spa'})
+    const page = await ctx.facts.fetch({
+      url,
+      headers: {accept: 'text/html,application/xhtml+xml', ...cfg.headers},
+      purpose: 'portal-spa',
+    })
     const exchanges = [page.exchange]
     const shown = page.exchange.url
     if (!page.response) {
       const error = page.error ?? {kind: 'other' as const, message: 'no response'}
-      return {status: error.kind === 'aborted' ? 'timeout' : 'error', message: `could not load the portal at ${shown}: ${error.message}`, evidence: {notes: [error.hint ?? 'Check portal.path and `doctor run readiness`.'], exchanges}}
+      return {
+        status: error.kind === 'aborted' ? 'timeout' : 'error',
+        message: `could not load the portal at ${shown}: ${error.message}`,
+        evidence: {notes: [error.hint ?? 'Check portal.path and `doctor run readiness`.'], exchanges},
+      }
     }
     const res = page.response
     const type = res.header('content-type') ?? ''
@@ -40,18 +49,34 @@ export default defineCheck({
           : res.status === 404
             ? 'Nothing is served there: check portal.path, and that this build includes the portal at all.'
             : 'Read the service logs for this request.'
-      return {status: 'error', message: `the portal at ${shown} answered ${statusLine(res.status)}, not a page, so doctor cannot judge it${snippet ? `: ${snippet}` : ''}`, evidence: {notes: [hint], exchanges}}
+      return {
+        status: 'error',
+        message: `the portal at ${shown} answered ${statusLine(res.status)}, not a page, so doctor cannot judge it${snippet ? `: ${snippet}` : ''}`,
+        evidence: {notes: [hint], exchanges},
+      }
     }
     const json = parseJson(text)
     if (json !== undefined || /json/i.test(type)) {
       const banner = isBanner(json)
       const what = banner ? 'the fallback JSON banner' : 'JSON'
-      return fail(`${shown} answers ${what} (${type || 'no content type'}: ${snippet || 'empty'}) instead of the web UI: the binary was built without its UI bundle, or the running binary predates it`, bannerCause(shown), {
-        evidence: {observed: {url: shown, contentType: type, body: snippet}, expected: 'an HTML page that loads the single-page app', exchanges},
-      })
+      return fail(
+        `${shown} answers ${what} (${type || 'no content type'}: ${snippet || 'empty'}) instead of the web UI: the binary was built without its UI bundle, or the running binary predates it`,
+        bannerCause(shown),
+        {
+          evidence: {
+            observed: {url: shown, contentType: type, body: snippet},
+            expected: 'an HTML page that loads the single-page app',
+            exchanges,
+          },
+        },
+      )
     }
     if (!/html/i.test(type) && !/<(!doctype|html|script|div)/i.test(text)) {
-      return {status: 'error', message: `${shown} answered ${type || 'no content type'}, neither HTML nor JSON: ${snippet}`, evidence: {notes: ['Check portal.path.'], exchanges}}
+      return {
+        status: 'error',
+        message: `${shown} answered ${type || 'no content type'}, neither HTML nor JSON: ${snippet}`,
+        evidence: {notes: ['Check portal.path.'], exchanges},
+      }
     }
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim()
     const page1 = `${shown} serves HTML${title ? ` ("${title}")` : ''}`
@@ -60,20 +85,30 @@ export default defineCheck({
     const {Parser} = await import('htmlparser2')
     // Asset links are followed as the page wrote them (signed asset URLs carry their signature); only the exchanges are shown.
     const assets = linkedAssets(Parser, res.raw.text(), res.raw.url).slice(0, MAX_ASSETS)
-    if (assets.length === 0) return pass(`${page1}; it links no script or stylesheet on its own origin`, {evidence: {exchanges}})
-    const loads = await Promise.all(assets.map((a) => ctx.facts.fetch({url: a, headers: cfg.headers, purpose: 'portal-spa'})))
+    if (assets.length === 0)
+      return pass(`${page1}; it links no script or stylesheet on its own origin`, {evidence: {exchanges}})
+    const loads = await Promise.all(
+      assets.map((a) => ctx.facts.fetch({url: a, headers: cfg.headers, purpose: 'portal-spa'})),
+    )
     exchanges.push(...loads.map((l) => l.exchange))
-    const items: Item[] = loads.map((l) => ({label: pathOf(l.exchange.url), status: assetOk(l) ? 'pass' : 'fail', message: assetText(l)}))
+    const items: Item[] = loads.map((l) => ({
+      label: pathOf(l.exchange.url),
+      status: assetOk(l) ? 'pass' : 'fail',
+      message: assetText(l),
+    }))
     const broken = items.filter((i) => i.status === 'fail')
     const evidence: Evidence = {observed: {url: shown, assets: items.map((i) => `${i.label}: ${i.message}`)}, exchanges}
-    if (broken.length === 0) return pass(`${page1} and its ${assets.length} asset${assets.length === 1 ? '' : 's'} load`, {items, evidence})
-    return warn(`${page1}, but ${broken.length} of its ${assets.length} assets fail (${broken.map((b) => `${b.label}: ${b.message}`).join('; ')}): the page stays blank or unstyled`, assetCause(shown), {items, evidence})
+    if (broken.length === 0)
+      return pass(`${page1} and its ${assets.length} asset${assets.length === 1 ? '' : 's'} load`, {items, evidence})
+    return warn(
+      `${page1}, but ${broken.length} of its ${assets.length} assets fail (${broken.map((b) => `${b.label}: ${b.message}`).join('; ')}): the page stays blank or unstyled`,
+      assetCause(shown),
+      {items, evidence},
+    )
   },
 })
 
 // ---------------------------------------------------------------------------------------------
-
-
 
 function parseJson(text: string): unknown {
   const trimmed = text.trim()
@@ -85,7 +120,10 @@ function parseJson(text: string): unknown {
   }
 }
 
-const isBanner = (json: unknown): boolean => typeof json === 'object' && json !== null && String((json as Record<string, unknown>).status).toLowerCase() === 'banner'
+const isBanner = (json: unknown): boolean =>
+  typeof json === 'object' &&
+  json !== null &&
+  String((json as Record<string, unknown>).status).toLowerCase() === 'banner'
 
 const pathOf = (url: string): string => {
   try {
@@ -139,19 +177,29 @@ function assetText(load: HttpResult): string {
 function bannerCause(url: string): CauseRef {
   return {
     kb: E,
-    summary: 'The binary answering here has no UI bundle embedded, so the portal route falls back to its JSON banner. Usually the UI was never built into internal/ui/dist/ before compiling (a bare `go build ./...` does not object); otherwise the UI was built after the binary, or the old binary is still running.',
+    summary:
+      'The binary answering here has no UI bundle embedded, so the portal route falls back to its JSON banner. Usually the UI was never built into internal/ui/dist/ before compiling (a bare `go build ./...` does not object); otherwise the UI was built after the binary, or the old binary is still running.',
     fix: [
       'In the build tree, `ls internal/ui/dist/`: only `.gitkeep` means the bundle was never built; run `make ui`.',
       'Rebuild the binary with `make build` (it refuses an empty embed, unlike `go build ./...`), then restart the process or roll out the new image.',
     ],
-    verify: [`\`curl -s '${url}' | head -c 300\` shows HTML, not \`{"status":"banner"\`.`, '`doctor run portal-spa` passes.'],
+    verify: [
+      `\`curl -s '${url}' | head -c 300\` shows HTML, not \`{"status":"banner"\`.`,
+      '`doctor run portal-spa` passes.',
+    ],
   }
 }
 
 function assetCause(url: string): CauseRef {
   return {
-    summary: 'The portal page loads, but files it links to are missing or answered by the router\'s fallback: the embedded bundle is incomplete, or it was built for another base path.',
-    fix: ['Rebuild the UI and the binary together (`make ui`, then `make build`) and restart; if the asset paths do not start with the portal\'s path, fix the UI build\'s base path.'],
-    verify: [`Every script and stylesheet that \`curl -s '${url}'\` links to answers 200.`, '`doctor run portal-spa` passes.'],
+    summary:
+      "The portal page loads, but files it links to are missing or answered by the router's fallback: the embedded bundle is incomplete, or it was built for another base path.",
+    fix: [
+      "Rebuild the UI and the binary together (`make ui`, then `make build`) and restart; if the asset paths do not start with the portal's path, fix the UI build's base path.",
+    ],
+    verify: [
+      `Every script and stylesheet that \`curl -s '${url}'\` links to answers 200.`,
+      '`doctor run portal-spa` passes.',
+    ],
   }
 }

@@ -86,15 +86,27 @@ type Subject = Omit<Probe, 'finding'>
 // Classification: one endpoint's answer to a Finding
 
 function classify(subject: Subject, result: HttpResult): Finding {
-  if (!result.response) return connectionFailed(subject, result.error ?? {kind: 'other', message: 'no response and no error recorded'})
+  if (!result.response)
+    return connectionFailed(subject, result.error ?? {kind: 'other', message: 'no response and no error recorded'})
   const response = result.response
   const body = parseHealthBody(response)
   const expected = subject.endpoint.expectStatus
   const statusIsHealthy = expected === undefined ? isSuccess(response.status) : response.status === expected
-  const finding = statusIsHealthy ? judgeBody(subject, response, body) : isSuccess(response.status) ? unexpectedStatus(subject, response) : judgeStatus(subject, response, body)
-  const expectation = expected !== undefined && !statusIsHealthy && !isSuccess(response.status) ? ` (readiness.endpoints expects ${expected})` : ''
+  const finding = statusIsHealthy
+    ? judgeBody(subject, response, body)
+    : isSuccess(response.status)
+      ? unexpectedStatus(subject, response)
+      : judgeStatus(subject, response, body)
+  const expectation =
+    expected !== undefined && !statusIsHealthy && !isSuccess(response.status)
+      ? ` (readiness.endpoints expects ${expected})`
+      : ''
   const truncation = response.truncated ? truncationNote(response, body) : ''
-  return {...finding, message: `${finding.message}${expectation}${truncation}`, observed: {...observedAnswer(subject, response, body), ...finding.observed}}
+  return {
+    ...finding,
+    message: `${finding.message}${expectation}${truncation}`,
+    observed: {...observedAnswer(subject, response, body), ...finding.observed},
+  }
 }
 
 const isSuccess = (status: number): boolean => status >= 200 && status <= 299
@@ -117,7 +129,9 @@ function observedAnswer(subject: Subject, response: HttpResponse, body: HealthBo
     body: body.format,
     ...(body.overallStatus !== undefined ? {reportedStatus: body.overallStatus} : {}),
     ...(body.dependencies.length > 0 ? {dependencies: body.dependencies.length} : {}),
-    ...(notPassing.length > 0 ? {notPassing: notPassing.map(({name, status, detail}) => ({name, status, ...(detail ? {detail} : {})}))} : {}),
+    ...(notPassing.length > 0
+      ? {notPassing: notPassing.map(({name, status, detail}) => ({name, status, ...(detail ? {detail} : {})}))}
+      : {}),
     ...(response.truncated ? {truncated: true} : {}),
   }
 }
@@ -137,7 +151,10 @@ function judgeBody(subject: Subject, response: HttpResponse, body: HealthBody): 
     }
   }
   if (overall === 'fail') {
-    const what = failing.length > 0 ? `failing: ${describeAll(failing)}` : `it reports${reported}${body.detail ? ` (${body.detail})` : ''}`
+    const what =
+      failing.length > 0
+        ? `failing: ${describeAll(failing)}`
+        : `it reports${reported}${body.detail ? ` (${body.detail})` : ''}`
     return {
       status: 'fail',
       message: `answers ${status} while its body reports failure; ${what}. Probes that read only the status code (Kubernetes, load balancers) think it is healthy`,
@@ -173,7 +190,11 @@ function judgeStatus(subject: Subject, response: HttpResponse, body: HealthBody)
   const fails = mostSpecific(body.dependencies.filter((d) => d.health === 'fail'))
   const failing = fails.length > 0 ? fails : mostSpecific(body.dependencies.filter((d) => d.health === 'warn'))
   if (failing.length > 0) {
-    return {status: 'fail', message: `answered ${statusLine(status)}; failing: ${describeAll(failing)}`, cause: causes.dependencyDown(subject, failing)}
+    return {
+      status: 'fail',
+      message: `answered ${statusLine(status)}; failing: ${describeAll(failing)}`,
+      cause: causes.dependencyDown(subject, failing),
+    }
   }
   if (status >= 500) return serverError(subject, response, body)
   return unexpectedStatus(subject, response)
@@ -184,8 +205,13 @@ function serverError(subject: Subject, response: HttpResponse, body: HealthBody)
   const server = response.header('server')
   const via = server ? ` (Server: ${server})` : ''
   if (status === 502 || status === 504) {
-    const why = status === 502 ? 'could not get a valid answer from the app behind it' : 'gave up waiting for the app behind it'
-    return {status: 'fail', message: `answered ${statusLine(status)}${via}: a proxy ${why}`, cause: causes.proxyUpstream(subject, status)}
+    const why =
+      status === 502 ? 'could not get a valid answer from the app behind it' : 'gave up waiting for the app behind it'
+    return {
+      status: 'fail',
+      message: `answered ${statusLine(status)}${via}: a proxy ${why}`,
+      cause: causes.proxyUpstream(subject, status),
+    }
   }
   const saysMore = body.detail && body.detail.toLowerCase() !== STATUS_CODES[status]?.toLowerCase()
   const said = saysMore ? `; it only says "${body.detail}"` : ''
@@ -214,11 +240,14 @@ function redirected(subject: Subject, response: HttpResponse): Finding {
   const explanation: Record<RedirectKind, string> = {
     login: ', a login page: the health path sits behind authentication',
     https: ', the same path over HTTPS: configure the https:// URL',
-    other: ': a health endpoint should answer directly; load balancers usually count a redirect as unhealthy, and it hides the real state',
+    other:
+      ': a health endpoint should answer directly; load balancers usually count a redirect as unhealthy, and it hides the real state',
   }
   return {
     status: 'warn',
-    message: target ? `redirected (${statusLine(response.status)}) to ${shownLocation}${explanation[kind]}` : `answered ${statusLine(response.status)} without a usable Location header`,
+    message: target
+      ? `redirected (${statusLine(response.status)}) to ${shownLocation}${explanation[kind]}`
+      : `answered ${statusLine(response.status)} without a usable Location header`,
     cause: causes.redirected(subject, kind),
     ...(target ? {observed: {location: shownLocation}} : {}),
   }
@@ -242,7 +271,15 @@ function credentialsNeeded(subject: Subject, response: HttpResponse): Finding {
 }
 
 /** Paths that common servers and frameworks serve health on; suggested after a 404. */
-const COMMON_HEALTH_PATHS = ['/readyz', '/healthz', '/health', '/ready', '/-/ready', '/actuator/health', '/api/v1/health']
+const COMMON_HEALTH_PATHS = [
+  '/readyz',
+  '/healthz',
+  '/health',
+  '/ready',
+  '/-/ready',
+  '/actuator/health',
+  '/api/v1/health',
+]
 
 function wrongPath(subject: Subject, response: HttpResponse): Finding {
   return {
@@ -277,10 +314,18 @@ function unexpectedStatus(subject: Subject, response: HttpResponse): Finding {
 }
 
 function connectionFailed(subject: Subject, error: NetError): Finding {
-  const observed = {url: subject.url, error: {kind: error.kind, ...(error.code ? {code: error.code} : {}), message: error.message}}
+  const observed = {
+    url: subject.url,
+    error: {kind: error.kind, ...(error.code ? {code: error.code} : {}), message: error.message},
+  }
   const message = error.hint ? `${error.message}. ${error.hint}` : error.message
   if (error.kind === 'aborted') return {status: 'timeout', message, observed}
-  const cause = error.kind === 'timeout' ? causes.hung(subject, error) : error.kind === 'tls' ? causes.tls(subject, error) : causes.unreachable(subject, error)
+  const cause =
+    error.kind === 'timeout'
+      ? causes.hung(subject, error)
+      : error.kind === 'tls'
+        ? causes.tls(subject, error)
+        : causes.unreachable(subject, error)
   return {status: 'fail', message, cause, observed}
 }
 
@@ -307,11 +352,15 @@ function curlCommand(subject: Subject): string {
 
 function verifySteps(subject: Subject): string[] {
   const expected = subject.endpoint.expectStatus ?? '2xx'
-  return [`\`${curlCommand(subject)}\` answers ${expected} and its body lists no failing check.`, '`doctor run readiness` passes.']
+  return [
+    `\`${curlCommand(subject)}\` answers ${expected} and its body lists no failing check.`,
+    '`doctor run readiness` passes.',
+  ]
 }
 
 /** Component names for prose: IETF keys are "component:measurement", and one component can fail several measurements. */
-const dependencyNames = (deps: Dependency[]): string => [...new Set(deps.map((d) => d.name.replace(/:[^/]*$/, '')))].join(', ')
+const dependencyNames = (deps: Dependency[]): string =>
+  [...new Set(deps.map((d) => d.name.replace(/:[^/]*$/, '')))].join(', ')
 
 const causes = {
   dependencyDown: (subject: Subject, failing: Dependency[]): CauseRef => ({
@@ -338,7 +387,7 @@ const causes = {
     summary: `${subject.label} answers ${status}: the health handler itself errors, or a failing check is reported as a server error.`,
     fix: [
       'Read the service logs at the time of the request for the exception or the failing check.',
-      'Check the service\'s dependencies (database, cache, queue) and its configuration after the last deploy.',
+      "Check the service's dependencies (database, cache, queue) and its configuration after the last deploy.",
     ],
     verify: verifySteps(subject),
   }),
@@ -350,8 +399,10 @@ const causes = {
         : `A reverse proxy in front of ${subject.label} timed out waiting for the app (it is hung, overloaded, or blocked on a dependency).`,
     fix: [
       'Check that the app process or container is running and not restarting (its logs, `docker ps`, `kubectl get pods`).',
-      'Compare the proxy\'s upstream address with the host and port the app really listens on.',
-      status === 504 ? 'If the app is up, find what it waits on (a dependency, a lock) and compare with the proxy\'s read timeout.' : 'Read the proxy\'s error log: it names the upstream it could not reach and why.',
+      "Compare the proxy's upstream address with the host and port the app really listens on.",
+      status === 504
+        ? "If the app is up, find what it waits on (a dependency, a lock) and compare with the proxy's read timeout."
+        : "Read the proxy's error log: it names the upstream it could not reach and why.",
     ],
     verify: verifySteps(subject),
   }),
@@ -359,7 +410,11 @@ const causes = {
     kb: `${KB}#ok-status-on-failure`,
     summary: `${subject.label} answers 2xx while its body reports failure, so probes that read only the status code keep sending traffic to it.`,
     fix: [
-      ...(failing.length > 0 ? [`Bring ${dependencyNames(failing)} back: check it is running and reachable from the service, and read the service logs for the full error.`] : ['Read the service logs for the check that fails.']),
+      ...(failing.length > 0
+        ? [
+            `Bring ${dependencyNames(failing)} back: check it is running and reachable from the service, and read the service logs for the full error.`,
+          ]
+        : ['Read the service logs for the check that fails.']),
       'Make the endpoint answer 503 when it reports failure (the health-check draft requires 4xx/5xx for "fail"), or point probes at an endpoint that does.',
     ],
     verify: verifySteps(subject),
@@ -368,7 +423,9 @@ const causes = {
     kb: `${KB}#degraded`,
     summary: `${subject.label} still reports ready, but ${deps.length > 0 ? dependencyNames(deps) : 'something it depends on'} is degraded.`,
     fix: [
-      deps.length > 0 ? `Check ${dependencyNames(deps)}: the service works around it for now, but features that need it may fail.` : 'Read the body and the service logs for the concern it reports.',
+      deps.length > 0
+        ? `Check ${dependencyNames(deps)}: the service works around it for now, but features that need it may fail.`
+        : 'Read the body and the service logs for the concern it reports.',
     ],
     verify: verifySteps(subject),
   }),
@@ -383,10 +440,12 @@ const causes = {
   }),
   credentials: (subject: Subject, sentHeaders: boolean): CauseRef => ({
     kb: `${KB}#auth-required`,
-    summary: sentHeaders ? `${subject.label} rejects the credentials configured for it.` : `${subject.label} requires credentials, so doctor cannot read its state.`,
+    summary: sentHeaders
+      ? `${subject.label} rejects the credentials configured for it.`
+      : `${subject.label} requires credentials, so doctor cannot read its state.`,
     fix: [
       sentHeaders
-        ? 'Check that the credential in the endpoint\'s headers (in readiness.endpoints) is current and allowed to read health.'
+        ? "Check that the credential in the endpoint's headers (in readiness.endpoints) is current and allowed to read health."
         : 'Add the credential to this endpoint in readiness.endpoints, e.g. `headers: {Authorization: "Bearer ${HEALTH_TOKEN}"}` with the token in that environment variable.',
       'Or exempt the health path from authentication, since probes and load balancers do not log in.',
     ],
@@ -422,7 +481,10 @@ const causes = {
   unreachable: (subject: Subject, error: NetError): CauseRef => ({
     kb: `${KB}#unreachable`,
     summary: `doctor could not reach ${subject.url}: ${error.message}.`,
-    fix: [...(error.hint ? [error.hint] : []), 'Check the URL in readiness.endpoints, and that this machine can reach that host and port.'],
+    fix: [
+      ...(error.hint ? [error.hint] : []),
+      'Check the URL in readiness.endpoints, and that this machine can reach that host and port.',
+    ],
     verify: verifySteps(subject),
   }),
   hung: (subject: Subject, error: NetError): CauseRef => ({
@@ -464,7 +526,10 @@ function summarise(probes: Probe[]): CheckOutcome {
   const primary = flagged.find((p) => p.finding.status === status) ?? flagged[0]
   const others = flagged.filter((p) => p !== primary && p.finding.cause).map((p) => p.finding.cause!.summary)
   const flaggedLines = flagged.map((p) => `${p.label}: ${p.finding.message}`)
-  const message = probes.length === 1 ? flaggedLines[0] : `${flagged.length} of ${probes.length} endpoints ${flagged.length === 1 ? 'is' : 'are'} not ready. ${flaggedLines.join('; ')}`
+  const message =
+    probes.length === 1
+      ? flaggedLines[0]
+      : `${flagged.length} of ${probes.length} endpoints ${flagged.length === 1 ? 'is' : 'are'} not ready. ${flaggedLines.join('; ')}`
   return {
     status,
     message,
@@ -500,9 +565,30 @@ interface HealthBody {
 type JsonObject = Record<string, unknown>
 
 const HEALTH_WORDS: Record<string, Health> = Object.fromEntries([
-  ...['pass', 'passed', 'passing', 'ok', 'up', 'healthy', 'ready', 'green', 'success', 'alive', 'serving'].map((w) => [w, 'pass']),
+  ...['pass', 'passed', 'passing', 'ok', 'up', 'healthy', 'ready', 'green', 'success', 'alive', 'serving'].map((w) => [
+    w,
+    'pass',
+  ]),
   ...['warn', 'warning', 'degraded', 'yellow', 'partial'].map((w) => [w, 'warn']),
-  ...['fail', 'failed', 'failing', 'failure', 'error', 'down', 'out of service', 'not ready', 'unready', 'unhealthy', 'critical', 'red', 'unavailable', 'not ok', 'ko', 'not serving', 'dead'].map((w) => [w, 'fail']),
+  ...[
+    'fail',
+    'failed',
+    'failing',
+    'failure',
+    'error',
+    'down',
+    'out of service',
+    'not ready',
+    'unready',
+    'unhealthy',
+    'critical',
+    'red',
+    'unavailable',
+    'not ok',
+    'ko',
+    'not serving',
+    'dead',
+  ].map((w) => [w, 'fail']),
 ])
 
 /** Words that only mean something in a `status` field; as a bare value ("region": "unknown") they would be noise. */
@@ -511,7 +597,10 @@ const STATUS_FIELD_WORDS: Record<string, Health> = {unknown: 'warn'}
 function healthOf(value: unknown, inStatusField = false): Health | undefined {
   if (typeof value === 'boolean') return value ? 'pass' : 'fail'
   if (typeof value !== 'string') return undefined
-  const word = value.trim().toLowerCase().replace(/[\s_-]+/g, ' ')
+  const word = value
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, ' ')
   return HEALTH_WORDS[word] ?? (inStatusField ? STATUS_FIELD_WORDS[word] : undefined)
 }
 
@@ -534,14 +623,38 @@ function tryParseJson(text: string): unknown {
   }
 }
 
-const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** Keys that hold a list or map of checks: IETF and MicroProfile `checks`, Spring Boot `components` (and 1.x `details`). */
 const CONTAINER_KEYS = new Set(['checks', 'components', 'details', 'dependencies', 'services'])
 /** Nested containers inside one component (Spring Boot composite contributors). */
 const NESTED_CONTAINER_KEYS = ['components', 'checks', 'dependencies']
 /** Top-level fields that describe the response, never a dependency. */
-const TOP_LEVEL_META = new Set(['status', 'healthy', 'ready', 'ok', 'up', 'alive', 'live', 'version', 'releaseid', 'notes', 'output', 'serviceid', 'description', 'links', 'message', 'error', 'reason', 'time', 'timestamp', 'uptime', 'name', 'service'])
+const TOP_LEVEL_META = new Set([
+  'status',
+  'healthy',
+  'ready',
+  'ok',
+  'up',
+  'alive',
+  'live',
+  'version',
+  'releaseid',
+  'notes',
+  'output',
+  'serviceid',
+  'description',
+  'links',
+  'message',
+  'error',
+  'reason',
+  'time',
+  'timestamp',
+  'uptime',
+  'name',
+  'service',
+])
 /** Booleans that state the overall health when there is no `status`. */
 const OVERALL_BOOLEANS = ['healthy', 'ready', 'ok', 'up', 'alive', 'live']
 const MAX_DEPTH = 5
@@ -550,10 +663,17 @@ function parseHealthJson(body: JsonObject): HealthBody {
   const statusField = statusOf(body)
   const dependencies: Dependency[] = []
   for (const [key, value] of Object.entries(body)) {
-    if (CONTAINER_KEYS.has(key) && typeof value === 'object' && value !== null) dependencies.push(...collectContainer(value, [], true))
+    if (CONTAINER_KEYS.has(key) && typeof value === 'object' && value !== null)
+      dependencies.push(...collectContainer(value, [], true))
     else if (!TOP_LEVEL_META.has(key.toLowerCase())) dependencies.push(...collectEntry(key, value, [], false))
   }
-  return {format: 'json', overall: statusField?.health, overallStatus: statusField?.raw, detail: detailOf(body), dependencies}
+  return {
+    format: 'json',
+    overall: statusField?.health,
+    overallStatus: statusField?.raw,
+    detail: detailOf(body),
+    dependencies,
+  }
 }
 
 function statusOf(node: JsonObject): {health: Health; raw: string} | undefined {
@@ -574,7 +694,9 @@ function statusOf(node: JsonObject): {health: Health; raw: string} | undefined {
 function collectContainer(container: object, path: string[], booleansAreHealth: boolean): Dependency[] {
   if (path.length > MAX_DEPTH) return []
   if (Array.isArray(container)) {
-    return container.filter(isObject).flatMap((entry, i) => collectEntry(entryName(entry) ?? `#${i + 1}`, entry, path, booleansAreHealth))
+    return container
+      .filter(isObject)
+      .flatMap((entry, i) => collectEntry(entryName(entry) ?? `#${i + 1}`, entry, path, booleansAreHealth))
   }
   return Object.entries(container).flatMap(([key, value]) => collectEntry(key, value, path, booleansAreHealth))
 }
@@ -590,7 +712,9 @@ function collectEntry(name: string, value: unknown, path: string[], booleansAreH
   const status = statusOf(value)
   if (!status) return collectContainer(value, [...path, name], false)
   const self: Dependency = {name: fullName, health: status.health, status: status.raw, ...optionalDetail(value)}
-  const nested = NESTED_CONTAINER_KEYS.filter((key) => typeof value[key] === 'object' && value[key] !== null).flatMap((key) => collectContainer(value[key] as object, [...path, name], true))
+  const nested = NESTED_CONTAINER_KEYS.filter((key) => typeof value[key] === 'object' && value[key] !== null).flatMap(
+    (key) => collectContainer(value[key] as object, [...path, name], true),
+  )
   return [self, ...nested]
 }
 
@@ -606,7 +730,8 @@ function ietfEntries(name: string, entries: unknown[]): Dependency[] {
 }
 
 function entryName(entry: JsonObject): string | undefined {
-  for (const key of ['name', 'componentId', 'component', 'id']) if (typeof entry[key] === 'string') return entry[key] as string
+  for (const key of ['name', 'componentId', 'component', 'id'])
+    if (typeof entry[key] === 'string') return entry[key] as string
   return undefined
 }
 
@@ -619,7 +744,12 @@ const optionalDetail = (node: JsonObject): {detail?: string} => {
 function detailOf(node: JsonObject): string | undefined {
   const candidates = [node.output, node.message, node.error, node.reason, node.details, node.data]
   for (const candidate of candidates) {
-    const text = typeof candidate === 'string' ? candidate : isObject(candidate) ? firstString(candidate, ['error', 'message', 'reason', 'output']) : undefined
+    const text =
+      typeof candidate === 'string'
+        ? candidate
+        : isObject(candidate)
+          ? firstString(candidate, ['error', 'message', 'reason', 'output'])
+          : undefined
     if (text && text.trim()) return shorten(text)
   }
   return undefined
@@ -641,22 +771,36 @@ function shorten(text: string): string {
 const KUBERNETES_LINE = /^\[([+-])\](\S+)\s+(\S+?):?(?:\s+(.*))?$/
 
 function parseHealthText(text: string): HealthBody {
-  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean)
+  const lines = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean)
   const dependencies: Dependency[] = []
   for (const line of lines) {
     const match = KUBERNETES_LINE.exec(line)
     if (!match) continue
     const [, sign, name, status, detail] = match
-    dependencies.push({name, health: sign === '+' ? 'pass' : 'fail', status, ...(detail ? {detail: shorten(detail)} : {})})
+    dependencies.push({
+      name,
+      health: sign === '+' ? 'pass' : 'fail',
+      status,
+      ...(detail ? {detail: shorten(detail)} : {}),
+    })
   }
   if (dependencies.length > 0) {
     const failing = dependencies.some((d) => d.health === 'fail')
-    return {format: 'kubernetes-text', overall: failing ? 'fail' : 'pass', overallStatus: lines.at(-1)?.startsWith('[') ? undefined : lines.at(-1), dependencies}
+    return {
+      format: 'kubernetes-text',
+      overall: failing ? 'fail' : 'pass',
+      overallStatus: lines.at(-1)?.startsWith('[') ? undefined : lines.at(-1),
+      dependencies,
+    }
   }
   const single = lines.length === 1 ? healthOf(lines[0]) : undefined
   if (single) return {format: 'text', overall: single, overallStatus: lines[0], dependencies: []}
   // A short sentence ("database unavailable") is worth quoting; a page or a cut-off JSON body is not.
-  const sentence = lines.length === 1 && lines[0].length <= MAX_DETAIL && !/^[{[<]/.test(lines[0]) ? lines[0] : undefined
+  const sentence =
+    lines.length === 1 && lines[0].length <= MAX_DETAIL && !/^[{[<]/.test(lines[0]) ? lines[0] : undefined
   return {format: 'unrecognised', ...(sentence ? {detail: sentence} : {}), dependencies: []}
 }
 

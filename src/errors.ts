@@ -4,7 +4,10 @@
  */
 export class UsageError extends Error {
   readonly exitCode = 2
-  constructor(message: string, readonly details: string[] = []) {
+  constructor(
+    message: string,
+    readonly details: string[] = [],
+  ) {
     super(message)
     this.name = 'UsageError'
   }

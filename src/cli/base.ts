@@ -55,7 +55,8 @@ export abstract class BaseCommand extends Command {
     } else if (/^Parsing --[\w-]+/.test(error.message)) {
       // oclif rethrows a custom flag parser's error as a plain Error("Parsing --flag \n\t<reason>").
       code = 2
-      const [, flag, reason] = /^Parsing (--[\w-]+)\s*\n?\s*([\s\S]*?)(?:\nSee more help with --help)?$/.exec(error.message) ?? []
+      const [, flag, reason] =
+        /^Parsing (--[\w-]+)\s*\n?\s*([\s\S]*?)(?:\nSee more help with --help)?$/.exec(error.message) ?? []
       message = `Invalid value for ${flag}: ${reason?.trim() ?? error.message}\nSee \`doctor ${this.commandName()} --help\`.`
     } else if (error instanceof Errors.CLIError) {
       // Flag and argument parsing errors from oclif.

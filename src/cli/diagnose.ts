@@ -45,8 +45,15 @@ export interface CommandOutput {
  * Run checks with the shared flags, progress on stderr, and the session's redactor guarding
  * everything the command prints afterwards. Renders nothing.
  */
-export async function runSession(loaded: LoadedConfig, checks: readonly Check[], flags: DiagnoseFlags, out: CommandOutput, explicit: boolean) {
-  if (flags.insecure && !out.json) process.stderr.write('warning: --insecure: TLS certificates are not verified; this is recorded in the report.\n')
+export async function runSession(
+  loaded: LoadedConfig,
+  checks: readonly Check[],
+  flags: DiagnoseFlags,
+  out: CommandOutput,
+  explicit: boolean,
+) {
+  if (flags.insecure && !out.json)
+    process.stderr.write('warning: --insecure: TLS certificates are not verified; this is recorded in the report.\n')
   const session = await diagnose(loaded, checks, {
     concurrency: flags.concurrency,
     checkTimeoutMs: flags['check-timeout'],

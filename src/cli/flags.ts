@@ -19,24 +19,57 @@ const duration = Flags.custom<number>({
 })
 
 export const configFlag = {
-  config: Flags.string({char: 'c', summary: 'Config file (default: $DOCTOR_CONFIG, then ./doctor.yaml, doctor.yml, doctor.json).', helpValue: 'FILE'}),
+  config: Flags.string({
+    char: 'c',
+    summary: 'Config file (default: $DOCTOR_CONFIG, then ./doctor.yaml, doctor.yml, doctor.json).',
+    helpValue: 'FILE',
+  }),
 }
 
 /** Flags shared by every command that runs checks. */
 export const runFlags = {
   ...configFlag,
-  'fail-on': Flags.option({options: ['warn', 'fail'] as const, default: 'fail' as const, summary: 'Lowest status that makes the exit code 1.'})(),
+  'fail-on': Flags.option({
+    options: ['warn', 'fail'] as const,
+    default: 'fail' as const,
+    summary: 'Lowest status that makes the exit code 1.',
+  })(),
   concurrency: Flags.integer({min: 1, max: 64, default: 4, summary: 'Checks run at once.'}),
-  'check-timeout': duration({summary: 'Time limit per check (10s, 500ms, 2m). Default 10s, or what a check needs when that is more (viewport-overflow: 45s); checks.<id>.timeout in doctor.yaml wins.', helpValue: 'DURATION'}),
+  'check-timeout': duration({
+    summary:
+      'Time limit per check (10s, 500ms, 2m). Default 10s, or what a check needs when that is more (viewport-overflow: 45s); checks.<id>.timeout in doctor.yaml wins.',
+    helpValue: 'DURATION',
+  }),
   timeout: duration({default: 60_000, summary: 'Deadline for the whole run.', helpValue: 'DURATION'}),
-  ca: Flags.string({summary: 'PEM file of extra CA certificates to trust (TLS verification stays on).', helpValue: 'FILE'}),
-  insecure: Flags.boolean({default: false, summary: 'Skip TLS certificate verification (prints a warning; recorded in the report).'}),
-  'allow-writes': Flags.boolean({default: false, summary: 'Let checks send requests that change state where the config lists them (webhook test events); otherwise they only read.'}),
-  'redact-emails': Flags.boolean({default: false, summary: 'Also replace email addresses in everything doctor prints or writes.'}),
+  ca: Flags.string({
+    summary: 'PEM file of extra CA certificates to trust (TLS verification stays on).',
+    helpValue: 'FILE',
+  }),
+  insecure: Flags.boolean({
+    default: false,
+    summary: 'Skip TLS certificate verification (prints a warning; recorded in the report).',
+  }),
+  'allow-writes': Flags.boolean({
+    default: false,
+    summary:
+      'Let checks send requests that change state where the config lists them (webhook test events); otherwise they only read.',
+  }),
+  'redact-emails': Flags.boolean({
+    default: false,
+    summary: 'Also replace email addresses in everything doctor prints or writes.',
+  }),
 }
 
 /** Where and how a report is written: shared by `doctor all`, `doctor run`, `doctor demo` and `doctor analyze`. */
 export const outputFlags = {
-  format: Flags.option({options: FORMATS, summary: 'Report format: text (default), json, markdown (GitHub issues) or junit (CI test views).'})(),
-  output: Flags.string({char: 'o', summary: 'Write the report to FILE (its extension picks the format unless --format is given); the text summary still goes to stdout. "-" means stdout.', helpValue: 'FILE'}),
+  format: Flags.option({
+    options: FORMATS,
+    summary: 'Report format: text (default), json, markdown (GitHub issues) or junit (CI test views).',
+  })(),
+  output: Flags.string({
+    char: 'o',
+    summary:
+      'Write the report to FILE (its extension picks the format unless --format is given); the text summary still goes to stdout. "-" means stdout.',
+    helpValue: 'FILE',
+  }),
 }

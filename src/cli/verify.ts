@@ -38,13 +38,21 @@ export interface VerifyResult {
 export async function verifyEntry(ref: string, flags: VerifyFlags, out: CommandOutput): Promise<VerifyResult> {
   const kb = openKnowledgeBase(flags.kb)
   const resolved = resolveRef(kb, ref)
-  if (resolved.kind === 'none') throw new UsageError(`No knowledge-base entry has the id "${ref}".${resolved.suggestion} Find one with \`doctor explain "<error text>"\`.`)
+  if (resolved.kind === 'none')
+    throw new UsageError(
+      `No knowledge-base entry has the id "${ref}".${resolved.suggestion} Find one with \`doctor explain "<error text>"\`.`,
+    )
   if (resolved.kind === 'unknown-cause') {
     const causes = resolved.entry.kind === 'symptom' ? resolved.entry.causes.map((c) => c.id) : []
-    throw new UsageError(`Entry ${resolved.entry.id} has no cause "${resolved.cause}". Its causes: ${causes.join(', ') || 'none'}.`)
+    throw new UsageError(
+      `Entry ${resolved.entry.id} has no cause "${resolved.cause}". Its causes: ${causes.join(', ') || 'none'}.`,
+    )
   }
   const {entry, cause} = resolved
-  if (entry.kind !== 'symptom') throw new UsageError(`${entry.id} is a guide, not a symptom with causes; there is nothing to verify. Read it with \`doctor explain ${entry.id}\`.`)
+  if (entry.kind !== 'symptom')
+    throw new UsageError(
+      `${entry.id} is a guide, not a symptom with causes; there is nothing to verify. Read it with \`doctor explain ${entry.id}\`.`,
+    )
   const causes = cause ? [cause] : entry.causes
   const checks = [...new Set(causes.flatMap((c) => c.checks))]
   const scoped: Entry = {...entry, causes}
@@ -56,7 +64,13 @@ export async function verifyEntry(ref: string, flags: VerifyFlags, out: CommandO
   const beforePath = flags.before ?? (existsSync(DEFAULT_REPORT_JSON) ? DEFAULT_REPORT_JSON : undefined)
   // A saved report may come from another machine or an older doctor: it is redacted again before any of it is shown.
   const before = beforePath ? new Redactor().redactAll(readSavedReport(beforePath)) : undefined
-  const result: VerifyResult = {entry: entry.id, ...(cause ? {cause: cause.id} : {}), checks, verdicts: {after: []}, exitCode: 0}
+  const result: VerifyResult = {
+    entry: entry.id,
+    ...(cause ? {cause: cause.id} : {}),
+    checks,
+    verdicts: {after: []},
+    exitCode: 0,
+  }
 
   if (checks.length === 0) {
     lines.push(c.gray('No registered check can observe these causes from outside; verify by hand:'), '')
@@ -80,25 +94,56 @@ export async function verifyEntry(ref: string, flags: VerifyFlags, out: CommandO
     result.before = {path: beforePath!, startedAt: before.startedAt}
     result.comparison = compareReports(prior, report)
     result.verdicts.before = causeVerdicts([scoped], prior)
-    lines.push(`Before: ${beforePath} (${before.startedAt}, ${relative(Date.parse(before.startedAt), Date.now())}). After: now (${formatMs(report.durationMs)}).`, '')
+    lines.push(
+      `Before: ${beforePath} (${before.startedAt}, ${relative(Date.parse(before.startedAt), Date.now())}). After: now (${formatMs(report.durationMs)}).`,
+      '',
+    )
     lines.push(...beforeAfter(checks, prior, report, c, width))
   } else {
-    lines.push(c.gray(`No saved report to compare with (looked for ${flags.before ?? `./${DEFAULT_REPORT_JSON}`}). Next time, run \`doctor report\` before applying the fix to see before and after.`), '')
+    lines.push(
+      c.gray(
+        `No saved report to compare with (looked for ${flags.before ?? `./${DEFAULT_REPORT_JSON}`}). Next time, run \`doctor report\` before applying the fix to see before and after.`,
+      ),
+      '',
+    )
     lines.push(...beforeAfter(checks, undefined, report, c, width))
   }
   lines.push('', renderVerdictsText(checks, after, {color, width}).trimEnd(), '')
 
   // Verification steps: for the causes the before run confirmed, else every cause in scope.
-  const confirmedBefore = new Set((result.verdicts.before ?? []).filter((v) => v.verdict === 'confirmed').map((v) => v.ref.split('#')[1]))
+  const confirmedBefore = new Set(
+    (result.verdicts.before ?? []).filter((v) => v.verdict === 'confirmed').map((v) => v.ref.split('#')[1]),
+  )
   const focus = causes.filter((x) => confirmedBefore.has(x.id))
-  lines.push(c.bold(`How to verify by hand${focus.length ? ` (${focus.map((x) => x.id).join(', ')})` : ''}`), ...verificationSteps(focus.length ? focus : causes, c, width))
+  lines.push(
+    c.bold(`How to verify by hand${focus.length ? ` (${focus.map((x) => x.id).join(', ')})` : ''}`),
+    ...verificationSteps(focus.length ? focus : causes, c, width),
+  )
   const s = report.summary
-  lines.push('', report.exitCode === 0 ? c.green(`✓ The linked checks pass now (${s.pass} passed${s.skip ? `, ${s.skip} skipped: not configured` : ''}).`) : c.red(`✗ Still failing: ${report.results.filter((r) => r.status !== 'pass' && r.status !== 'skip').map((r) => r.id).join(', ')}.`))
+  lines.push(
+    '',
+    report.exitCode === 0
+      ? c.green(
+          `✓ The linked checks pass now (${s.pass} passed${s.skip ? `, ${s.skip} skipped: not configured` : ''}).`,
+        )
+      : c.red(
+          `✗ Still failing: ${report.results
+            .filter((r) => r.status !== 'pass' && r.status !== 'skip')
+            .map((r) => r.id)
+            .join(', ')}.`,
+        ),
+  )
   if (!out.json) out.print(`${lines.join('\n')}\n`)
   return result
 }
 
-function beforeAfter(checks: string[], before: Report | undefined, after: Report, c: ReturnType<typeof painter>, width: number): string[] {
+function beforeAfter(
+  checks: string[],
+  before: Report | undefined,
+  after: Report,
+  c: ReturnType<typeof painter>,
+  width: number,
+): string[] {
   const idWidth = Math.max(...checks.map((id) => id.length)) + 2
   const out: string[] = []
   for (const id of checks) {
@@ -107,7 +152,15 @@ function beforeAfter(checks: string[], before: Report | undefined, after: Report
     const was = b ? LABEL[b.status] : before ? 'not run' : ''
     const now = a ? LABEL[a.status] : 'not run'
     const bad = (s?: string) => s !== undefined && !['pass', 'skip'].includes(s)
-    const tag = !before ? '' : bad(b?.status) && a?.status === 'pass' ? c.green('fixed') : bad(b?.status) && bad(a?.status) ? c.red('still failing') : !bad(b?.status) && bad(a?.status) ? c.red('new') : ''
+    const tag = !before
+      ? ''
+      : bad(b?.status) && a?.status === 'pass'
+        ? c.green('fixed')
+        : bad(b?.status) && bad(a?.status)
+          ? c.red('still failing')
+          : !bad(b?.status) && bad(a?.status)
+            ? c.red('new')
+            : ''
     out.push(`  ${id.padEnd(idWidth)}${before ? `${was.padEnd(10)} → ` : ''}${now.padEnd(10)} ${tag}`.trimEnd())
     if (a && a.status !== 'pass') out.push(...wrap(a.message, width, ' '.repeat(idWidth + 4), ' '.repeat(idWidth + 4)))
   }

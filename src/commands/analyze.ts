@@ -13,7 +13,10 @@ export default class Analyze extends BaseCommand {
   static override strict = false
   static override args = {
     report: Args.string({required: true, description: 'A JSON report (doctor-report.json).'}),
-    after: Args.string({required: false, description: 'A later JSON report of the same deployment, to compare with the first.'}),
+    after: Args.string({
+      required: false,
+      description: 'A later JSON report of the same deployment, to compare with the first.',
+    }),
   }
   static override flags = outputFlags
 
@@ -21,9 +24,16 @@ export default class Analyze extends BaseCommand {
     const {flags, argv} = await this.parse(Analyze)
     const {analyze} = await import('../report/analyze.js')
     const {UsageError} = await import('../errors.js')
-    if (argv.length > 2) throw new UsageError(`doctor analyze takes one report, or two to compare (before, after); it got ${argv.length}.`)
+    if (argv.length > 2)
+      throw new UsageError(`doctor analyze takes one report, or two to compare (before, after); it got ${argv.length}.`)
     const out = this.output()
-    const result = analyze(argv as string[], {format: flags.format, output: flags.output, json: out.json, print: (text) => this.print(text), setGuard: out.setGuard})
+    const result = analyze(argv as string[], {
+      format: flags.format,
+      output: flags.output,
+      json: out.json,
+      print: (text) => this.print(text),
+      setGuard: out.setGuard,
+    })
     process.exitCode = result.exitCode
     return result.json
   }

@@ -32,13 +32,28 @@ With --run, doctor also runs the checks linked to the matching causes with your 
     '<%= config.bin %> explain "invalid_token" --json --limit 5',
   ]
   static override strict = false
-  static override args = {query: Args.string({required: true, description: 'An entry id (entry or entry#cause), pasted error text, or "-" for stdin.'})}
+  static override args = {
+    query: Args.string({
+      required: true,
+      description: 'An entry id (entry or entry#cause), pasted error text, or "-" for stdin.',
+    }),
+  }
   static override flags = {
     ...runFlags,
     limit: Flags.integer({min: 1, max: 20, default: 3, summary: 'How many matches to show for pasted text.'}),
-    product: Flags.string({summary: 'Only entries for this product (release-passport, rack-gateway, api-test, secrets-bridge).', helpValue: 'ID'}),
-    run: Flags.boolean({default: false, summary: 'Run the checks linked to the matching causes and say which cause is confirmed or ruled out.'}),
-    kb: Flags.string({summary: 'Knowledge-base folder to read instead of the bundled one.', helpValue: 'DIR', hidden: true}),
+    product: Flags.string({
+      summary: 'Only entries for this product (release-passport, rack-gateway, api-test, secrets-bridge).',
+      helpValue: 'ID',
+    }),
+    run: Flags.boolean({
+      default: false,
+      summary: 'Run the checks linked to the matching causes and say which cause is confirmed or ruled out.',
+    }),
+    kb: Flags.string({
+      summary: 'Knowledge-base folder to read instead of the bundled one.',
+      helpValue: 'DIR',
+      hidden: true,
+    }),
   }
 
   async run(): Promise<ExplainResult> {
@@ -50,11 +65,19 @@ With --run, doctor also runs the checks linked to the matching causes with your 
 
     let query = (argv as string[]).join(' ')
     if (query.trim() === '-') query = await readStdin()
-    if (query.trim() === '') throw new UsageError('Nothing to explain: give an entry id or paste the error text (quote it, or pipe it in with "-").')
+    if (query.trim() === '')
+      throw new UsageError(
+        'Nothing to explain: give an entry id or paste the error text (quote it, or pipe it in with "-").',
+      )
     const kb = openKnowledgeBase(flags.kb)
     if (flags.product && !kb.product(flags.product)) {
       const {didYouMean} = await import('../util/suggest.js')
-      throw new UsageError(`Unknown product "${flags.product}".${didYouMean(flags.product, kb.products.map((p) => p.id))} Known products: ${kb.products.map((p) => p.id).join(', ')}.`)
+      throw new UsageError(
+        `Unknown product "${flags.product}".${didYouMean(
+          flags.product,
+          kb.products.map((p) => p.id),
+        )} Known products: ${kb.products.map((p) => p.id).join(', ')}.`,
+      )
     }
     const color = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR
     const width = process.stdout.columns || 100
@@ -66,17 +89,22 @@ With --run, doctor also runs the checks linked to the matching causes with your 
     if (ref?.kind === 'unknown-cause') {
       const causes = ref.entry.kind === 'symptom' ? ref.entry.causes.map((c) => c.id) : []
       const {didYouMean} = await import('../util/suggest.js')
-      throw new UsageError(`Entry ${ref.entry.id} has no cause "${ref.cause}".${didYouMean(ref.cause, causes)} Its causes: ${causes.join(', ') || 'none (it is a guide)'}.`)
+      throw new UsageError(
+        `Entry ${ref.entry.id} has no cause "${ref.cause}".${didYouMean(ref.cause, causes)} Its causes: ${causes.join(', ') || 'none (it is a guide)'}.`,
+      )
     }
     if (ref?.kind === 'entry') {
       result.mode = 'entry'
-      if (ref.retired) result.retired = {id: ref.retired.id, replacedBy: ref.retired.replacedBy, reason: ref.retired.reason}
+      if (ref.retired)
+        result.retired = {id: ref.retired.id, replacedBy: ref.retired.replacedBy, reason: ref.retired.reason}
       result.matches = [{id: ref.entry.id, title: ref.entry.title, score: 1, entry: ref.entry}]
-      if (ref.retired) text += `Note: "${ref.retired.id}" was retired on ${ref.retired.retiredOn} (${ref.retired.reason}); showing ${ref.retired.replacedBy}.\n\n`
+      if (ref.retired)
+        text += `Note: "${ref.retired.id}" was retired on ${ref.retired.retiredOn} (${ref.retired.reason}); showing ${ref.retired.replacedBy}.\n\n`
       text += renderEntryText(kb, ref.entry, {color, width, ...(ref.cause ? {focusCause: ref.cause.id} : {})})
     } else {
       let hits = search(searchIndex(kb), query, flags.product ? 50 : flags.limit)
-      if (flags.product) hits = hits.filter((h) => kb.entry(h.id)!.products.some((p) => p.id === flags.product)).slice(0, flags.limit)
+      if (flags.product)
+        hits = hits.filter((h) => kb.entry(h.id)!.products.some((p) => p.id === flags.product)).slice(0, flags.limit)
       result.matches = hits.map((h) => ({...h, entry: kb.entry(h.id)!}))
       text += renderMatchesText(kb, query, hits, {color, width, full: !flags.run})
       if (ref?.kind === 'none' && ref.suggestion) text = `No entry has the id "${trimmed}".${ref.suggestion}\n\n${text}`
@@ -92,7 +120,13 @@ With --run, doctor also runs the checks linked to the matching causes with your 
       } else {
         const {requireConfig, runSession} = await import('../cli/diagnose.js')
         const {selectChecks} = await import('../engine/registry.js')
-        const {report} = await runSession(requireConfig(flags.config), selectChecks(checks), flags, this.output(), false)
+        const {report} = await runSession(
+          requireConfig(flags.config),
+          selectChecks(checks),
+          flags,
+          this.output(),
+          false,
+        )
         result.run = {checks, exitCode: report.exitCode, verdicts: causeVerdicts(entries, report)}
         process.exitCode = report.exitCode
       }
@@ -105,12 +139,18 @@ With --run, doctor also runs the checks linked to the matching causes with your 
 
 async function readStdin(): Promise<string> {
   const {UsageError} = await import('../errors.js')
-  if (process.stdin.isTTY) throw new UsageError('"-" reads the text to explain from stdin, but stdin is a terminal. Pipe the text in, e.g. `tail -n 20 app.log | doctor explain -`.')
+  if (process.stdin.isTTY)
+    throw new UsageError(
+      '"-" reads the text to explain from stdin, but stdin is a terminal. Pipe the text in, e.g. `tail -n 20 app.log | doctor explain -`.',
+    )
   const chunks: Buffer[] = []
   let size = 0
   for await (const chunk of process.stdin) {
     size += (chunk as Buffer).length
-    if (size > MAX_STDIN) throw new UsageError(`stdin is larger than ${MAX_STDIN / 1024} KiB; pipe in only the lines around the error (e.g. \`tail -n 50\`).`)
+    if (size > MAX_STDIN)
+      throw new UsageError(
+        `stdin is larger than ${MAX_STDIN / 1024} KiB; pipe in only the lines around the error (e.g. \`tail -n 50\`).`,
+      )
     chunks.push(chunk as Buffer)
   }
   return Buffer.concat(chunks).toString('utf8')

@@ -38,15 +38,37 @@ An existing file is never overwritten without --force (exit 2). \`doctor init --
     '<%= config.bin %> init --profile generic --stdout > doctor.yaml',
   ]
   static override flags = {
-    profile: Flags.string({char: 'p', summary: 'The product: release-passport, rack-gateway, api-test, secrets-bridge or generic (see --list).', helpValue: 'ID'}),
-    list: Flags.boolean({default: false, summary: 'List the profiles and what each one fills in, then exit.', exclusive: ['profile']}),
-    'base-url': Flags.string({summary: 'Public URL of the app, as users reach it (target.baseUrl; callback paths are appended to it).', helpValue: 'URL'}),
-    issuer: Flags.string({summary: 'OIDC issuer exactly as the app has it, trailing slash included (oidc.issuer).', helpValue: 'URL'}),
+    profile: Flags.string({
+      char: 'p',
+      summary: 'The product: release-passport, rack-gateway, api-test, secrets-bridge or generic (see --list).',
+      helpValue: 'ID',
+    }),
+    list: Flags.boolean({
+      default: false,
+      summary: 'List the profiles and what each one fills in, then exit.',
+      exclusive: ['profile'],
+    }),
+    'base-url': Flags.string({
+      summary: 'Public URL of the app, as users reach it (target.baseUrl; callback paths are appended to it).',
+      helpValue: 'URL',
+    }),
+    issuer: Flags.string({
+      summary: 'OIDC issuer exactly as the app has it, trailing slash included (oidc.issuer).',
+      helpValue: 'URL',
+    }),
     'client-id': Flags.string({summary: 'OIDC client id the app uses (oidc.clientId).', helpValue: 'ID'}),
     output: Flags.string({char: 'o', default: 'doctor.yaml', summary: 'File to write.', helpValue: 'FILE'}),
     force: Flags.boolean({default: false, summary: 'Overwrite the output file if it exists.'}),
-    stdout: Flags.boolean({default: false, summary: 'Print the file on stdout instead of writing it.', exclusive: ['force']}),
-    prompt: Flags.boolean({default: true, allowNo: true, summary: 'Ask for missing values at a terminal (--no-prompt never asks).'}),
+    stdout: Flags.boolean({
+      default: false,
+      summary: 'Print the file on stdout instead of writing it.',
+      exclusive: ['force'],
+    }),
+    prompt: Flags.boolean({
+      default: true,
+      allowNo: true,
+      summary: 'Ask for missing values at a terminal (--no-prompt never asks).',
+    }),
   }
 
   async run(): Promise<InitResult | ProfileList> {
@@ -54,7 +76,9 @@ An existing file is never overwritten without --force (exit 2). \`doctor init --
     const {loadProfile, loadProfiles, profileIds} = await import('../init/profiles.js')
     if (flags.list) return this.list(loadProfiles())
     if (!flags.profile) {
-      throw new UsageError(`Choose a profile with --profile: ${profileIds().join(', ')}. \`doctor init --list\` says what each one fills in.`)
+      throw new UsageError(
+        `Choose a profile with --profile: ${profileIds().join(', ')}. \`doctor init --list\` says what each one fills in.`,
+      )
     }
     const profile = loadProfile(flags.profile)
     const path = resolve(flags.output)
@@ -74,7 +98,9 @@ An existing file is never overwritten without --force (exit 2). \`doctor init --
     const {checkRendered, renderProfile} = await import('../init/render.js')
     const {text, ...rendered} = renderProfile(profile, values, this.config.version)
     const checked = await checkRendered(text, flags.stdout ? '(stdout)' : shown)
-    const notes = rendered.unused.map((flag) => `--${flag} is not used: the ${profile.name} profile has no place for it.`)
+    const notes = rendered.unused.map(
+      (flag) => `--${flag} is not used: the ${profile.name} profile has no place for it.`,
+    )
 
     if (!flags.stdout) {
       try {
@@ -107,10 +133,14 @@ An existing file is never overwritten without --force (exit 2). \`doctor init --
   }
 
   private list(profiles: Array<{id: string; name: string; summary: string; product?: string}>): ProfileList {
-    const result = {profiles: profiles.map(({id, name, summary, product}) => ({id, name, summary, ...(product ? {product} : {})}))}
+    const result = {
+      profiles: profiles.map(({id, name, summary, product}) => ({id, name, summary, ...(product ? {product} : {})})),
+    }
     if (!this.jsonEnabled()) {
       const width = Math.max(...profiles.map((p) => p.id.length))
-      this.print(`Profiles (doctor init --profile <id>):\n${profiles.map((p) => `  ${p.id.padEnd(width)}  ${p.summary}`).join('\n')}\n`)
+      this.print(
+        `Profiles (doctor init --profile <id>):\n${profiles.map((p) => `  ${p.id.padEnd(width)}  ${p.summary}`).join('\n')}\n`,
+      )
     }
     return result
   }
@@ -119,7 +149,10 @@ An existing file is never overwritten without --force (exit 2). \`doctor init --
 function describe(r: InitResult, shown: string): string[] {
   const lines = [r.output ? `Wrote ${shown} (${r.name} profile).` : `${r.name} profile:`]
   if (r.filled.length) lines.push(`Filled in: ${r.filled.map((f) => f.key).join(', ')}.`)
-  for (const p of r.placeholders) lines.push(`${p.placeholder ? 'Placeholder' : 'Default'}: ${p.key} is ${p.example} until you set ${p.env} or edit the file (--${p.flag}).`)
+  for (const p of r.placeholders)
+    lines.push(
+      `${p.placeholder ? 'Placeholder' : 'Default'}: ${p.key} is ${p.example} until you set ${p.env} or edit the file (--${p.flag}).`,
+    )
   for (const c of r.commentedOut) lines.push(`Commented out: ${c.key} (give --${c.flag} to fill it in).`)
   lines.push(`Enables ${r.enabled.length} checks: ${r.enabled.join(', ')}.`)
   const file = r.output ? shown : 'doctor.yaml'

@@ -29,18 +29,41 @@ export default class List extends BaseCommand {
       const {skipReason} = await import('../engine/session.js')
       const {checkIds} = await import('../engine/registry.js')
       const {config} = loadConfigFile(path, checkIds())
-      reasonFor = (id) => skipReason(allChecks().find((c) => c.meta.id === id)!, config)
+      reasonFor = (id) =>
+        skipReason(
+          allChecks().find((c) => c.meta.id === id)!,
+          config,
+        )
     }
     const checks: ListedCheck[] = allChecks().map(({meta}) => {
       const reason = reasonFor?.(meta.id)
-      const state = !reasonFor ? 'unknown' : !reason ? 'enabled' : reason.startsWith('disabled') ? 'disabled' : 'not-configured'
-      return {id: meta.id, area: meta.area, title: meta.title, description: meta.description, kb: meta.kb, state, ...(reason ? {reason} : {})}
+      const state = !reasonFor
+        ? 'unknown'
+        : !reason
+          ? 'enabled'
+          : reason.startsWith('disabled')
+            ? 'disabled'
+            : 'not-configured'
+      return {
+        id: meta.id,
+        area: meta.area,
+        title: meta.title,
+        description: meta.description,
+        kb: meta.kb,
+        state,
+        ...(reason ? {reason} : {}),
+      }
     })
     if (!this.jsonEnabled()) {
       const width = Math.max(...checks.map((c) => c.id.length)) + 2
-      const lines = checks.map((c) => `${c.id.padEnd(width)}${c.area.padEnd(10)}${(c.state === 'unknown' ? '' : c.state).padEnd(16)}${c.title}${c.reason && c.state !== 'disabled' ? `\n${' '.repeat(width + 26)}(${c.reason})` : ''}`)
+      const lines = checks.map(
+        (c) =>
+          `${c.id.padEnd(width)}${c.area.padEnd(10)}${(c.state === 'unknown' ? '' : c.state).padEnd(16)}${c.title}${c.reason && c.state !== 'disabled' ? `\n${' '.repeat(width + 26)}(${c.reason})` : ''}`,
+      )
       const header = `${'CHECK'.padEnd(width)}${'AREA'.padEnd(10)}${(path ? 'STATE' : '').padEnd(16)}TITLE`
-      const footer = path ? `\n${checks.filter((c) => c.state === 'enabled').length} of ${checks.length} checks enabled by ${path}\n` : `\n${checks.length} checks. No config found, so enabled/disabled is not shown (pass -c FILE).\n`
+      const footer = path
+        ? `\n${checks.filter((c) => c.state === 'enabled').length} of ${checks.length} checks enabled by ${path}\n`
+        : `\n${checks.length} checks. No config found, so enabled/disabled is not shown (pass -c FILE).\n`
       this.print(`${header}\n${lines.join('\n')}\n${footer}`)
     }
     return {config: path ?? null, checks}

@@ -16,9 +16,19 @@ Secrets (config fields marked secret, secret-named env vars, Authorization/Cooki
   static override flags = {
     ...runFlags,
     ...outputFlags,
-    'output-dir': Flags.string({summary: 'Folder for doctor-report.md and doctor-report.json (default: the current folder).', helpValue: 'DIR', exclusive: ['output']}),
-    bundle: Flags.string({summary: 'Also write a support bundle: a folder, or an archive when the name ends in .tar.gz or .tgz.', helpValue: 'DIR|FILE.tar.gz'}),
-    force: Flags.boolean({default: false, summary: 'Let --bundle write into a non-empty folder or replace an existing archive.'}),
+    'output-dir': Flags.string({
+      summary: 'Folder for doctor-report.md and doctor-report.json (default: the current folder).',
+      helpValue: 'DIR',
+      exclusive: ['output'],
+    }),
+    bundle: Flags.string({
+      summary: 'Also write a support bundle: a folder, or an archive when the name ends in .tar.gz or .tgz.',
+      helpValue: 'DIR|FILE.tar.gz',
+    }),
+    force: Flags.boolean({
+      default: false,
+      summary: 'Let --bundle write into a non-empty folder or replace an existing archive.',
+    }),
   }
 
   async run(): Promise<unknown> {

@@ -5,8 +5,12 @@ import type {Report} from '../report/schema.js'
 
 export default class Run extends BaseCommand {
   static override summary = 'Run the named checks.'
-  static override description = 'Checks named here run even when the config disables them. An unknown id is a usage error (exit 2) with a suggestion.'
-  static override examples = ['<%= config.bin %> run clock-skew readiness -c doctor.yaml', '<%= config.bin %> run readiness --json']
+  static override description =
+    'Checks named here run even when the config disables them. An unknown id is a usage error (exit 2) with a suggestion.'
+  static override examples = [
+    '<%= config.bin %> run clock-skew readiness -c doctor.yaml',
+    '<%= config.bin %> run readiness --json',
+  ]
   static override strict = false
   static override args = {ids: Args.string({required: true, description: 'Check ids (see `doctor list`).'})}
   static override flags = {...runFlags, ...outputFlags}

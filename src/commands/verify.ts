@@ -10,12 +10,24 @@ export default class Verify extends BaseCommand {
     '<%= config.bin %> verify oidc-redirect-uri-rejected -c doctor.yaml',
     '<%= config.bin %> verify service-not-ready#dependency-down --before yesterday.json',
   ]
-  static override args = {entry: Args.string({required: true, description: 'A knowledge-base entry id (or entry#cause), as printed after "More: doctor explain".'})}
+  static override args = {
+    entry: Args.string({
+      required: true,
+      description: 'A knowledge-base entry id (or entry#cause), as printed after "More: doctor explain".',
+    }),
+  }
   static override flags = {
     ...runFlags,
     ...outputFlags,
-    before: Flags.string({summary: 'The saved JSON report to compare with (default: ./doctor-report.json when it exists).', helpValue: 'FILE'}),
-    kb: Flags.string({summary: 'Knowledge-base folder to read instead of the bundled one.', helpValue: 'DIR', hidden: true}),
+    before: Flags.string({
+      summary: 'The saved JSON report to compare with (default: ./doctor-report.json when it exists).',
+      helpValue: 'FILE',
+    }),
+    kb: Flags.string({
+      summary: 'Knowledge-base folder to read instead of the bundled one.',
+      helpValue: 'DIR',
+      hidden: true,
+    }),
   }
 
   async run(): Promise<unknown> {

@@ -28,7 +28,12 @@ export function loadConfigFile(path: string, checkIds: readonly string[], env = 
   return parseConfigText(text, path, checkIds, env)
 }
 
-export function parseConfigText(text: string, path: string, checkIds: readonly string[], env = process.env): LoadedConfig {
+export function parseConfigText(
+  text: string,
+  path: string,
+  checkIds: readonly string[],
+  env = process.env,
+): LoadedConfig {
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, {lineCounter, prettyErrors: false, uniqueKeys: true})
   if (doc.errors.length > 0) {
@@ -36,7 +41,10 @@ export function parseConfigText(text: string, path: string, checkIds: readonly s
       const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0])
       return `${path}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`
     })
-    throw new ConfigError(`${path} is not valid ${path.endsWith('.json') ? 'JSON/' : ''}YAML; fix the syntax at the position below and run \`doctor config validate\` again.`, details)
+    throw new ConfigError(
+      `${path} is not valid ${path.endsWith('.json') ? 'JSON/' : ''}YAML; fix the syntax at the position below and run \`doctor config validate\` again.`,
+      details,
+    )
   }
   const raw = doc.toJS() ?? {}
   const where = (p: ReadonlyArray<PropertyKey>, atKey = false): string => {
@@ -44,7 +52,9 @@ export function parseConfigText(text: string, path: string, checkIds: readonly s
     if (atKey || !node) {
       // Point at the key itself (unknown keys), or at the parent when the value is missing.
       const parent = p.length > 1 ? doc.getIn(p.slice(0, -1) as unknown[], true) : doc.contents
-      const pair = isMap(parent) ? parent.items.find((item) => (item.key as {value?: unknown})?.value === p[p.length - 1]) : undefined
+      const pair = isMap(parent)
+        ? parent.items.find((item) => (item.key as {value?: unknown})?.value === p[p.length - 1])
+        : undefined
       node = (pair?.key as typeof node) ?? (atKey ? node : (parent as typeof node))
     }
     const offset = node?.range?.[0]
@@ -65,7 +75,9 @@ export function validateConfig(
 ): LoadedConfig {
   const label = path ?? 'config'
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(`${label} must be a mapping of keys (target:, readiness:, ...), not ${Array.isArray(raw) ? 'a list' : typeof raw}.`)
+    throw new ConfigError(
+      `${label} must be a mapping of keys (target:, readiness:, ...), not ${Array.isArray(raw) ? 'a list' : typeof raw}.`,
+    )
   }
   const interpolated = interpolate(raw, env)
   if (interpolated.missing.length > 0) {
@@ -78,16 +90,31 @@ export function validateConfig(
   const parsed = schema.safeParse(interpolated.value, {reportInput: true})
   if (!parsed.success) {
     const details = parsed.error.issues.flatMap((issue) => describeIssue(issue, schema, where))
-    throw new ConfigError(`${label} has ${details.length === 1 ? 'an invalid setting' : `${details.length} invalid settings`}:`, details)
+    throw new ConfigError(
+      `${label} has ${details.length === 1 ? 'an invalid setting' : `${details.length} invalid settings`}:`,
+      details,
+    )
   }
   const secrets = [
-    ...collectWriteOnly(schema, parsed.data).map(({value, path}) => ({value, kind: 'secret', source: `config field ${path}`})),
-    ...interpolated.secretValues.map(({value, name, path}) => ({value, kind: 'env', source: `env var ${name} (config ${path})`})),
+    ...collectWriteOnly(schema, parsed.data).map(({value, path}) => ({
+      value,
+      kind: 'secret',
+      source: `config field ${path}`,
+    })),
+    ...interpolated.secretValues.map(({value, name, path}) => ({
+      value,
+      kind: 'env',
+      source: `env var ${name} (config ${path})`,
+    })),
   ]
   return {path, config: parsed.data, secrets, envRefs: interpolated.refs}
 }
 
-function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, where: (p: ReadonlyArray<PropertyKey>, atKey?: boolean) => string): string[] {
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  schema: z.ZodType,
+  where: (p: ReadonlyArray<PropertyKey>, atKey?: boolean) => string,
+): string[] {
   if (issue.code === 'unrecognized_keys') {
     const known = knownKeys(schema, issue.path)
     return issue.keys.map((key) => {
@@ -99,7 +126,10 @@ function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType, where: (p: Re
   let message = issue.message
   if (issue.code === 'invalid_type') {
     const input = (issue as {input?: unknown}).input
-    message = input === undefined ? `required (${issue.expected}), but it is missing` : `expected ${issue.expected}, got ${describeValue(input)}`
+    message =
+      input === undefined
+        ? `required (${issue.expected}), but it is missing`
+        : `expected ${issue.expected}, got ${describeValue(input)}`
   }
   if (issue.code === 'invalid_union') message = 'expected a URL/path string or an object with url:'
   return [`${where(issue.path)} ${p}: ${message}`]
@@ -112,7 +142,15 @@ function describeValue(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`
 }
 
-type Def = {type: string; shape?: Record<string, z.ZodType>; innerType?: z.ZodType; in?: z.ZodType; element?: z.ZodType; valueType?: z.ZodType; options?: z.ZodType[]}
+type Def = {
+  type: string
+  shape?: Record<string, z.ZodType>
+  innerType?: z.ZodType
+  in?: z.ZodType
+  element?: z.ZodType
+  valueType?: z.ZodType
+  options?: z.ZodType[]
+}
 const defOf = (s: z.ZodType): Def => (s as unknown as {_zod: {def: Def}})._zod.def
 
 function unwrap(s: z.ZodType): z.ZodType {
@@ -135,7 +173,8 @@ function knownKeys(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): string[
     else if (d.type === 'record') cur = d.valueType
     else if (d.type === 'union') cur = d.options?.find((o) => defOf(unwrap(o)).type === 'object')
     cur = cur && unwrap(cur)
-    if (cur && defOf(cur).type === 'union') cur = unwrap(defOf(cur).options!.find((o) => defOf(unwrap(o)).type === 'object') ?? cur)
+    if (cur && defOf(cur).type === 'union')
+      cur = unwrap(defOf(cur).options!.find((o) => defOf(unwrap(o)).type === 'object') ?? cur)
   }
   return cur && defOf(cur).type === 'object' ? Object.keys(defOf(cur).shape ?? {}) : []
 }
@@ -157,10 +196,14 @@ export function collectWriteOnly(schema: z.ZodType, value: unknown): Array<{valu
       else break
     }
     const d = defOf(cur)
-    if (d.type === 'object' && typeof v === 'object') for (const [k, child] of Object.entries(d.shape ?? {})) visit(child, (v as Record<string, unknown>)[k], [...at, k])
+    if (d.type === 'object' && typeof v === 'object')
+      for (const [k, child] of Object.entries(d.shape ?? {}))
+        visit(child, (v as Record<string, unknown>)[k], [...at, k])
     else if (d.type === 'array' && Array.isArray(v)) v.forEach((item, i) => visit(d.element!, item, [...at, i]))
-    else if (d.type === 'record' && typeof v === 'object') for (const [k, item] of Object.entries(v as object)) visit(d.valueType!, item, [...at, k])
-    else if (d.type === 'union') for (const option of d.options ?? []) if (option.safeParse(v).success) visit(option, v, at)
+    else if (d.type === 'record' && typeof v === 'object')
+      for (const [k, item] of Object.entries(v as object)) visit(d.valueType!, item, [...at, k])
+    else if (d.type === 'union')
+      for (const option of d.options ?? []) if (option.safeParse(v).success) visit(option, v, at)
   }
   visit(schema, value)
   return out

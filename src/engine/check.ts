@@ -107,7 +107,9 @@ export function defineCheck(check: Check): Check {
       const outcome = await run(ctx)
       const ref = outcome.cause?.kb
       if (ref !== undefined && !check.meta.kb.includes(ref)) {
-        throw new Error(`check ${check.meta.id} returned the knowledge-base reference "${ref}", which its meta.kb does not declare`)
+        throw new Error(
+          `check ${check.meta.id} returned the knowledge-base reference "${ref}", which its meta.kb does not declare`,
+        )
       }
       return outcome
     },
@@ -126,17 +128,30 @@ export function validateMeta(meta: Partial<CheckMeta> | undefined, fileId?: stri
   for (const key of ['title', 'failureTitle', 'description'] as const) {
     if (typeof meta[key] !== 'string' || meta[key]!.trim() === '') problems.push(`${id || '?'}: ${key} is missing`)
   }
-  if (meta.title && meta.failureTitle && meta.title === meta.failureTitle) problems.push(`${id}: failureTitle must differ from title`)
+  if (meta.title && meta.failureTitle && meta.title === meta.failureTitle)
+    problems.push(`${id}: failureTitle must differ from title`)
   if (!AREAS.includes(meta.area as Area)) problems.push(`${id}: area "${meta.area}" is not one of ${AREAS.join(', ')}`)
   if (!Array.isArray(meta.needs)) problems.push(`${id}: needs must be an array of config key paths`)
   if (!Array.isArray(meta.kb)) problems.push(`${id}: kb must be an array of knowledge-base ids`)
   return problems
 }
 
-export const pass = (message: string, extra: Omit<CheckOutcome, 'status' | 'message'> = {}): CheckOutcome => ({status: 'pass', message, ...extra})
+export const pass = (message: string, extra: Omit<CheckOutcome, 'status' | 'message'> = {}): CheckOutcome => ({
+  status: 'pass',
+  message,
+  ...extra,
+})
 export const skip = (message: string): CheckOutcome => ({status: 'skip', message})
-export const warn = (message: string, cause: CauseRef, extra: Omit<CheckOutcome, 'status' | 'message' | 'cause'> = {}): CheckOutcome => ({status: 'warn', message, cause, ...extra})
-export const fail = (message: string, cause: CauseRef, extra: Omit<CheckOutcome, 'status' | 'message' | 'cause'> = {}): CheckOutcome => ({status: 'fail', message, cause, ...extra})
+export const warn = (
+  message: string,
+  cause: CauseRef,
+  extra: Omit<CheckOutcome, 'status' | 'message' | 'cause'> = {},
+): CheckOutcome => ({status: 'warn', message, cause, ...extra})
+export const fail = (
+  message: string,
+  cause: CauseRef,
+  extra: Omit<CheckOutcome, 'status' | 'message' | 'cause'> = {},
+): CheckOutcome => ({status: 'fail', message, cause, ...extra})
 
 /** The finding that leads an outcome: the first failure, else the first warning. */
 export function leading<F extends Finding>(findings: readonly F[]): F {
@@ -144,8 +159,18 @@ export function leading<F extends Finding>(findings: readonly F[]): F {
 }
 
 /** A finding as the check's outcome: its status and message, its cause with the check's summary and verify steps. */
-export function concluded(finding: Finding, summary: string, verify: string[], extra: Omit<CheckOutcome, 'status' | 'message' | 'cause'> = {}): CheckOutcome {
-  return {status: finding.status, message: finding.message, cause: {kb: finding.kb, summary, fix: finding.fix, verify}, ...extra}
+export function concluded(
+  finding: Finding,
+  summary: string,
+  verify: string[],
+  extra: Omit<CheckOutcome, 'status' | 'message' | 'cause'> = {},
+): CheckOutcome {
+  return {
+    status: finding.status,
+    message: finding.message,
+    cause: {kb: finding.kb, summary, fix: finding.fix, verify},
+    ...extra,
+  }
 }
 
 /** Severity order used for verdicts and --fail-on. error and timeout rank with fail: doctor could not clear the check. */

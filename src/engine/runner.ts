@@ -67,7 +67,14 @@ export async function runChecks(checks: Check[], options: RunOptions): Promise<C
       return
     }
     if (runController.signal.aborted) {
-      finish(index, {...base, title: check.meta.failureTitle, status: 'timeout', message: 'not started: the run deadline (--timeout) was reached first; raise --timeout or run fewer checks at once', durationMs: 0})
+      finish(index, {
+        ...base,
+        title: check.meta.failureTitle,
+        status: 'timeout',
+        message:
+          'not started: the run deadline (--timeout) was reached first; raise --timeout or run fewer checks at once',
+        durationMs: 0,
+      })
       return
     }
     options.onStart?.(check)
@@ -78,7 +85,11 @@ export async function runChecks(checks: Check[], options: RunOptions): Promise<C
     const timeout = new Promise<Timeout>((resolve) => {
       timer = setTimeout(() => {
         controller.abort(new Error('check timeout'))
-        resolve(new Timeout(`did not finish within ${limit.ms} ms (${limit.source}); if the deployment is just slow, raise checks.${check.meta.id}.timeout in doctor.yaml or --check-timeout`))
+        resolve(
+          new Timeout(
+            `did not finish within ${limit.ms} ms (${limit.source}); if the deployment is just slow, raise checks.${check.meta.id}.timeout in doctor.yaml or --check-timeout`,
+          ),
+        )
       }, limit.ms)
     })
     let outcome: CheckOutcome
@@ -92,12 +103,20 @@ export async function runChecks(checks: Check[], options: RunOptions): Promise<C
       clearTimeout(timer)
     }
     const cap = options.severityCap?.(check)
-    if (cap === 'warn' && outcome.status === 'fail') outcome = {...outcome, status: 'warn', message: `${outcome.message} (severity capped at warn by config)`}
-    finish(index, {...base, ...outcome, title: outcome.status === 'pass' || outcome.status === 'skip' ? check.meta.title : check.meta.failureTitle, durationMs: elapsed()})
+    if (cap === 'warn' && outcome.status === 'fail')
+      outcome = {...outcome, status: 'warn', message: `${outcome.message} (severity capped at warn by config)`}
+    finish(index, {
+      ...base,
+      ...outcome,
+      title: outcome.status === 'pass' || outcome.status === 'skip' ? check.meta.title : check.meta.failureTitle,
+      durationMs: elapsed(),
+    })
   }
 
   // Slow checks start first; results keep the given order whatever order checks start in.
-  const order = checks.map((_, i) => i).sort((a, b) => Number(Boolean(checks[b].meta.slow)) - Number(Boolean(checks[a].meta.slow)))
+  const order = checks
+    .map((_, i) => i)
+    .sort((a, b) => Number(Boolean(checks[b].meta.slow)) - Number(Boolean(checks[a].meta.slow)))
   const worker = async () => {
     while (next < checks.length) {
       const index = order[next++]
@@ -117,7 +136,14 @@ function errorOutcome(error: unknown): CheckOutcome {
   return {
     status: 'error',
     message: `the check itself failed: ${err?.message ?? String(error)}`,
-    evidence: {notes: [String(err?.stack ?? err).split('\n').slice(0, 4).join('\n')]},
+    evidence: {
+      notes: [
+        String(err?.stack ?? err)
+          .split('\n')
+          .slice(0, 4)
+          .join('\n'),
+      ],
+    },
   }
 }
 

@@ -47,7 +47,9 @@ export function checkTimeout(check: Check, config: DoctorConfig, flag?: number):
   if (ms !== undefined) return {ms, source: `checks.${check.meta.id}.timeout`}
   if (flag !== undefined) return {ms: flag, source: '--check-timeout'}
   const own = check.meta.timeoutMs ?? 0
-  return own > DEFAULT_CHECK_TIMEOUT_MS ? {ms: own, source: `the time ${check.meta.id} allows itself`} : {ms: DEFAULT_CHECK_TIMEOUT_MS, source: 'the default per-check limit'}
+  return own > DEFAULT_CHECK_TIMEOUT_MS
+    ? {ms: own, source: `the time ${check.meta.id} allows itself`}
+    : {ms: DEFAULT_CHECK_TIMEOUT_MS, source: 'the default per-check limit'}
 }
 
 /** Why a check will not run for this config, or undefined when it applies. */
@@ -60,7 +62,12 @@ export function skipReason(check: Check, config: DoctorConfig, explicit = false)
 }
 
 function getPath(obj: unknown, path: string): unknown {
-  return path.split('.').reduce<unknown>((cur, key) => (cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[key] : undefined), obj)
+  return path
+    .split('.')
+    .reduce<unknown>(
+      (cur, key) => (cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[key] : undefined),
+      obj,
+    )
 }
 
 function isEmpty(v: unknown): boolean {
@@ -68,7 +75,11 @@ function isEmpty(v: unknown): boolean {
 }
 
 /** Collect, redact, analyse: run the checks and build the report. Nothing here prints. */
-export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], options: SessionOptions): Promise<{report: Report; redactor: Redactor}> {
+export async function diagnose(
+  loaded: LoadedConfig,
+  checks: readonly Check[],
+  options: SessionOptions,
+): Promise<{report: Report; redactor: Redactor}> {
   const startedAt = new Date()
   const started = performance.now()
   const {config} = loaded
@@ -107,11 +118,23 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
       timeoutFor: (check) => checkTimeout(check, config, options.checkTimeoutMs),
       deadlineMs: options.timeoutMs,
       runController,
-      makeContext: (signal) => ({config, facts, signal, now: () => Date.now(), allowWrites: options.allowWrites ?? false}),
+      makeContext: (signal) => ({
+        config,
+        facts,
+        signal,
+        now: () => Date.now(),
+        allowWrites: options.allowWrites ?? false,
+      }),
       skipReason: (check) => skipReason(check, config, options.explicit),
-      severityCap: (check) => (config.checks as Record<string, {severity?: 'warn' | 'fail'}> | undefined)?.[check.meta.id]?.severity,
+      severityCap: (check) =>
+        (config.checks as Record<string, {severity?: 'warn' | 'fail'}> | undefined)?.[check.meta.id]?.severity,
       onStart: (check) => options.progress?.start(check),
-      onResult: (result, done, total) => options.progress?.result(redactor.uncounted(() => redactor.redactDeep(result)), done, total),
+      onResult: (result, done, total) =>
+        options.progress?.result(
+          redactor.uncounted(() => redactor.redactDeep(result)),
+          done,
+          total,
+        ),
     })
   } finally {
     options.progress?.end()
@@ -124,12 +147,15 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
   const verdict: Report['verdict'] = RANK[overall] >= 2 ? 'fail' : overall === 'warn' ? 'warn' : 'pass'
   const threshold = options.failOn === 'warn' ? 1 : 2
   const exitCode = statuses.some((s) => RANK[s] >= threshold) ? 1 : 0
-  const summary = Object.fromEntries(STATUSES.map((s) => [s, statuses.filter((x) => x === s).length])) as Report['summary']
+  const summary = Object.fromEntries(
+    STATUSES.map((s) => [s, statuses.filter((x) => x === s).length]),
+  ) as Report['summary']
   summary.total = results.length
   const exchanges = http.exchanges
   const targets = [...new Set(exchanges.map((e) => safeOrigin(e.url)).filter(Boolean))] as string[]
   const warnings: string[] = []
-  if (insecure) warnings.push('TLS certificate verification was disabled (--insecure); results about HTTPS endpoints prove less.')
+  if (insecure)
+    warnings.push('TLS certificate verification was disabled (--insecure); results about HTTPS endpoints prove less.')
 
   const report: Report = {
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -141,11 +167,22 @@ export async function diagnose(loaded: LoadedConfig, checks: readonly Check[], o
     exitCode,
     environment: {node: process.version, platform: process.platform, arch: process.arch, release: release()},
     config: {path: loaded.path ?? null, targets, values: config},
-    options: {concurrency: options.concurrency, checkTimeoutMs: options.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS, timeoutMs: options.timeoutMs, ca: caFile ?? null, insecure, allowWrites: options.allowWrites ?? false},
+    options: {
+      concurrency: options.concurrency,
+      checkTimeoutMs: options.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS,
+      timeoutMs: options.timeoutMs,
+      ca: caFile ?? null,
+      insecure,
+      allowWrites: options.allowWrites ?? false,
+    },
     warnings,
     summary,
     results: results as Report['results'],
-    http: {requests: exchanges.length, distinctUrls: new Set(exchanges.map((e) => `${e.method} ${e.url}`)).size, exchanges},
+    http: {
+      requests: exchanges.length,
+      distinctUrls: new Set(exchanges.map((e) => `${e.method} ${e.url}`)).size,
+      exchanges,
+    },
     redactions: [],
   }
   // Redaction runs once over everything collected, before any renderer sees it.

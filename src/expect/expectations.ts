@@ -44,10 +44,14 @@ export function normalise(e: Expectation): NormalExpectation {
   if (typeof e === 'string') return parseShorthand(e)
   const {path, label} = e
   const base = label === undefined ? {path} : {path, label}
-  if (e.equals !== undefined) return {...base, op: 'equals', value: e.equals, text: `${path} == ${JSON.stringify(e.equals)}`}
-  if (e.notEquals !== undefined) return {...base, op: 'notEquals', value: e.notEquals, text: `${path} != ${JSON.stringify(e.notEquals)}`}
-  if (e.contains !== undefined) return {...base, op: 'contains', value: e.contains, text: `${path} contains ${JSON.stringify(e.contains)}`}
-  if (e.future !== undefined) return {...base, op: e.future ? 'future' : 'past', text: `${path} in the ${e.future ? 'future' : 'past'}`}
+  if (e.equals !== undefined)
+    return {...base, op: 'equals', value: e.equals, text: `${path} == ${JSON.stringify(e.equals)}`}
+  if (e.notEquals !== undefined)
+    return {...base, op: 'notEquals', value: e.notEquals, text: `${path} != ${JSON.stringify(e.notEquals)}`}
+  if (e.contains !== undefined)
+    return {...base, op: 'contains', value: e.contains, text: `${path} contains ${JSON.stringify(e.contains)}`}
+  if (e.future !== undefined)
+    return {...base, op: e.future ? 'future' : 'past', text: `${path} in the ${e.future ? 'future' : 'past'}`}
   if (e.exists === false) return {...base, op: 'exists', value: false, text: `${path} does not exist`}
   // {path} alone, or {path, exists: true}: the path must match something.
   return {...base, op: 'exists', text: `${path} exists`}
@@ -60,7 +64,9 @@ function parseShorthand(text: string): NormalExpectation {
   const rest = trimmed.slice(end).trimStart()
   const word = OPS.find((op) => rest === op || rest.startsWith(`${op} `) || (/^[=!]/.test(op) && rest.startsWith(op)))
   if (!path.startsWith('$') || end === trimmed.length || word === undefined) {
-    throw new Error(`"${text}" is not an expectation: write a JSONPath, then ==, !=, contains, exists, "in the future" or "in the past" (e.g. "$.entitlements.production == true")`)
+    throw new Error(
+      `"${text}" is not an expectation: write a JSONPath, then ==, !=, contains, exists, "in the future" or "in the past" (e.g. "$.entitlements.production == true")`,
+    )
   }
   const value = rest.slice(word.length).trim()
   switch (word) {
@@ -71,7 +77,8 @@ function parseShorthand(text: string): NormalExpectation {
       return {path, op: word === 'exists' ? 'exists' : word === 'in the future' ? 'future' : 'past', text: trimmed}
     }
     default: {
-      if (value === '') throw new Error(`"${text}": "${word}" needs a value after it (JSON, or a bare word for a string)`)
+      if (value === '')
+        throw new Error(`"${text}": "${word}" needs a value after it (JSON, or a bare word for a string)`)
       const op: Op = word === '==' ? 'equals' : word === '!=' ? 'notEquals' : 'contains'
       return {path, op, value: parseValue(value), text: trimmed}
     }
@@ -130,13 +137,26 @@ export async function evaluate(expectations: Expectation[], json: unknown, now: 
       e = normalise(raw)
     } catch (error) {
       const text = typeof raw === 'string' ? raw : JSON.stringify(raw)
-      return {expectation: {path: '$', op: 'exists', text}, ok: false, observed: undefined, message: (error as Error).message}
+      return {
+        expectation: {path: '$', op: 'exists', text},
+        ok: false,
+        observed: undefined,
+        message: (error as Error).message,
+      }
     }
     let matches: unknown[]
     try {
-      matches = json === null || json === undefined ? [] : ((JSONPath({path: e.path, json: json as object, wrap: true}) as unknown[] | undefined) ?? [])
+      matches =
+        json === null || json === undefined
+          ? []
+          : ((JSONPath({path: e.path, json: json as object, wrap: true}) as unknown[] | undefined) ?? [])
     } catch (error) {
-      return {expectation: e, ok: false, observed: undefined, message: `${subject(e)} is not a JSONPath doctor can evaluate: ${(error as Error).message}`}
+      return {
+        expectation: e,
+        ok: false,
+        observed: undefined,
+        message: `${subject(e)} is not a JSONPath doctor can evaluate: ${(error as Error).message}`,
+      }
     }
     return judge(e, matches, now)
   })
@@ -146,29 +166,41 @@ function judge(e: NormalExpectation, matches: unknown[], now: number): Expectati
   const s = subject(e)
   const observed = matches.length === 0 ? undefined : matches.length === 1 ? matches[0] : matches
   const result = (ok: boolean, message: string): ExpectationResult => ({expectation: e, ok, observed, message})
-  const seen = matches.length === 1 ? `is ${compact(matches[0])}` : `matches ${matches.length} values ${compact(matches)}`
+  const seen =
+    matches.length === 1 ? `is ${compact(matches[0])}` : `matches ${matches.length} values ${compact(matches)}`
   switch (e.op) {
     case 'equals': {
-      if (matches.length === 0) return result(false, `${s} matches nothing in the response, expected ${compact(e.value)}`)
-      if (matches.length > 1) return result(false, `${s} ${seen}, expected exactly one value, equal to ${compact(e.value)}`)
+      if (matches.length === 0)
+        return result(false, `${s} matches nothing in the response, expected ${compact(e.value)}`)
+      if (matches.length > 1)
+        return result(false, `${s} ${seen}, expected exactly one value, equal to ${compact(e.value)}`)
       if (isDeepStrictEqual(matches[0], e.value)) return result(true, `${s} ${seen}`)
       return result(false, `${s} ${seen}, expected ${compact(e.value)}${typeNote(matches[0], e.value)}`)
     }
     case 'notEquals': {
       // A path that matches nothing fails: a typo in the path must not pass silently.
-      if (matches.length === 0) return result(false, `${s} matches nothing in the response, expected a value other than ${compact(e.value)}`)
-      if (matches.some((m) => isDeepStrictEqual(m, e.value))) return result(false, `${s} ${seen}, expected anything but ${compact(e.value)}`)
+      if (matches.length === 0)
+        return result(false, `${s} matches nothing in the response, expected a value other than ${compact(e.value)}`)
+      if (matches.some((m) => isDeepStrictEqual(m, e.value)))
+        return result(false, `${s} ${seen}, expected anything but ${compact(e.value)}`)
       return result(true, `${s} ${seen}, not ${compact(e.value)}`)
     }
     case 'contains': {
-      if (matches.length === 0) return result(false, `${s} matches nothing in the response, expected it to contain ${compact(e.value)}`)
+      if (matches.length === 0)
+        return result(false, `${s} matches nothing in the response, expected it to contain ${compact(e.value)}`)
       const candidates = matches.flatMap((m) => (Array.isArray(m) ? [m, ...m] : [m]))
-      if (candidates.some((m) => isDeepStrictEqual(m, e.value))) return result(true, `${s} contains ${compact(e.value)} (${compact(observed)})`)
+      if (candidates.some((m) => isDeepStrictEqual(m, e.value)))
+        return result(true, `${s} contains ${compact(e.value)} (${compact(observed)})`)
       return result(false, `${s} ${seen}, expected it to contain ${compact(e.value)}`)
     }
     case 'exists': {
-      if (e.value === false) return matches.length === 0 ? result(true, `${s} is absent, as expected`) : result(false, `${s} ${seen}, expected it to be absent`)
-      return matches.length > 0 ? result(true, `${s} exists (${compact(observed)})`) : result(false, `${s} matches nothing in the response, expected it to exist`)
+      if (e.value === false)
+        return matches.length === 0
+          ? result(true, `${s} is absent, as expected`)
+          : result(false, `${s} ${seen}, expected it to be absent`)
+      return matches.length > 0
+        ? result(true, `${s} exists (${compact(observed)})`)
+        : result(false, `${s} matches nothing in the response, expected it to exist`)
     }
     case 'future':
     case 'past': {
@@ -176,9 +208,17 @@ function judge(e: NormalExpectation, matches: unknown[], now: number): Expectati
       if (matches.length === 0) return result(false, `${s} matches nothing in the response, expected ${wanted}`)
       for (const m of matches) {
         const at = parseDate(m)
-        if (at === undefined) return result(false, `${s} ${matches.length === 1 ? 'is' : 'has'} ${compact(m)}, which is not a date (an ISO 8601 string or epoch seconds), expected ${wanted}`)
+        if (at === undefined)
+          return result(
+            false,
+            `${s} ${matches.length === 1 ? 'is' : 'has'} ${compact(m)}, which is not a date (an ISO 8601 string or epoch seconds), expected ${wanted}`,
+          )
         const inFuture = at > now
-        if (inFuture !== (e.op === 'future')) return result(false, `${s} ${matches.length === 1 ? 'is' : 'has'} ${describeDate(m, at, now)}, expected ${wanted}`)
+        if (inFuture !== (e.op === 'future'))
+          return result(
+            false,
+            `${s} ${matches.length === 1 ? 'is' : 'has'} ${describeDate(m, at, now)}, expected ${wanted}`,
+          )
       }
       const shown = matches.map((m) => describeDate(m, parseDate(m)!, now))
       return result(true, `${s} is ${shown.join(', ')}`)
@@ -194,7 +234,8 @@ function subject(e: NormalExpectation): string {
 /** "5" vs 5: say that the types differ, the commonest reason an equal-looking value fails. */
 function typeNote(actual: unknown, wanted: unknown): string {
   if (actual === null || wanted === null || typeof actual === 'object' || typeof wanted === 'object') return ''
-  if (typeof actual !== typeof wanted && String(actual) === String(wanted)) return ` (a ${typeof actual}, not a ${typeof wanted}: write the value as the API sends it)`
+  if (typeof actual !== typeof wanted && String(actual) === String(wanted))
+    return ` (a ${typeof actual}, not a ${typeof wanted}: write the value as the API sends it)`
   return ''
 }
 
@@ -214,7 +255,8 @@ export function compact(value: unknown, max = 120): string {
 
 /** A date as APIs write it: an ISO 8601 string, epoch seconds, or epoch milliseconds (above 1e12); epoch ms, or undefined. */
 export function parseDate(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) && value > 0 ? (value > 1e12 ? value : value * 1000) : undefined
+  if (typeof value === 'number')
+    return Number.isFinite(value) && value > 0 ? (value > 1e12 ? value : value * 1000) : undefined
   if (typeof value !== 'string') return undefined
   const text = value.trim()
   if (/^\d+(\.\d+)?$/.test(text)) return parseDate(Number(text))
@@ -229,7 +271,14 @@ export function relative(at: number, now: number): string {
   const delta = Math.round((at - now) / 1000)
   const abs = Math.abs(delta)
   if (abs === 0) return 'just now'
-  const span = abs < 120 ? `${abs} s` : abs < 7200 ? `${Math.round(abs / 60)} min` : abs < 172_800 ? `${Math.round(abs / 3600)} h` : `${Math.round(abs / 86_400)} days`
+  const span =
+    abs < 120
+      ? `${abs} s`
+      : abs < 7200
+        ? `${Math.round(abs / 60)} min`
+        : abs < 172_800
+          ? `${Math.round(abs / 3600)} h`
+          : `${Math.round(abs / 86_400)} days`
   return delta < 0 ? `${span} ago` : `in ${span}`
 }
 
@@ -256,7 +305,8 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 /** Lower case without separators: expires_at, expiresAt and Expires-At are all "expiresat". */
 export const normaliseKey = (key: string): string => key.toLowerCase().replace(/[\s_-]+/g, '')
 
-const step = (path: string, key: string): string => (/^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`)
+const step = (path: string, key: string): string =>
+  /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`
 
 /**
  * The first field found at one of `candidates`, dotted paths of normalised keys
@@ -309,24 +359,49 @@ export type JsonRead =
   | {kind: 'json'; url: string; status: number; json: unknown; exchange: ExchangeRecord}
   | {kind: 'unreachable'; url: string; error: NetError; exchange: ExchangeRecord}
   | {kind: 'http-status'; url: string; status: number; contentType: string; snippet: string; exchange: ExchangeRecord}
-  | {kind: 'not-json'; url: string; status: number; contentType: string; snippet: string; reason: string; exchange: ExchangeRecord}
+  | {
+      kind: 'not-json'
+      url: string
+      status: number
+      contentType: string
+      snippet: string
+      reason: string
+      exchange: ExchangeRecord
+    }
 
 /** GET a status endpoint through facts (memoised, redacted) and parse its JSON body. */
-export async function readJson(facts: Facts, req: {url: string; headers?: Record<string, string>; purpose: string}): Promise<JsonRead> {
-  const result = await facts.fetch({url: req.url, purpose: req.purpose, headers: {accept: 'application/json', ...req.headers}})
+export async function readJson(
+  facts: Facts,
+  req: {url: string; headers?: Record<string, string>; purpose: string},
+): Promise<JsonRead> {
+  const result = await facts.fetch({
+    url: req.url,
+    purpose: req.purpose,
+    headers: {accept: 'application/json', ...req.headers},
+  })
   const exchange = result.exchange
   const url = exchange.url
   const res = result.response
-  if (!res) return {kind: 'unreachable', url, exchange, error: result.error ?? {kind: 'other', message: 'no response and no error recorded'}}
+  if (!res)
+    return {
+      kind: 'unreachable',
+      url,
+      exchange,
+      error: result.error ?? {kind: 'other', message: 'no response and no error recorded'},
+    }
   const contentType = res.header('content-type') ?? ''
   const snippet = snippetOf(exchange.bodySnippet ?? res.text().slice(0, 2048))
-  if (res.status < 200 || res.status > 299) return {kind: 'http-status', url, status: res.status, contentType, snippet, exchange}
+  if (res.status < 200 || res.status > 299)
+    return {kind: 'http-status', url, status: res.status, contentType, snippet, exchange}
   const text = res.text()
-  if (text.trim() === '') return {kind: 'not-json', url, status: res.status, contentType, snippet, reason: 'the body is empty', exchange}
+  if (text.trim() === '')
+    return {kind: 'not-json', url, status: res.status, contentType, snippet, reason: 'the body is empty', exchange}
   try {
     return {kind: 'json', url, status: res.status, json: JSON.parse(text) as unknown, exchange}
   } catch (error) {
-    const reason = res.truncated ? `the body was cut at ${res.size} bytes (http.maxBodyBytes), so its JSON is incomplete` : `it does not parse as JSON (${(error as Error).message})`
+    const reason = res.truncated
+      ? `the body was cut at ${res.size} bytes (http.maxBodyBytes), so its JSON is incomplete`
+      : `it does not parse as JSON (${(error as Error).message})`
     return {kind: 'not-json', url, status: res.status, contentType, snippet, reason, exchange}
   }
 }
@@ -340,11 +415,18 @@ function snippetOf(text: string): string {
  * Why a status endpoint could not be judged, in one sentence, and what to do about it: the
  * message of an `error` outcome. `key` is the config key holding the URL ("entitlement.url").
  */
-export function unreadable(read: Exclude<JsonRead, {kind: 'json'}>, what: string, key: string): {message: string; notes: string[]} {
+export function unreadable(
+  read: Exclude<JsonRead, {kind: 'json'}>,
+  what: string,
+  key: string,
+): {message: string; notes: string[]} {
   const headersKey = key.replace(/\.\w+$/, '.headers')
   switch (read.kind) {
     case 'unreachable':
-      return {message: `could not read the ${what} at ${read.url}: ${read.error.message}`, notes: [read.error.hint ?? `Check ${key} and that this machine can reach that host and port.`]}
+      return {
+        message: `could not read the ${what} at ${read.url}: ${read.error.message}`,
+        notes: [read.error.hint ?? `Check ${key} and that this machine can reach that host and port.`],
+      }
     case 'http-status': {
       const body = read.snippet ? `: ${read.snippet}` : ' with an empty body'
       const hint =
@@ -357,13 +439,20 @@ export function unreadable(read: Exclude<JsonRead, {kind: 'json'}>, what: string
               : read.status >= 500
                 ? `The service failed while answering: read its logs at the time of this request.`
                 : `Check ${key} and what the endpoint expects.`
-      return {message: `the ${what} at ${read.url} answered ${read.status}${read.contentType ? ` (${read.contentType})` : ''}, not 2xx, so doctor cannot read it${body}`, notes: [hint]}
+      return {
+        message: `the ${what} at ${read.url} answered ${read.status}${read.contentType ? ` (${read.contentType})` : ''}, not 2xx, so doctor cannot read it${body}`,
+        notes: [hint],
+      }
     }
     case 'not-json': {
       const html = /html/i.test(read.contentType) || /^<(!doctype|html)/i.test(read.snippet)
       return {
         message: `the ${what} at ${read.url} answered ${read.status}${read.contentType ? ` (${read.contentType})` : ''}, but ${read.reason}${read.snippet ? `: ${read.snippet}` : ''}`,
-        notes: [html ? `An HTML page where JSON was expected is usually the web app's catch-all route: check the path in ${key}.` : `Point ${key} at the endpoint that answers JSON.`],
+        notes: [
+          html
+            ? `An HTML page where JSON was expected is usually the web app's catch-all route: check the path in ${key}.`
+            : `Point ${key} at the endpoint that answers JSON.`,
+        ],
       }
     }
   }

@@ -73,7 +73,13 @@ export function serverClock(facts: Facts, url: string, samples: number): Promise
         const target = (firstPhase + i / samples) % 1
         await sleep(((target - arrival + 1) % 1) * 1000, facts.signal)
       }
-      const result = await facts.http.request({method, url, purpose: `clock:${origin}`, signal: facts.signal, headers: {'cache-control': 'no-cache'}})
+      const result = await facts.http.request({
+        method,
+        url,
+        purpose: `clock:${origin}`,
+        signal: facts.signal,
+        headers: {'cache-control': 'no-cache'},
+      })
       exchanges.push(result.exchange)
       const res = result.response
       if (!res) {
@@ -103,7 +109,10 @@ export function serverClock(facts: Facts, url: string, samples: number): Promise
       }
       const via = res.header('via')
       // RFC 9110 lets the outermost server stamp Date: behind a CDN this may be its clock, not the app's.
-      if (via) note(`the response passed through a proxy (Via: ${via}); its Date may be the proxy's clock rather than the origin's`)
+      if (via)
+        note(
+          `the response passed through a proxy (Via: ${via}); its Date may be the proxy's clock rather than the origin's`,
+        )
       lastRttMs = res.receivedAt - res.sentAt
       list.push(sampleFrom(res.sentAt, res.receivedAt, date))
     }
@@ -119,9 +128,17 @@ export function sampleFrom(sentAtMs: number, receivedAtMs: number, dateMs: numbe
   return {t0, t1, date: d, lo: d - t1, hi: d + 1 + STALE_DATE_SLACK_S - t0, rttMs: receivedAtMs - sentAtMs}
 }
 
-export function combine(url: string, origin: string, list: ClockSample[], notes: string[], exchanges: ExchangeRecord[], error?: NetError): ClockEstimate {
+export function combine(
+  url: string,
+  origin: string,
+  list: ClockSample[],
+  notes: string[],
+  exchanges: ExchangeRecord[],
+  error?: NetError,
+): ClockEstimate {
   const base = {url, origin, samples: list.length, notes, exchanges, ...(error ? {error} : {})}
-  if (list.length === 0) return {...base, offsetSeconds: NaN, uncertaintySeconds: NaN, lo: NaN, hi: NaN, inconsistent: false}
+  if (list.length === 0)
+    return {...base, offsetSeconds: NaN, uncertaintySeconds: NaN, lo: NaN, hi: NaN, inconsistent: false}
   // Every interval is a proof, however slow its exchange (a slow one is merely wide), so the
   // intersection uses them all.
   const lo = Math.max(...list.map((s) => s.lo))
@@ -137,6 +154,15 @@ export function combine(url: string, origin: string, list: ClockSample[], notes:
   const median = mids[Math.floor(mids.length / 2)]
   const spread = (mids[mids.length - 1] - mids[0]) / 2
   const half = 0.5 + Math.max(...kept.map((s) => s.rttMs)) / 2000 + spread
-  notes.push('the Date headers are not consistent with a single clock (several backends behind a load balancer, or a proxy stamping Date)')
-  return {...base, offsetSeconds: median, uncertaintySeconds: half, lo: median - half, hi: median + half, inconsistent: true}
+  notes.push(
+    'the Date headers are not consistent with a single clock (several backends behind a load balancer, or a proxy stamping Date)',
+  )
+  return {
+    ...base,
+    offsetSeconds: median,
+    uncertaintySeconds: half,
+    lo: median - half,
+    hi: median + half,
+    inconsistent: true,
+  }
 }

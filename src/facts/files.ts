@@ -43,9 +43,16 @@ export const FILE_LIMITS: FileLimits = {maxFiles: 100, maxBytes: 256 * 1024, max
 const SKIP_DIRS = new Set(['node_modules', '.git'])
 const MAX_DEPTH = 12
 
-export function readFiles(facts: Facts, root: string, patterns: readonly string[], limits: FileLimits = FILE_LIMITS): Promise<FileSet> {
+export function readFiles(
+  facts: Facts,
+  root: string,
+  patterns: readonly string[],
+  limits: FileLimits = FILE_LIMITS,
+): Promise<FileSet> {
   const base = resolve(root)
-  return facts.once(`files ${base} ${JSON.stringify(patterns)} ${JSON.stringify(limits)}`, () => collect(base, patterns, limits))
+  return facts.once(`files ${base} ${JSON.stringify(patterns)} ${JSON.stringify(limits)}`, () =>
+    collect(base, patterns, limits),
+  )
 }
 
 async function collect(root: string, patterns: readonly string[], limits: FileLimits): Promise<FileSet> {
@@ -121,7 +128,8 @@ async function expand(pattern: string, found: Set<string>, budget: {entries: num
       const relPath = rel ? `${rel}/${entry.name}` : entry.name
       if (entry.isDirectory()) {
         if (!SKIP_DIRS.has(entry.name)) await walk(path, relPath, depth + 1)
-      } else if ((entry.isFile() || (entry.isSymbolicLink() && (await isFile(path)))) && matcher.test(relPath)) found.add(path)
+      } else if ((entry.isFile() || (entry.isSymbolicLink() && (await isFile(path)))) && matcher.test(relPath))
+        found.add(path)
     }
   }
   await walk(start, '', 1)

@@ -37,13 +37,23 @@ export type KubeSetup =
 export interface KObject {
   apiVersion?: string
   kind?: string
-  metadata?: {name?: string; namespace?: string; labels?: Record<string, string>; generation?: number; [k: string]: unknown}
+  metadata?: {
+    name?: string
+    namespace?: string
+    labels?: Record<string, string>
+    generation?: number
+    [k: string]: unknown
+  }
   spec?: any // eslint-disable-line @typescript-eslint/no-explicit-any
   status?: any // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet'
-export const PLURAL: Record<WorkloadKind, string> = {Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets'}
+export const PLURAL: Record<WorkloadKind, string> = {
+  Deployment: 'deployments',
+  StatefulSet: 'statefulsets',
+  DaemonSet: 'daemonsets',
+}
 
 /** Memoised read-only access to one cluster. Every read is done at most once per run. */
 export class Kube {
@@ -75,32 +85,56 @@ export class Kube {
 
   /** A workload by name. */
   readWorkload(kind: WorkloadKind, namespace: string, name: string) {
-    return this.call(`get ${kind} ${namespace}/${name}`, () => this.api('AppsV1Api')[`readNamespaced${kind}`]({namespace, name}) as Promise<KObject>)
+    return this.call(
+      `get ${kind} ${namespace}/${name}`,
+      () => this.api('AppsV1Api')[`readNamespaced${kind}`]({namespace, name}) as Promise<KObject>,
+    )
   }
 
   /** Workloads of a kind in a namespace, or in all namespaces when namespace is undefined. */
-  listWorkloads(kind: WorkloadKind, namespace: string | undefined, opts: {labelSelector?: string; fieldSelector?: string} = {}) {
+  listWorkloads(
+    kind: WorkloadKind,
+    namespace: string | undefined,
+    opts: {labelSelector?: string; fieldSelector?: string} = {},
+  ) {
     const apps = this.api('AppsV1Api')
-    return this.call(`list ${kind} ${namespace ?? '*'} ${opts.labelSelector ?? ''} ${opts.fieldSelector ?? ''}`, () =>
-      (namespace === undefined ? apps[`list${kind}ForAllNamespaces`]({...opts}) : apps[`listNamespaced${kind}`]({namespace, ...opts})) as Promise<{items: KObject[]}>,
+    return this.call(
+      `list ${kind} ${namespace ?? '*'} ${opts.labelSelector ?? ''} ${opts.fieldSelector ?? ''}`,
+      () =>
+        (namespace === undefined
+          ? apps[`list${kind}ForAllNamespaces`]({...opts})
+          : apps[`listNamespaced${kind}`]({namespace, ...opts})) as Promise<{items: KObject[]}>,
     )
   }
 
   listPods(namespace: string, labelSelector?: string) {
-    return this.call(`list pods ${namespace} ${labelSelector ?? ''}`, () => this.api('CoreV1Api').listNamespacedPod({namespace, labelSelector}) as Promise<{items: KObject[]}>)
+    return this.call(
+      `list pods ${namespace} ${labelSelector ?? ''}`,
+      () => this.api('CoreV1Api').listNamespacedPod({namespace, labelSelector}) as Promise<{items: KObject[]}>,
+    )
   }
 
   readService(namespace: string, name: string) {
-    return this.call(`get svc ${namespace}/${name}`, () => this.api('CoreV1Api').readNamespacedService({namespace, name}) as Promise<KObject>)
+    return this.call(
+      `get svc ${namespace}/${name}`,
+      () => this.api('CoreV1Api').readNamespacedService({namespace, name}) as Promise<KObject>,
+    )
   }
 
   listServicesAllNamespaces(fieldSelector?: string) {
-    return this.call(`list svc * ${fieldSelector ?? ''}`, () => this.api('CoreV1Api').listServiceForAllNamespaces({fieldSelector}) as Promise<{items: KObject[]}>)
+    return this.call(
+      `list svc * ${fieldSelector ?? ''}`,
+      () => this.api('CoreV1Api').listServiceForAllNamespaces({fieldSelector}) as Promise<{items: KObject[]}>,
+    )
   }
 
   /** SelfSubjectAccessReview: may the current identity do this? (A create that changes nothing.) */
   canI(attrs: {verb: string; resource: string; group?: string; namespace?: string; name?: string}) {
-    const body = {apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: {resourceAttributes: {group: attrs.group ?? '', ...attrs}}}
+    const body = {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: {resourceAttributes: {group: attrs.group ?? '', ...attrs}},
+    }
     return this.call(`ssar ${JSON.stringify(body.spec)}`, async () => {
       const r = (await this.api('AuthorizationV1Api').createSelfSubjectAccessReview({body})) as KObject
       return (r.status ?? {}) as {allowed: boolean; denied?: boolean; reason?: string; evaluationError?: string}
@@ -110,20 +144,36 @@ export class Kube {
   /** Who the API server thinks we are (SelfSubjectReview, Kubernetes 1.28+); undefined when unavailable. */
   async whoAmI(): Promise<string | undefined> {
     const r = await this.call('whoami', async () => {
-      const res = (await this.api('AuthenticationV1Api').createSelfSubjectReview({body: {apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview'}})) as KObject
+      const res = (await this.api('AuthenticationV1Api').createSelfSubjectReview({
+        body: {apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview'},
+      })) as KObject
       return res.status?.userInfo?.username as string | undefined
     })
     return r.ok ? r.value : undefined
   }
 
   getCustom(group: string, version: string, namespace: string, plural: string, name: string) {
-    return this.call(`get ${plural}.${group} ${namespace}/${name}`, () => this.api('CustomObjectsApi').getNamespacedCustomObject({group, version, namespace, plural, name}) as Promise<KObject>)
+    return this.call(
+      `get ${plural}.${group} ${namespace}/${name}`,
+      () =>
+        this.api('CustomObjectsApi').getNamespacedCustomObject({
+          group,
+          version,
+          namespace,
+          plural,
+          name,
+        }) as Promise<KObject>,
+    )
   }
 
   listCustom(group: string, version: string, plural: string, namespace?: string) {
     const api = this.api('CustomObjectsApi')
-    return this.call(`list ${plural}.${group} ${namespace ?? '*'}`, () =>
-      (namespace === undefined ? api.listClusterCustomObject({group, version, plural}) : api.listNamespacedCustomObject({group, version, namespace, plural})) as Promise<{items: KObject[]}>,
+    return this.call(
+      `list ${plural}.${group} ${namespace ?? '*'}`,
+      () =>
+        (namespace === undefined
+          ? api.listClusterCustomObject({group, version, plural})
+          : api.listNamespacedCustomObject({group, version, namespace, plural})) as Promise<{items: KObject[]}>,
     )
   }
 }
@@ -155,10 +205,18 @@ async function setup(facts: Facts, opts: KubeOptions, key: string): Promise<Kube
       if (existsSync(home)) [file, source] = [home, home]
     }
   }
-  const inCluster = !file && !opts.kubeconfig && Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync(join(SA_DIR, 'token'))
-  if (!file && !opts.kubeconfig) tried.push(`in-cluster service account (${env.KUBERNETES_SERVICE_HOST ? `${SA_DIR}/token` : 'KUBERNETES_SERVICE_HOST is not set'})`)
+  const inCluster =
+    !file && !opts.kubeconfig && Boolean(env.KUBERNETES_SERVICE_HOST) && existsSync(join(SA_DIR, 'token'))
+  if (!file && !opts.kubeconfig)
+    tried.push(
+      `in-cluster service account (${env.KUBERNETES_SERVICE_HOST ? `${SA_DIR}/token` : 'KUBERNETES_SERVICE_HOST is not set'})`,
+    )
   if (!file && !inCluster) {
-    return {ok: false, reason: 'no-config', message: `tried ${tried.join(', ')}; none exists (the client library would silently fall back to http://localhost:8080)`}
+    return {
+      ok: false,
+      reason: 'no-config',
+      message: `tried ${tried.join(', ')}; none exists (the client library would silently fall back to http://localhost:8080)`,
+    }
   }
 
   const k8s = await import('@kubernetes/client-node')
@@ -167,11 +225,20 @@ async function setup(facts: Facts, opts: KubeOptions, key: string): Promise<Kube
     if (file) kc.loadFromFile(file)
     else {
       const port = env.KUBERNETES_SERVICE_PORT ?? '443'
-      const host = env.KUBERNETES_SERVICE_HOST!.includes(':') ? `[${env.KUBERNETES_SERVICE_HOST}]` : env.KUBERNETES_SERVICE_HOST
+      const host = env.KUBERNETES_SERVICE_HOST!.includes(':')
+        ? `[${env.KUBERNETES_SERVICE_HOST}]`
+        : env.KUBERNETES_SERVICE_HOST
       const scheme = ['80', '8080', '8001'].includes(port) ? 'http' : 'https'
       source = `in-cluster service account (${SA_DIR})`
       kc.loadFromOptions({
-        clusters: [{name: 'inCluster', server: `${scheme}://${host}:${port}`, caFile: join(SA_DIR, 'ca.crt'), skipTLSVerify: false}],
+        clusters: [
+          {
+            name: 'inCluster',
+            server: `${scheme}://${host}:${port}`,
+            caFile: join(SA_DIR, 'ca.crt'),
+            skipTLSVerify: false,
+          },
+        ],
         users: [{name: 'inClusterUser', authProvider: {name: 'tokenFile', config: {tokenFile: join(SA_DIR, 'token')}}}],
         contexts: [{name: 'inClusterContext', cluster: 'inCluster', user: 'inClusterUser'}],
         currentContext: 'inClusterContext',
@@ -183,7 +250,12 @@ async function setup(facts: Facts, opts: KubeOptions, key: string): Promise<Kube
   const contexts = kc.getContexts().map((c) => c.name)
   if (opts.context) {
     if (!contexts.includes(opts.context)) {
-      return {ok: false, reason: 'no-context', contexts, message: `${source} has no context "${opts.context}"; it has ${contexts.length ? contexts.map((c) => `"${c}"`).join(', ') : 'none'}`}
+      return {
+        ok: false,
+        reason: 'no-context',
+        contexts,
+        message: `${source} has no context "${opts.context}"; it has ${contexts.length ? contexts.map((c) => `"${c}"`).join(', ') : 'none'}`,
+      }
     }
     kc.setCurrentContext(opts.context)
   }
@@ -191,15 +263,31 @@ async function setup(facts: Facts, opts: KubeOptions, key: string): Promise<Kube
   const ctxObj = kc.getContextObject(current)
   const cluster = kc.getCurrentCluster()
   if (!ctxObj || !cluster) {
-    return {ok: false, reason: current ? 'invalid' : 'no-context', contexts, message: current ? `${source}: the context "${current}" names a cluster that is not defined` : `${source} has no current-context; set kubernetes.context to one of ${contexts.map((c) => `"${c}"`).join(', ') || '(none)'}`}
+    return {
+      ok: false,
+      reason: current ? 'invalid' : 'no-context',
+      contexts,
+      message: current
+        ? `${source}: the context "${current}" names a cluster that is not defined`
+        : `${source} has no current-context; set kubernetes.context to one of ${contexts.map((c) => `"${c}"`).join(', ') || '(none)'}`,
+    }
   }
   const user = kc.getCurrentUser()
   const redactor = facts.http.redactor
   if (user?.token) redactor.addSecret(user.token, 'token', `the token of kubeconfig user ${ctxObj.user}`)
   if (user?.password) redactor.addSecret(user.password, 'password', `the password of kubeconfig user ${ctxObj.user}`)
   if (user?.keyData) redactor.addSecret(user.keyData, 'private-key', `the client key of kubeconfig user ${ctxObj.user}`)
-  for (const [k, v] of Object.entries(user?.authProvider?.config ?? {})) if (typeof v === 'string' && redactor.isSecretName(k)) redactor.addSecret(v, 'token', `${k} of kubeconfig user ${ctxObj.user}`)
-  return {ok: true, kube: new Kube(facts, key, kc, k8s), source, context: current, server: cluster.server, user: ctxObj.user}
+  for (const [k, v] of Object.entries(user?.authProvider?.config ?? {}))
+    if (typeof v === 'string' && redactor.isSecretName(k))
+      redactor.addSecret(v, 'token', `${k} of kubeconfig user ${ctxObj.user}`)
+  return {
+    ok: true,
+    kube: new Kube(facts, key, kc, k8s),
+    source,
+    context: current,
+    server: cluster.server,
+    user: ctxObj.user,
+  }
 }
 
 /** Run a client call with a timeout and the run's signal; turn ApiException and network errors into a result. */
@@ -219,7 +307,10 @@ async function guard<T>(fn: () => Promise<T>, signal: AbortSignal): Promise<Kube
       return {ok: false, code: e.code, status, message}
     }
     const net = typeof e.code === 'string' ? e.code : e.cause?.code
-    return {ok: false, message: `${e.message ?? String(error)}${net && !(e.message ?? '').includes(net) ? ` (${net})` : ''}`}
+    return {
+      ok: false,
+      message: `${e.message ?? String(error)}${net && !(e.message ?? '').includes(net) ? ` (${net})` : ''}`,
+    }
   } finally {
     clearTimeout(timer)
   }
@@ -254,7 +345,14 @@ export function editDistance(a: string, b: string): number {
 export function nearest(name: string, names: string[], n = 3): string[] {
   return [...new Set(names)]
     .map((c) => ({c, d: editDistance(name, c)}))
-    .filter(({c, d}) => c !== '' && c !== name && (d <= Math.max(2, Math.floor(Math.max(name.length, c.length) / 3)) || (name.length >= 3 && c.includes(name)) || (c.length >= 3 && name.includes(c))))
+    .filter(
+      ({c, d}) =>
+        c !== '' &&
+        c !== name &&
+        (d <= Math.max(2, Math.floor(Math.max(name.length, c.length) / 3)) ||
+          (name.length >= 3 && c.includes(name)) ||
+          (c.length >= 3 && name.includes(c))),
+    )
     .sort((x, y) => x.d - y.d || x.c.localeCompare(y.c))
     .slice(0, n)
     .map(({c}) => c)

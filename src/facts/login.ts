@@ -40,11 +40,17 @@ export function discovery(facts: Facts): Promise<DiscoveryFact | undefined> {
     const fact: DiscoveryFact = {issuer, url, result}
     const res = result.response
     if (!res) {
-      fact.problem = {kind: 'unreachable', message: `${result.error?.message ?? 'no response'}${result.error?.hint ? ` (${result.error.hint})` : ''}`}
+      fact.problem = {
+        kind: 'unreachable',
+        message: `${result.error?.message ?? 'no response'}${result.error?.hint ? ` (${result.error.hint})` : ''}`,
+      }
       return fact
     }
     if (res.status >= 300 && res.status < 400) {
-      fact.problem = {kind: 'redirected', message: `HTTP ${res.status} to ${res.header('location') ?? '(no Location)'}; OIDC clients fetch discovery with redirects off`}
+      fact.problem = {
+        kind: 'redirected',
+        message: `HTTP ${res.status} to ${res.header('location') ?? '(no Location)'}; OIDC clients fetch discovery with redirects off`,
+      }
       return fact
     }
     if (res.status !== 200) {
@@ -56,7 +62,10 @@ export function discovery(facts: Facts): Promise<DiscoveryFact | undefined> {
       if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new Error('not a JSON object')
       fact.document = doc as Record<string, unknown>
     } catch {
-      fact.problem = {kind: 'not-json', message: `HTTP 200 with ${res.header('content-type') ?? 'no content type'}, not a JSON object: ${snippet(res.text())}`}
+      fact.problem = {
+        kind: 'not-json',
+        message: `HTTP 200 with ${res.header('content-type') ?? 'no content type'}, not a JSON object: ${snippet(res.text())}`,
+      }
       return fact
     }
     fact.library = await libraryVerdict(facts, issuer, result)
@@ -70,13 +79,26 @@ async function jwks(facts: Facts, url: string): Promise<NonNullable<DiscoveryFac
   const result = await facts.fetch({url, purpose: 'oidc-discovery', headers: {accept: 'application/json'}})
   const res = result.response
   if (!res) return {url, result, problem: `unreachable: ${result.error?.message ?? 'no response'}`}
-  if (res.status !== 200) return {url, result, problem: `HTTP ${res.status}${res.header('location') ? ` to ${res.header('location')}` : ''}, expected 200 with a JSON key set`}
+  if (res.status !== 200)
+    return {
+      url,
+      result,
+      problem: `HTTP ${res.status}${res.header('location') ? ` to ${res.header('location')}` : ''}, expected 200 with a JSON key set`,
+    }
   try {
     const doc = res.json() as {keys?: unknown}
     if (!Array.isArray(doc?.keys)) return {url, result, problem: 'the JSON has no "keys" array'}
-    return {url, result, keys: doc.keys.filter((k): k is Record<string, unknown> => Boolean(k) && typeof k === 'object')}
+    return {
+      url,
+      result,
+      keys: doc.keys.filter((k): k is Record<string, unknown> => Boolean(k) && typeof k === 'object'),
+    }
   } catch {
-    return {url, result, problem: `not JSON (${res.header('content-type') ?? 'no content type'}): ${snippet(res.text())}`}
+    return {
+      url,
+      result,
+      problem: `not JSON (${res.header('content-type') ?? 'no content type'}): ${snippet(res.text())}`,
+    }
   }
 }
 
@@ -87,7 +109,8 @@ async function jwks(facts: Facts, url: string): Promise<NonNullable<DiscoveryFac
 async function libraryVerdict(facts: Facts, issuer: string, result: HttpResult): Promise<DiscoveryFact['library']> {
   const client = await import('openid-client')
   const res = result.response!
-  const replay = async (): Promise<Response> => new Response(new Uint8Array(res.raw.body), {status: res.status, headers: flatHeaders(res.raw.headers)})
+  const replay = async (): Promise<Response> =>
+    new Response(new Uint8Array(res.raw.body), {status: res.status, headers: flatHeaders(res.raw.headers)})
   try {
     await client.discovery(new URL(issuer), facts.config.oidc?.clientId || 'doctor', undefined, undefined, {
       [client.customFetch]: replay,
@@ -139,7 +162,12 @@ export interface AuthorizeProbe {
  * following redirects, and classify the answer. Per RFC 6749 §4.1.2.1 an IdP must not redirect
  * to an invalid callback or for an unknown client; it shows an error page instead.
  */
-export function authorizeProbe(facts: Facts, authorizationEndpoint: string, clientId: string, redirectUri: string): Promise<AuthorizeProbe> {
+export function authorizeProbe(
+  facts: Facts,
+  authorizationEndpoint: string,
+  clientId: string,
+  redirectUri: string,
+): Promise<AuthorizeProbe> {
   return facts.once(`authorize ${authorizationEndpoint} ${clientId} ${redirectUri}`, async () => {
     const client = await import('openid-client')
     const {classifyIdpError, looksLikeLoginPage} = await import('../login/idp-errors.js')
@@ -147,7 +175,14 @@ export function authorizeProbe(facts: Facts, authorizationEndpoint: string, clie
     const scopes = facts.config.oidc?.scopes ?? ['openid']
     // openid-client builds the request (response_type=code, client_id, PKCE S256) from the provider's metadata.
     const doc = (await discovery(facts))?.document ?? {}
-    const configuration = new client.Configuration({...(doc as object), issuer: typeof doc.issuer === 'string' ? doc.issuer : authorizationEndpoint, authorization_endpoint: authorizationEndpoint} as import('openid-client').ServerMetadata, clientId)
+    const configuration = new client.Configuration(
+      {
+        ...(doc as object),
+        issuer: typeof doc.issuer === 'string' ? doc.issuer : authorizationEndpoint,
+        authorization_endpoint: authorizationEndpoint,
+      } as import('openid-client').ServerMetadata,
+      clientId,
+    )
     // doctor sends this request itself; whether plain http is acceptable is oidc-discovery's finding.
     client.allowInsecureRequests(configuration)
     const url = client.buildAuthorizationUrl(configuration, {
@@ -158,7 +193,12 @@ export function authorizeProbe(facts: Facts, authorizationEndpoint: string, clie
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
     })
-    const result = await facts.http.request({url: url.href, purpose: 'oidc-redirect-uri', headers: {accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8'}, signal: facts.signal})
+    const result = await facts.http.request({
+      url: url.href,
+      purpose: 'oidc-redirect-uri',
+      headers: {accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8'},
+      signal: facts.signal,
+    })
     const base = {redirectUri, clientId, url: url.href, exchange: result.exchange}
     const res = result.response
     if (!res) return {...base, verdict: 'unreachable', detail: result.error?.message ?? 'no response'}
@@ -169,23 +209,69 @@ export function authorizeProbe(facts: Facts, authorizationEndpoint: string, clie
         const error = target.searchParams.get('error')
         if (error) {
           const description = target.searchParams.get('error_description') ?? undefined
-          return {...base, status: res.status, location, verdict: 'accepted-with-error', callbackError: {error, ...(description ? {description} : {})}, detail: `the IdP accepted the client and the callback, and sent the browser back with error=${error}${description ? ` (${description})` : ''}`}
+          return {
+            ...base,
+            status: res.status,
+            location,
+            verdict: 'accepted-with-error',
+            callbackError: {error, ...(description ? {description} : {})},
+            detail: `the IdP accepted the client and the callback, and sent the browser back with error=${error}${description ? ` (${description})` : ''}`,
+          }
         }
-        return {...base, status: res.status, location, verdict: 'accepted', detail: 'the IdP sent the browser straight back to the callback'}
+        return {
+          ...base,
+          status: res.status,
+          location,
+          verdict: 'accepted',
+          detail: 'the IdP sent the browser straight back to the callback',
+        }
       }
       // GitLab (Doorkeeper) sends anonymous browsers to sign in before it looks at client_id and redirect_uri.
       if (/\/users\/sign_in\/?$/.test(target.pathname)) {
-        return {...base, status: res.status, location, verdict: 'unknown', detail: `HTTP ${res.status} to ${target.origin}${target.pathname}: GitLab asks for sign-in before it validates client_id and redirect_uri, so they cannot be checked without a session`}
+        return {
+          ...base,
+          status: res.status,
+          location,
+          verdict: 'unknown',
+          detail: `HTTP ${res.status} to ${target.origin}${target.pathname}: GitLab asks for sign-in before it validates client_id and redirect_uri, so they cannot be checked without a session`,
+        }
       }
-      const classified = classifyIdpError({status: res.status, url: url.href, body: res.text(), contentType: res.header('content-type'), location})
-      if (classified && classified.kind !== 'other') return {...base, status: res.status, location, verdict: 'rejected', match: classified, detail: classified.message}
-      return {...base, status: res.status, location, verdict: 'accepted', detail: `HTTP ${res.status} to ${target.origin}${target.pathname} (the IdP's login flow)`}
+      const classified = classifyIdpError({
+        status: res.status,
+        url: url.href,
+        body: res.text(),
+        contentType: res.header('content-type'),
+        location,
+      })
+      if (classified && classified.kind !== 'other')
+        return {
+          ...base,
+          status: res.status,
+          location,
+          verdict: 'rejected',
+          match: classified,
+          detail: classified.message,
+        }
+      return {
+        ...base,
+        status: res.status,
+        location,
+        verdict: 'accepted',
+        detail: `HTTP ${res.status} to ${target.origin}${target.pathname} (the IdP's login flow)`,
+      }
     }
     const page = {status: res.status, url: url.href, body: res.text(), contentType: res.header('content-type')}
     const classified = classifyIdpError(page)
-    if (classified) return {...base, status: res.status, verdict: 'rejected', match: classified, detail: classified.message}
-    if (res.status < 300 && looksLikeLoginPage(page)) return {...base, status: res.status, verdict: 'accepted', detail: `HTTP ${res.status} with the IdP's login page`}
-    return {...base, status: res.status, verdict: 'unknown', detail: `HTTP ${res.status} with a page doctor does not recognise: ${snippet(res.text())}`}
+    if (classified)
+      return {...base, status: res.status, verdict: 'rejected', match: classified, detail: classified.message}
+    if (res.status < 300 && looksLikeLoginPage(page))
+      return {...base, status: res.status, verdict: 'accepted', detail: `HTTP ${res.status} with the IdP's login page`}
+    return {
+      ...base,
+      status: res.status,
+      verdict: 'unknown',
+      detail: `HTTP ${res.status} with a page doctor does not recognise: ${snippet(res.text())}`,
+    }
   })
 }
 
@@ -240,7 +326,11 @@ export function loginWalk(facts: Facts): Promise<LoginWalkFact | undefined> {
 }
 
 /** The first request of the walk that went to an authorization endpoint (client_id + redirect_uri + response_type). */
-export function authorizationRequest(walk: Walk): {url: URL; clientId: string | null; redirectUri: string | null; responseMode: string | null; scope: string | null} | undefined {
+export function authorizationRequest(
+  walk: Walk,
+):
+  | {url: URL; clientId: string | null; redirectUri: string | null; responseMode: string | null; scope: string | null}
+  | undefined {
   for (const hop of walk.hops) {
     let u: URL
     try {
@@ -248,8 +338,17 @@ export function authorizationRequest(walk: Walk): {url: URL; clientId: string | 
     } catch {
       continue
     }
-    if (u.searchParams.has('response_type') && (u.searchParams.has('client_id') || u.searchParams.has('redirect_uri'))) {
-      return {url: u, clientId: u.searchParams.get('client_id'), redirectUri: u.searchParams.get('redirect_uri'), responseMode: u.searchParams.get('response_mode'), scope: u.searchParams.get('scope')}
+    if (
+      u.searchParams.has('response_type') &&
+      (u.searchParams.has('client_id') || u.searchParams.has('redirect_uri'))
+    ) {
+      return {
+        url: u,
+        clientId: u.searchParams.get('client_id'),
+        redirectUri: u.searchParams.get('redirect_uri'),
+        responseMode: u.searchParams.get('response_mode'),
+        scope: u.searchParams.get('scope'),
+      }
     }
   }
   return undefined

@@ -73,7 +73,11 @@ export class PrometheusApi {
   async get<T>(path: string, params: Array<[string, string]> = []): Promise<PromAnswer<T>> {
     const qs = params.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')
     const url = `${this.base}${path}${qs ? `?${qs}` : ''}`
-    const result = await this.facts.fetch({url, purpose: this.purpose, headers: {accept: 'application/json', ...this.headers}})
+    const result = await this.facts.fetch({
+      url,
+      purpose: this.purpose,
+      headers: {accept: 'application/json', ...this.headers},
+    })
     if (!this.seen.has(result.exchange)) {
       this.seen.add(result.exchange)
       this.exchanges.push(result.exchange)
@@ -91,7 +95,13 @@ export class PrometheusApi {
     } catch {
       // Not JSON: /-/ready, or a proxy's page.
     }
-    const answer: PromAnswer<T> = {url, status: res.status, body: body.slice(0, 2000), summary: String(res.status), exchange: result.exchange}
+    const answer: PromAnswer<T> = {
+      url,
+      status: res.status,
+      body: body.slice(0, 2000),
+      summary: String(res.status),
+      exchange: result.exchange,
+    }
     if (envelope?.status === 'success') answer.data = envelope.data
     else if (envelope?.status === 'error') {
       answer.errorType = envelope.errorType
@@ -180,8 +190,34 @@ export class PromqlSyntaxError extends Error {
 
 /** Aggregators, binary and grouping keywords, and number words: never metric names when bare. */
 const KEYWORDS = new Set([
-  'sum', 'avg', 'min', 'max', 'count', 'group', 'stddev', 'stdvar', 'topk', 'bottomk', 'quantile', 'count_values', 'limitk', 'limit_ratio',
-  'and', 'or', 'unless', 'atan2', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'offset', 'bool', 'inf', 'nan',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'count',
+  'group',
+  'stddev',
+  'stdvar',
+  'topk',
+  'bottomk',
+  'quantile',
+  'count_values',
+  'limitk',
+  'limit_ratio',
+  'and',
+  'or',
+  'unless',
+  'atan2',
+  'by',
+  'without',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'offset',
+  'bool',
+  'inf',
+  'nan',
 ])
 /** Keywords followed by a parenthesised list of label names (not an expression). */
 const LABEL_LISTS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right'])
@@ -329,7 +365,8 @@ function readMatchers(s: string, at: number): {matchers: Matcher[]; end: number;
       const start = i
       while (i < s.length && /[A-Za-z0-9_]/.test(s[i]!)) i++
       name = s.slice(start, i)
-      if (name === '' || /^\d/.test(name)) throw new PromqlSyntaxError(`expected a label name, found ${JSON.stringify(s[start] ?? 'end')}`, start)
+      if (name === '' || /^\d/.test(name))
+        throw new PromqlSyntaxError(`expected a label name, found ${JSON.stringify(s[start] ?? 'end')}`, start)
     }
     ws()
     if (quoted && (s[i] === ',' || s[i] === '}')) {
@@ -344,7 +381,8 @@ function readMatchers(s: string, at: number): {matchers: Matcher[]; end: number;
       else throw new PromqlSyntaxError(`expected =, !=, =~ or !~ after label ${name}`, i)
       i += op.length
       ws()
-      if (s[i] !== '"' && s[i] !== "'" && s[i] !== '`') throw new PromqlSyntaxError(`expected a quoted value for label ${name}`, i)
+      if (s[i] !== '"' && s[i] !== "'" && s[i] !== '`')
+        throw new PromqlSyntaxError(`expected a quoted value for label ${name}`, i)
       const str = readString(s, i)
       i = str.end
       matchers.push({name, op, value: str.value})
@@ -355,7 +393,18 @@ function readMatchers(s: string, at: number): {matchers: Matcher[]; end: number;
   }
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = {a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', "'": "'", '"': '"'}
+const SIMPLE_ESCAPES: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+}
 
 /** A PromQL string literal (Go rules): "..." and '...' with escapes, `...` raw. */
 export function readString(s: string, at: number): {value: string; end: number} {
@@ -412,7 +461,9 @@ const PLAIN_METRIC = /^[A-Za-z_:][A-Za-z0-9_:]*$/
 
 /** Canonical PromQL for a selector: `name{a="b",c=~"d"}`, `{a="b"}` without a name. */
 export function formatSelector(name: string | undefined, matchers: readonly Matcher[]): string {
-  const ms = matchers.map((m) => `${PLAIN_LABEL.test(m.name) ? m.name : JSON.stringify(m.name)}${m.op}${JSON.stringify(m.value)}`)
+  const ms = matchers.map(
+    (m) => `${PLAIN_LABEL.test(m.name) ? m.name : JSON.stringify(m.name)}${m.op}${JSON.stringify(m.value)}`,
+  )
   if (name !== undefined && !PLAIN_METRIC.test(name)) return `{${[JSON.stringify(name), ...ms].join(',')}}`
   if (name !== undefined) return ms.length > 0 ? `${name}{${ms.join(',')}}` : name
   return `{${ms.join(',')}}`

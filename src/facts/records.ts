@@ -37,7 +37,10 @@ export async function valuesAt(json: unknown, path: string): Promise<unknown[]> 
 }
 
 /** The list of records in a parsed body: at `itemsPath`, or the body itself, or under a well-known key. */
-export async function findList(json: unknown, itemsPath?: string): Promise<{path: string; records: unknown[]} | undefined> {
+export async function findList(
+  json: unknown,
+  itemsPath?: string,
+): Promise<{path: string; records: unknown[]} | undefined> {
   if (itemsPath !== undefined) {
     const found = await valuesAt(json, itemsPath)
     if (found.length === 1 && Array.isArray(found[0])) return {path: itemsPath, records: found[0]}
@@ -52,7 +55,11 @@ export async function findList(json: unknown, itemsPath?: string): Promise<{path
 }
 
 /** GET a JSON list through facts (memoised per URL and headers). */
-export async function readRecords(facts: Facts, req: Pick<HttpRequest, 'url' | 'headers' | 'purpose'>, itemsPath?: string): Promise<RecordsRead> {
+export async function readRecords(
+  facts: Facts,
+  req: Pick<HttpRequest, 'url' | 'headers' | 'purpose'>,
+  itemsPath?: string,
+): Promise<RecordsRead> {
   const read = await readJson(facts, req)
   if (read.kind !== 'json') return read
   const list = await findList(read.json, itemsPath)
@@ -64,20 +71,31 @@ export async function readRecords(facts: Facts, req: Pick<HttpRequest, 'url' | '
  * The same GET again, later in the run, for data that changes while doctor works (an audit log
  * right after a probe). Memoised per attempt, so each attempt is sent once however many ask.
  */
-export async function rereadRecords(facts: Facts, req: Pick<HttpRequest, 'url' | 'headers' | 'purpose'>, attempt: number, itemsPath?: string): Promise<RecordsRead> {
+export async function rereadRecords(
+  facts: Facts,
+  req: Pick<HttpRequest, 'url' | 'headers' | 'purpose'>,
+  attempt: number,
+  itemsPath?: string,
+): Promise<RecordsRead> {
   const again: Pick<Facts, 'fetch' | 'http'> = {
     http: facts.http,
-    fetch: (r) => facts.once(`reread ${attempt} ${r.url} ${JSON.stringify(r.headers ?? {})}`, () => facts.http.request({...r, method: 'GET', signal: facts.signal})),
+    fetch: (r) =>
+      facts.once(`reread ${attempt} ${r.url} ${JSON.stringify(r.headers ?? {})}`, () =>
+        facts.http.request({...r, method: 'GET', signal: facts.signal}),
+      ),
   }
   return readRecords(again as Facts, req, itemsPath)
 }
 
 /** A field of one record: at `path` (a JSONPath within the record) or the first of `defaults` (normalised dotted keys). */
-export async function pick(record: unknown, path: string | undefined, defaults: readonly string[]): Promise<{path: string; value: unknown} | undefined> {
+export async function pick(
+  record: unknown,
+  path: string | undefined,
+  defaults: readonly string[],
+): Promise<{path: string; value: unknown} | undefined> {
   if (path !== undefined) {
     const [value] = await valuesAt(record, path)
     return value === undefined ? undefined : {path, value}
   }
   return lookup(record, defaults)
 }
-

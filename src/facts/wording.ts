@@ -16,6 +16,8 @@ export function oneLine(text: string): string {
 
 /** Header names only, for a curl line in fix and verify steps: their values may be credentials. */
 export function curlLine(url: string, headers: Record<string, string> | undefined): string {
-  const h = Object.keys(headers ?? {}).map((name) => ` -H '${name}: …'`).join('')
+  const h = Object.keys(headers ?? {})
+    .map((name) => ` -H '${name}: …'`)
+    .join('')
   return `curl -sS${h} '${url}'`
 }

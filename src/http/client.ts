@@ -86,8 +86,19 @@ export interface RedirectChain {
 }
 
 const RECORDED_RESPONSE_HEADERS = new Set([
-  'content-type', 'content-length', 'date', 'age', 'location', 'www-authenticate', 'set-cookie', 'server', 'via',
-  'cache-control', 'retry-after', 'x-request-id', 'strict-transport-security',
+  'content-type',
+  'content-length',
+  'date',
+  'age',
+  'location',
+  'www-authenticate',
+  'set-cookie',
+  'server',
+  'via',
+  'cache-control',
+  'retry-after',
+  'x-request-id',
+  'strict-transport-security',
 ])
 const TEXTUAL = /json|text|xml|html|javascript|x-www-form-urlencoded/i
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization', 'cookie']
@@ -98,10 +109,14 @@ const epochNow = (): number => Date.now()
 
 export class HttpClient {
   readonly exchanges: ExchangeRecord[] = []
-  readonly options: Required<Omit<HttpOptions, 'caFile' | 'headers' | 'resolve'>> & Pick<HttpOptions, 'caFile' | 'headers' | 'resolve'>
+  readonly options: Required<Omit<HttpOptions, 'caFile' | 'headers' | 'resolve'>> &
+    Pick<HttpOptions, 'caFile' | 'headers' | 'resolve'>
   private readonly agent: Agent
 
-  constructor(options: HttpOptions, readonly redactor: Redactor) {
+  constructor(
+    options: HttpOptions,
+    readonly redactor: Redactor,
+  ) {
     this.options = {
       connectTimeoutMs: options.connectTimeoutMs ?? 3000,
       timeoutMs: options.timeoutMs ?? 8000,
@@ -119,7 +134,10 @@ export class HttpClient {
       } catch (error) {
         throw new UsageError(`Cannot read the CA file ${options.caFile} given with --ca: ${(error as Error).message}`)
       }
-      if (!ca[ca.length - 1].includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`The CA file ${options.caFile} contains no PEM certificate ("-----BEGIN CERTIFICATE-----").`)
+      if (!ca[ca.length - 1].includes('-----BEGIN CERTIFICATE-----'))
+        throw new UsageError(
+          `The CA file ${options.caFile} contains no PEM certificate ("-----BEGIN CERTIFICATE-----").`,
+        )
     }
     this.agent = new Agent({
       connect: {
@@ -137,7 +155,12 @@ export class HttpClient {
   async request(req: HttpRequest): Promise<HttpResult> {
     const method = (req.method ?? 'GET').toUpperCase()
     const timeoutMs = req.timeoutMs ?? this.options.timeoutMs
-    const headers: Record<string, string> = {'user-agent': this.options.userAgent, accept: '*/*', ...this.options.headers, ...lowerKeys(req.headers ?? {})}
+    const headers: Record<string, string> = {
+      'user-agent': this.options.userAgent,
+      accept: '*/*',
+      ...this.options.headers,
+      ...lowerKeys(req.headers ?? {}),
+    }
     const startedAt = Date.now()
     const sentAt = epochNow()
     const record = (partial: Partial<ExchangeRecord>): ExchangeRecord => {
@@ -157,9 +180,13 @@ export class HttpClient {
     let url: URL
     try {
       url = new URL(req.url)
-      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new TypeError(`unsupported protocol ${url.protocol}`)
+      if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new TypeError(`unsupported protocol ${url.protocol}`)
     } catch (error) {
-      const netError: NetError = {kind: 'invalid-url', message: this.redactor.redactString(`"${req.url}" is not an http(s) URL: ${(error as Error).message}`)}
+      const netError: NetError = {
+        kind: 'invalid-url',
+        message: this.redactor.redactString(`"${req.url}" is not an http(s) URL: ${(error as Error).message}`),
+      }
       return {exchange: record({error: netError}), error: netError}
     }
     const timeout = AbortSignal.timeout(timeoutMs)
@@ -222,9 +249,15 @@ export class HttpClient {
       return {exchange, response}
     } catch (error) {
       const aborted = req.signal?.aborted && !timeout.aborted
-      const classified: NetError = aborted ? {kind: 'aborted', message: 'request aborted (check timeout or run deadline reached)'} : classifyNetError(error, req.url, timeoutMs)
+      const classified: NetError = aborted
+        ? {kind: 'aborted', message: 'request aborted (check timeout or run deadline reached)'}
+        : classifyNetError(error, req.url, timeoutMs)
       // An error message can quote the URL or what the server sent before it hung up.
-      const netError: NetError = {...classified, message: this.redactor.redactString(classified.message), ...(classified.hint ? {hint: this.redactor.redactString(classified.hint)} : {})}
+      const netError: NetError = {
+        ...classified,
+        message: this.redactor.redactString(classified.message),
+        ...(classified.hint ? {hint: this.redactor.redactString(classified.hint)} : {}),
+      }
       return {exchange: record({error: netError}), error: netError}
     }
   }
@@ -241,7 +274,11 @@ export class HttpClient {
     for (;;) {
       const key = `${(current.method ?? 'GET').toUpperCase()} ${current.url}`
       if (seen.has(key)) {
-        return {hops, final: hops[hops.length - 1], stopped: {reason: 'loop', message: `redirect loop: ${key} was requested twice`}}
+        return {
+          hops,
+          final: hops[hops.length - 1],
+          stopped: {reason: 'loop', message: `redirect loop: ${key} was requested twice`},
+        }
       }
       seen.add(key)
       const result = await this.request(current)
@@ -253,7 +290,10 @@ export class HttpClient {
         return {hops, final: result, stopped: {reason: 'too-many-hops', message: `more than ${maxHops} redirects`}}
       }
       const next = new URL(location, current.url)
-      const method = status === 303 || ((status === 301 || status === 302) && (current.method ?? 'GET').toUpperCase() === 'POST') ? 'GET' : current.method
+      const method =
+        status === 303 || ((status === 301 || status === 302) && (current.method ?? 'GET').toUpperCase() === 'POST')
+          ? 'GET'
+          : current.method
       const headers = {...lowerKeys(current.headers ?? {})}
       if (next.origin !== origin) for (const h of CREDENTIAL_HEADERS) delete headers[h]
       current = {...current, url: next.href, method, headers, body: method === 'GET' ? undefined : current.body}

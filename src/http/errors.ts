@@ -54,11 +54,37 @@ export function classifyNetError(error: unknown, url: string, timeoutMs: number)
     }
   })()
   const message = chain.map((e) => e.message).find(Boolean) ?? describe(error)
-  if (codes.includes('ECONNREFUSED')) return {kind: 'refused', code: 'ECONNREFUSED', message: `connection refused by ${host}`, hint: 'Nothing is listening there: check the host and port, and that the service is running.'}
-  if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN')) return {kind: 'dns', code, message: `cannot resolve host ${host}`, hint: 'Check the hostname for typos and that this machine can resolve it.'}
-  if (codes.includes('UND_ERR_CONNECT_TIMEOUT')) return {kind: 'connect-timeout', code, message: `connecting to ${host} timed out`, hint: 'A firewall may be dropping packets, or the host is down.'}
-  if (codes.some((c) => c === 'UND_ERR_HEADERS_TIMEOUT' || c === 'UND_ERR_BODY_TIMEOUT') || names.includes('TimeoutError'))
-    return {kind: 'timeout', code: code ?? 'TIMEOUT', message: `${host} accepted the connection but did not answer within ${timeoutMs} ms`, hint: 'The server is hung or overloaded; check its logs and whatever it depends on.'}
+  if (codes.includes('ECONNREFUSED'))
+    return {
+      kind: 'refused',
+      code: 'ECONNREFUSED',
+      message: `connection refused by ${host}`,
+      hint: 'Nothing is listening there: check the host and port, and that the service is running.',
+    }
+  if (codes.some((c) => c === 'ENOTFOUND' || c === 'EAI_AGAIN'))
+    return {
+      kind: 'dns',
+      code,
+      message: `cannot resolve host ${host}`,
+      hint: 'Check the hostname for typos and that this machine can resolve it.',
+    }
+  if (codes.includes('UND_ERR_CONNECT_TIMEOUT'))
+    return {
+      kind: 'connect-timeout',
+      code,
+      message: `connecting to ${host} timed out`,
+      hint: 'A firewall may be dropping packets, or the host is down.',
+    }
+  if (
+    codes.some((c) => c === 'UND_ERR_HEADERS_TIMEOUT' || c === 'UND_ERR_BODY_TIMEOUT') ||
+    names.includes('TimeoutError')
+  )
+    return {
+      kind: 'timeout',
+      code: code ?? 'TIMEOUT',
+      message: `${host} accepted the connection but did not answer within ${timeoutMs} ms`,
+      hint: 'The server is hung or overloaded; check its logs and whatever it depends on.',
+    }
   const tls = codes.find((c) => TLS_CODES.has(c))
   if (tls) {
     const selfSigned = /SELF_SIGNED|UNABLE_TO|LEAF/.test(tls)
@@ -71,10 +97,28 @@ export function classifyNetError(error: unknown, url: string, timeoutMs: number)
         : 'Fix the server certificate (expiry, hostname), or pass a private CA with --ca FILE.',
     }
   }
-  if (codes.some((c) => c === 'ECONNRESET' || c === 'UND_ERR_SOCKET' || c === 'EPIPE')) return {kind: 'reset', code, message: `${host} closed the connection: ${message}`, hint: 'A proxy or the server dropped the connection; check its logs.'}
-  if (names.includes('AbortError') || codes.includes('UND_ERR_ABORTED') || codes.includes('ABORT_ERR')) return {kind: 'aborted', code: code ?? 'ABORTED', message: 'request aborted (check timeout or run deadline reached)'}
-  if (codes.includes('ERR_INVALID_URL') || codes.includes('UND_ERR_INVALID_ARG')) return {kind: 'invalid-url', code, message: `invalid URL ${url}: ${message}`}
-  if (codes.some((c) => c.startsWith('HPE_'))) return {kind: 'protocol', code, message: `${host} did not speak valid HTTP: ${message}`, hint: 'Is this an HTTPS port addressed with http://, or a non-HTTP service?'}
+  if (codes.some((c) => c === 'ECONNRESET' || c === 'UND_ERR_SOCKET' || c === 'EPIPE'))
+    return {
+      kind: 'reset',
+      code,
+      message: `${host} closed the connection: ${message}`,
+      hint: 'A proxy or the server dropped the connection; check its logs.',
+    }
+  if (names.includes('AbortError') || codes.includes('UND_ERR_ABORTED') || codes.includes('ABORT_ERR'))
+    return {
+      kind: 'aborted',
+      code: code ?? 'ABORTED',
+      message: 'request aborted (check timeout or run deadline reached)',
+    }
+  if (codes.includes('ERR_INVALID_URL') || codes.includes('UND_ERR_INVALID_ARG'))
+    return {kind: 'invalid-url', code, message: `invalid URL ${url}: ${message}`}
+  if (codes.some((c) => c.startsWith('HPE_')))
+    return {
+      kind: 'protocol',
+      code,
+      message: `${host} did not speak valid HTTP: ${message}`,
+      hint: 'Is this an HTTPS port addressed with http://, or a non-HTTP service?',
+    }
   return {kind: 'other', code, message}
 }
 

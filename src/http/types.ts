@@ -19,16 +19,7 @@ export interface ExchangeRecord {
 }
 
 export type NetErrorKind =
-  | 'refused'
-  | 'dns'
-  | 'connect-timeout'
-  | 'timeout'
-  | 'reset'
-  | 'tls'
-  | 'aborted'
-  | 'invalid-url'
-  | 'protocol'
-  | 'other'
+  'refused' | 'dns' | 'connect-timeout' | 'timeout' | 'reset' | 'tls' | 'aborted' | 'invalid-url' | 'protocol' | 'other'
 
 export interface NetError {
   kind: NetErrorKind

@@ -31,9 +31,16 @@ const SEPARATOR = /^---[ \t]*\r?\n/m
 
 export function parseProfile(text: string, file: string): Profile {
   const match = SEPARATOR.exec(text)
-  if (!match) throw new UsageError(`${file}: a profile is two YAML documents (metadata, then the template) separated by a "---" line.`)
+  if (!match)
+    throw new UsageError(
+      `${file}: a profile is two YAML documents (metadata, then the template) separated by a "---" line.`,
+    )
   const meta = metaSchema.safeParse(parse(text.slice(0, match.index)))
-  if (!meta.success) throw new UsageError(`${file}: invalid profile metadata.`, meta.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`))
+  if (!meta.success)
+    throw new UsageError(
+      `${file}: invalid profile metadata.`,
+      meta.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    )
   const template = text.slice(match.index + match[0].length)
   return {...meta.data, template, file}
 }
@@ -48,7 +55,9 @@ export function profileIds(dir = PROFILES_DIR): string[] {
 export function loadProfile(id: string, dir = PROFILES_DIR): Profile {
   const ids = profileIds(dir)
   if (!ids.includes(id)) {
-    throw new UsageError(`There is no profile "${id}".${didYouMean(id, ids)} Profiles: ${ids.join(', ')} (\`doctor init --list\` describes them).`)
+    throw new UsageError(
+      `There is no profile "${id}".${didYouMean(id, ids)} Profiles: ${ids.join(', ')} (\`doctor init --list\` describes them).`,
+    )
   }
   const file = join(dir, `${id}.yaml`)
   const profile = parseProfile(readFileSync(file, 'utf8'), file)

@@ -38,9 +38,13 @@ export async function askMissing(profile: Profile, values: Values, streams: Stre
     for (const variable of missing) {
       const question = profile.prompts[variable.flag] ?? variable.key
       for (let attempt = 0; attempt < 3; attempt++) {
-        const answer = (await rl.question(`${question}\n  --${variable.flag}: `, {signal: stop.signal}).catch(() => {
-          throw new UsageError('Stopped at the prompt; nothing was written. Give the values with flags (see `doctor init --help`) to skip the questions.')
-        })).trim()
+        const answer = (
+          await rl.question(`${question}\n  --${variable.flag}: `, {signal: stop.signal}).catch(() => {
+            throw new UsageError(
+              'Stopped at the prompt; nothing was written. Give the values with flags (see `doctor init --help`) to skip the questions.',
+            )
+          })
+        ).trim()
         if (answer === '') break
         try {
           answers[variable.flag] = normaliseValue(variable, answer)

@@ -24,16 +24,20 @@ const REF = /\$\{(DOCTOR_[A-Z0-9_]+):-([^}]*)\}/g
 /** Check a value given on the command line or at a prompt; returns it normalised. */
 export function normaliseValue(variable: Variable, raw: string): string {
   const value = raw.trim()
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) throw new UsageError(`--${variable.flag} contains a line break or control character; give the value on one line.`)
+
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    throw new UsageError(`--${variable.flag} contains a line break or control character; give the value on one line.`)
   if (variable.kind !== 'url') return value
   let url: URL
   try {
     url = new URL(value)
   } catch {
-    throw new UsageError(`--${variable.flag} "${value}" is not an absolute URL; give it with its scheme, e.g. https://app.example.com.`)
+    throw new UsageError(
+      `--${variable.flag} "${value}" is not an absolute URL; give it with its scheme, e.g. https://app.example.com.`,
+    )
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--${variable.flag} "${value}" is not an http:// or https:// URL.`)
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--${variable.flag} "${value}" is not an http:// or https:// URL.`)
   // Paths are appended to the base URL ("${DOCTOR_BASE_URL}/api/v1/health"); the issuer is kept exactly, trailing slash and all.
   return variable.flag === 'base-url' ? value.replace(/\/+$/, '') : value
 }
@@ -63,7 +67,8 @@ export function renderProfile(profile: Profile, values: Values, version?: string
     const active = !line.trimStart().startsWith('#')
     const filled = line.replace(REF, (whole, env: string, example: string) => {
       const variable = variableByEnv.get(env)
-      if (!variable) throw new Error(`${profile.file}: unknown variable ${env} (known: ${[...variableByEnv.keys()].join(', ')})`)
+      if (!variable)
+        throw new Error(`${profile.file}: unknown variable ${env} (known: ${[...variableByEnv.keys()].join(', ')})`)
       seen.add(variable.flag)
       const value = given.get(variable.flag)
       if (value !== undefined) return quoted(value)
@@ -71,7 +76,13 @@ export function renderProfile(profile: Profile, values: Values, version?: string
         drop = true
         commented.set(variable.flag, {flag: variable.flag, key: variable.key})
       } else if (active) {
-        placeholders.set(variable.flag, {flag: variable.flag, key: variable.key, env, example, placeholder: isPlaceholderHost(example)})
+        placeholders.set(variable.flag, {
+          flag: variable.flag,
+          key: variable.key,
+          env,
+          example,
+          placeholder: isPlaceholderHost(example),
+        })
       }
       return whole
     })
@@ -79,7 +90,9 @@ export function renderProfile(profile: Profile, values: Values, version?: string
   })
   const rendered: Omit<Rendered, 'text'> = {
     profile: profile.id,
-    filled: [...given].filter(([flag]) => seen.has(flag)).map(([flag, value]) => ({flag, key: VARIABLES.find((v) => v.flag === flag)!.key, value})),
+    filled: [...given]
+      .filter(([flag]) => seen.has(flag))
+      .map(([flag, value]) => ({flag, key: VARIABLES.find((v) => v.flag === flag)!.key, value})),
     placeholders: [...placeholders.values()],
     commentedOut: [...commented.values()],
     unused: [...given.keys()].filter((flag) => !seen.has(flag)),
@@ -94,9 +107,11 @@ function header(profile: Profile, r: Omit<Rendered, 'text'>, version?: string): 
   ]
   if (r.placeholders.length) {
     out.push('# Still to fill in: replace the whole "${…}" with your value, or export the variable:')
-    for (const p of r.placeholders) out.push(`#   ${p.key}: ${p.env} (until then ${p.example}${p.placeholder ? ', a host that does not exist' : ''})`)
+    for (const p of r.placeholders)
+      out.push(`#   ${p.key}: ${p.env} (until then ${p.example}${p.placeholder ? ', a host that does not exist' : ''})`)
   }
-  if (r.commentedOut.length) out.push(`# Commented out until you have it: ${r.commentedOut.map((c) => c.key).join(', ')}.`)
+  if (r.commentedOut.length)
+    out.push(`# Commented out until you have it: ${r.commentedOut.map((c) => c.key).join(', ')}.`)
   return `${out.join('\n')}\n\n`
 }
 

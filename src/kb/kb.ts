@@ -67,7 +67,14 @@ export function resolveRef(kb: KnowledgeBase, ref: string): Resolved {
       cause = cause ?? targetCause
     }
   }
-  if (!entry) return {kind: 'none', suggestion: didYouMean(entryId, kb.entries.map((e) => e.id))}
+  if (!entry)
+    return {
+      kind: 'none',
+      suggestion: didYouMean(
+        entryId,
+        kb.entries.map((e) => e.id),
+      ),
+    }
   if (cause === undefined) return {kind: 'entry', entry, ...(retired ? {retired} : {})}
   const found = entry.kind === 'symptom' ? entry.causes.find((c) => c.id === cause) : undefined
   if (!found) return {kind: 'unknown-cause', entry, cause}

@@ -17,9 +17,10 @@ import {
 } from './schema.js'
 
 /** kb/ ships at the package root: dist/src/kb/load.js → ../../../kb, or src/kb/load.ts → ../../kb when run from source. */
-export const DEFAULT_KB_DIR = [new URL('../../../kb/', import.meta.url), new URL('../../kb/', import.meta.url)]
-  .map((u) => fileURLToPath(u))
-  .find((dir) => existsSync(join(dir, 'entries'))) ?? fileURLToPath(new URL('../../../kb/', import.meta.url))
+export const DEFAULT_KB_DIR =
+  [new URL('../../../kb/', import.meta.url), new URL('../../kb/', import.meta.url)]
+    .map((u) => fileURLToPath(u))
+    .find((dir) => existsSync(join(dir, 'entries'))) ?? fileURLToPath(new URL('../../../kb/', import.meta.url))
 
 export interface KnowledgeBase {
   dir: string
@@ -39,7 +40,10 @@ export interface LoadOptions {
 
 export class KnowledgeBaseError extends UsageError {
   constructor(dir: string, problems: string[]) {
-    super(`The knowledge base in ${dir} has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; fix ${problems.length === 1 ? 'it' : 'them'} and try again:`, problems)
+    super(
+      `The knowledge base in ${dir} has ${problems.length === 1 ? 'a problem' : `${problems.length} problems`}; fix ${problems.length === 1 ? 'it' : 'them'} and try again:`,
+      problems,
+    )
     this.name = 'KnowledgeBaseError'
   }
 }
@@ -70,7 +74,9 @@ function readYaml(file: string, label: string, problems: string[]): Parsed<unkno
     value: doc.toJS(),
     where(path) {
       for (let n = path.length; n >= 0; n--) {
-        const node = (n === 0 ? doc.contents : doc.getIn(path.slice(0, n) as unknown[], true)) as {range?: [number, number]} | null
+        const node = (n === 0 ? doc.contents : doc.getIn(path.slice(0, n) as unknown[], true)) as {
+          range?: [number, number]
+        } | null
         if (node?.range) {
           const {line, col} = lineCounter.linePos(node.range[0])
           return `${label}:${line}:${col}`
@@ -82,10 +88,15 @@ function readYaml(file: string, label: string, problems: string[]): Parsed<unkno
 }
 
 function describe(issue: z.core.$ZodIssue): string {
-  const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
+  const path = issue.path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '')
   let message = issue.message
-  if (issue.code === 'invalid_type' && (issue as {input?: unknown}).input === undefined) message = `required (${issue.expected}), but it is missing`
-  if (issue.code === 'unrecognized_keys') message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+  if (issue.code === 'invalid_type' && (issue as {input?: unknown}).input === undefined)
+    message = `required (${issue.expected}), but it is missing`
+  if (issue.code === 'unrecognized_keys')
+    message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
   return `${path || '(top level)'}: ${message}`
 }
 
@@ -93,15 +104,24 @@ function describe(issue: z.core.$ZodIssue): string {
  * Load and cross-check the knowledge base. Every problem is collected (with file:line) before
  * anything throws, so one run of `doctor docs build` or the tests lists them all.
  */
-export function loadKnowledgeBase(dir: string = DEFAULT_KB_DIR, options: LoadOptions & {cache?: boolean} = {checkIds: []}): KnowledgeBase {
+export function loadKnowledgeBase(
+  dir: string = DEFAULT_KB_DIR,
+  options: LoadOptions & {cache?: boolean} = {checkIds: []},
+): KnowledgeBase {
   const root = resolve(dir)
   if (options.cache) {
     const cached = readCache(root)
     if (cached) {
       // The cache holds a knowledge base that passed every check; only the registry can have
       // changed since. On any problem, reload from YAML for messages with file:line.
-      const problems = crossCheck({...cached, checkIds: new Set(options.checkIds), files: new Map(cached.files), where: () => () => 'kb'})
-      if (problems.length === 0) return assemble(root, cached.entries, cached.products, cached.retired, new Map(cached.files))
+      const problems = crossCheck({
+        ...cached,
+        checkIds: new Set(options.checkIds),
+        files: new Map(cached.files),
+        where: () => () => 'kb',
+      })
+      if (problems.length === 0)
+        return assemble(root, cached.entries, cached.products, cached.retired, new Map(cached.files))
     }
   }
   const loaded = parseKnowledgeBase(root, options.checkIds)
@@ -112,7 +132,8 @@ export function loadKnowledgeBase(dir: string = DEFAULT_KB_DIR, options: LoadOpt
 function parseKnowledgeBase(root: string, checkIdList: readonly string[]): KnowledgeBase {
   const label = (file: string) => relative(process.cwd(), file) || file
   const problems: string[] = []
-  if (!existsSync(join(root, 'entries'))) throw new KnowledgeBaseError(root, [`${root} has no entries/ folder (expected kb/entries/*.yaml)`])
+  if (!existsSync(join(root, 'entries')))
+    throw new KnowledgeBaseError(root, [`${root} has no entries/ folder (expected kb/entries/*.yaml)`])
 
   const readList = <T>(name: string, schema: z.ZodType<T>): T[] => {
     const file = join(root, name)
@@ -144,13 +165,16 @@ function parseKnowledgeBase(root: string, checkIdList: readonly string[]): Knowl
     const entry = parsed.data as Entry
     const stem = basename(name).replace(/\.ya?ml$/, '')
     if (entry.id !== stem) problems.push(`${raw.where(['id'])}: id "${entry.id}" must equal the file name "${stem}"`)
-    if (files.has(entry.id)) problems.push(`${raw.where(['id'])}: id "${entry.id}" is already used by ${files.get(entry.id)}`)
+    if (files.has(entry.id))
+      problems.push(`${raw.where(['id'])}: id "${entry.id}" is already used by ${files.get(entry.id)}`)
     files.set(entry.id, label(file))
     whereOf.set(entry.id, raw.where)
     entries.push(entry)
   }
 
-  problems.push(...crossCheck({entries, products, retired, checkIds: new Set(checkIdList), files, where: (id) => whereOf.get(id)!}))
+  problems.push(
+    ...crossCheck({entries, products, retired, checkIds: new Set(checkIdList), files, where: (id) => whereOf.get(id)!}),
+  )
   if (problems.length > 0) throw new KnowledgeBaseError(label(root), problems)
   return assemble(root, entries, products, retired, files)
 }
@@ -171,47 +195,63 @@ function crossCheck({entries, products, retired, checkIds, files, where: whereFo
   const productIds = new Set(products.map((p) => p.id))
 
   for (const r of retired) {
-    if (entryIds.has(r.id)) problems.push(`retired.yaml: "${r.id}" is retired and must not be reused by ${files.get(r.id)}`)
+    if (entryIds.has(r.id))
+      problems.push(`retired.yaml: "${r.id}" is retired and must not be reused by ${files.get(r.id)}`)
     const [target, cause] = r.replacedBy.split('#')
     const replacement = entries.find((e) => e.id === target)
     if (!replacement) problems.push(`retired.yaml: "${r.id}" is replaced by "${r.replacedBy}", which is not an entry`)
-    else if (cause && (replacement.kind !== 'symptom' || !replacement.causes.some((c) => c.id === cause))) problems.push(`retired.yaml: "${r.id}" is replaced by "${r.replacedBy}", but ${target} has no cause "${cause}"`)
+    else if (cause && (replacement.kind !== 'symptom' || !replacement.causes.some((c) => c.id === cause)))
+      problems.push(`retired.yaml: "${r.id}" is replaced by "${r.replacedBy}", but ${target} has no cause "${cause}"`)
   }
 
   for (const entry of entries) {
     const where = whereFor(entry.id)
     const checkStep = (step: Step, path: PropertyKey[]) => {
       const s = stepObject(step)
-      if (s.command && !s.effect) problems.push(`${where(path)}: ${pathText(path)}: a step with a command must say effect: read-only or effect: changes`)
-      if (s.effect && !s.command) problems.push(`${where(path)}: ${pathText(path)}: effect is set but there is no command`)
+      if (s.command && !s.effect)
+        problems.push(
+          `${where(path)}: ${pathText(path)}: a step with a command must say effect: read-only or effect: changes`,
+        )
+      if (s.effect && !s.command)
+        problems.push(`${where(path)}: ${pathText(path)}: effect is set but there is no command`)
     }
     entry.products.forEach((use, i) => {
       const product = products.find((p) => p.id === use.id)
       if (!product) {
-        problems.push(`${where(['products', i, 'id'])}: products[${i}].id: unknown product "${use.id}" (known: ${[...productIds].join(', ')})`)
+        problems.push(
+          `${where(['products', i, 'id'])}: products[${i}].id: unknown product "${use.id}" (known: ${[...productIds].join(', ')})`,
+        )
         return
       }
       for (const covered of use.covers) {
-        if (!product.symptoms.includes(covered)) problems.push(`${where(['products', i, 'covers'])}: products[${i}].covers: "${covered}" is not one of ${product.name}'s seed symptoms in products.yaml`)
+        if (!product.symptoms.includes(covered))
+          problems.push(
+            `${where(['products', i, 'covers'])}: products[${i}].covers: "${covered}" is not one of ${product.name}'s seed symptoms in products.yaml`,
+          )
       }
     })
-    if (new Set(entry.products.map((p) => p.id)).size !== entry.products.length) problems.push(`${where(['products'])}: products: a product is listed twice`)
+    if (new Set(entry.products.map((p) => p.id)).size !== entry.products.length)
+      problems.push(`${where(['products'])}: products: a product is listed twice`)
     entry.related.forEach((rel, i) => {
       if (!entryIds.has(rel)) problems.push(`${where(['related', i])}: related[${i}]: unknown entry "${rel}"`)
       if (rel === entry.id) problems.push(`${where(['related', i])}: related[${i}]: an entry cannot relate to itself`)
     })
     if (entry.kind === 'guide') {
-      entry.sections.forEach((section, s) => section.steps.forEach((step, i) => checkStep(step, ['sections', s, 'steps', i])))
+      entry.sections.forEach((section, s) =>
+        section.steps.forEach((step, i) => checkStep(step, ['sections', s, 'steps', i])),
+      )
       continue
     }
     entry.diagnose.forEach((step, i) => checkStep(step, ['diagnose', i]))
     const causeIds = new Set<string>()
     entry.causes.forEach((cause, c) => {
       const at = (...rest: PropertyKey[]) => where(['causes', c, ...rest])
-      if (causeIds.has(cause.id)) problems.push(`${at('id')}: causes[${c}].id "${cause.id}" is used twice in ${entry.id}`)
+      if (causeIds.has(cause.id))
+        problems.push(`${at('id')}: causes[${c}].id "${cause.id}" is used twice in ${entry.id}`)
       causeIds.add(cause.id)
       for (const p of cause.products ?? []) {
-        if (!entry.products.some((use) => use.id === p)) problems.push(`${at('products')}: causes[${c}].products: "${p}" is not among the entry's products`)
+        if (!entry.products.some((use) => use.id === p))
+          problems.push(`${at('products')}: causes[${c}].products: "${p}" is not among the entry's products`)
       }
       cause.checks.forEach((check, i) => {
         if (!checkIds.has(check)) {
@@ -220,17 +260,27 @@ function crossCheck({entries, products, retired, checkIds, files, where: whereFo
         }
       })
       cause.planned.forEach((check, i) => {
-        if (checkIds.has(check)) problems.push(`${at('planned', i)}: causes[${c}].planned[${i}]: "${check}" is registered now; move it to checks:`)
-        else if (!(check in PLANNED_CHECKS)) problems.push(`${at('planned', i)}: causes[${c}].planned[${i}]: "${check}" is neither registered nor in PLANNED_CHECKS (src/kb/schema.ts)`)
+        if (checkIds.has(check))
+          problems.push(
+            `${at('planned', i)}: causes[${c}].planned[${i}]: "${check}" is registered now; move it to checks:`,
+          )
+        else if (!(check in PLANNED_CHECKS))
+          problems.push(
+            `${at('planned', i)}: causes[${c}].planned[${i}]: "${check}" is neither registered nor in PLANNED_CHECKS (src/kb/schema.ts)`,
+          )
       })
       cause.sameAs.forEach((ref, i) => {
         const [entryId, causeId] = ref.split('#')
         const target = entries.find((e) => e.id === entryId)
-        if (!target || target.kind !== 'symptom' || !target.causes.some((x) => x.id === causeId)) problems.push(`${at('sameAs', i)}: causes[${c}].sameAs[${i}]: "${ref}" is not a cause of any entry`)
-        else if (entryId === entry.id && causeId === cause.id) problems.push(`${at('sameAs', i)}: causes[${c}].sameAs[${i}]: a cause cannot be the same as itself`)
+        if (!target || target.kind !== 'symptom' || !target.causes.some((x) => x.id === causeId))
+          problems.push(`${at('sameAs', i)}: causes[${c}].sameAs[${i}]: "${ref}" is not a cause of any entry`)
+        else if (entryId === entry.id && causeId === cause.id)
+          problems.push(`${at('sameAs', i)}: causes[${c}].sameAs[${i}]: a cause cannot be the same as itself`)
       })
       if (cause.checks.length === 0 && cause.planned.length === 0 && !cause.manual) {
-        problems.push(`${at()}: causes[${c}] (${cause.id}): no check can observe it, so say what to look at under manual:`)
+        problems.push(
+          `${at()}: causes[${c}] (${cause.id}): no check can observe it, so say what to look at under manual:`,
+        )
       }
       cause.fix.forEach((step, i) => checkStep(step, ['causes', c, 'fix', i]))
       cause.verify.forEach((step, i) => checkStep(step, ['causes', c, 'verify', i]))
@@ -240,7 +290,13 @@ function crossCheck({entries, products, retired, checkIds, files, where: whereFo
   return problems
 }
 
-function assemble(root: string, entries: Entry[], products: Product[], retired: Retired[], files: Map<string, string>): KnowledgeBase {
+function assemble(
+  root: string,
+  entries: Entry[],
+  products: Product[],
+  retired: Retired[],
+  files: Map<string, string>,
+): KnowledgeBase {
   const byId = new Map(entries.map((e) => [e.id, e]))
   return {
     dir: root,
@@ -258,11 +314,15 @@ function assemble(root: string, entries: Entry[], products: Product[], retired: 
 // is kept as JSON next to the compiled code, keyed by the names, sizes and mtimes of the files.
 
 // Only for the compiled package (dist/src/kb/load.js → dist/kb-cache.json); never when run from source.
-const CACHE_FILE = import.meta.url.endsWith('.js') ? fileURLToPath(new URL('../../kb-cache.json', import.meta.url)) : undefined
+const CACHE_FILE = import.meta.url.endsWith('.js')
+  ? fileURLToPath(new URL('../../kb-cache.json', import.meta.url))
+  : undefined
 
 function signature(root: string): string {
   // The compiled loader and schema are part of the key: a rebuild invalidates the cache.
-  const code = ['load.js', 'schema.js'].map((f) => statSync(fileURLToPath(new URL(f, import.meta.url)), {throwIfNoEntry: false})?.mtimeMs)
+  const code = ['load.js', 'schema.js'].map(
+    (f) => statSync(fileURLToPath(new URL(f, import.meta.url)), {throwIfNoEntry: false})?.mtimeMs,
+  )
   const parts: string[] = [root, ...code.map(String)]
   for (const file of ['products.yaml', 'retired.yaml']) {
     const st = statSync(join(root, file), {throwIfNoEntry: false})
@@ -297,7 +357,13 @@ function writeCache(root: string, kb: KnowledgeBase): void {
   if (!CACHE_FILE) return
   try {
     const files = kb.entries.map((e) => [e.id, kb.fileOf(e.id) ?? ''] as [string, string])
-    const data: CacheData = {signature: signature(root), entries: kb.entries, products: kb.products, retired: kb.retired, files}
+    const data: CacheData = {
+      signature: signature(root),
+      entries: kb.entries,
+      products: kb.products,
+      retired: kb.retired,
+      files,
+    }
     const tmp = `${CACHE_FILE}.${process.pid}.tmp`
     writeFileSync(tmp, JSON.stringify(data))
     renameSync(tmp, CACHE_FILE)
@@ -307,5 +373,8 @@ function writeCache(root: string, kb: KnowledgeBase): void {
 }
 
 function pathText(path: PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '')
 }

@@ -52,9 +52,13 @@ function renderStep(step: Step, n: number, c: Paint, width: number, indent: stri
 
 export function checkedBy(cause: Cause): string {
   const parts: string[] = []
-  if (cause.checks.length) parts.push(`doctor checks this: ${cause.checks.map((id) => `\`doctor run ${id}\``).join(', ')}`)
+  if (cause.checks.length)
+    parts.push(`doctor checks this: ${cause.checks.map((id) => `\`doctor run ${id}\``).join(', ')}`)
   if (cause.planned.length) parts.push(`a check is planned (${cause.planned.join(', ')})`)
-  if (cause.manual) parts.push(`${cause.checks.length || cause.planned.length ? 'also look at' : 'not checkable from outside; look at'}: ${cause.manual}`)
+  if (cause.manual)
+    parts.push(
+      `${cause.checks.length || cause.planned.length ? 'also look at' : 'not checkable from outside; look at'}: ${cause.manual}`,
+    )
   return parts.join('; ')
 }
 
@@ -72,13 +76,21 @@ function renderCause(cause: Cause, n: number, c: Paint, width: number, entryId: 
 }
 
 /** One entry for a terminal: symptom, strings, products, first steps, causes with fix and verify. */
-export function renderEntryText(kb: KnowledgeBase, entry: Entry, options: KbTextOptions & {focusCause?: string}): string {
+export function renderEntryText(
+  kb: KnowledgeBase,
+  entry: Entry,
+  options: KbTextOptions & {focusCause?: string},
+): string {
   const c = painter(options.color)
   const width = Math.max(60, Math.min(options.width, 120))
   const out: string[] = []
   const products = entry.products.map((p) => kb.product(p.id)?.name ?? p.id)
   out.push(c.bold(entry.title))
-  out.push(c.gray(`${entry.id} · ${entry.kind === 'guide' ? 'guide · ' : ''}${entry.area} · ${products.length ? products.join(', ') : 'any deployment'}`))
+  out.push(
+    c.gray(
+      `${entry.id} · ${entry.kind === 'guide' ? 'guide · ' : ''}${entry.area} · ${products.length ? products.join(', ') : 'any deployment'}`,
+    ),
+  )
   out.push('', ...wrap(entry.summary, width))
   if (entry.strings.length) {
     out.push('', c.bold('What you may see'))
@@ -103,27 +115,44 @@ export function renderEntryText(kb: KnowledgeBase, entry: Entry, options: KbText
     }
     const causes = options.focusCause ? entry.causes.filter((x) => x.id === options.focusCause) : entry.causes
     out.push('', c.bold(options.focusCause ? 'Cause' : `Likely causes (${causes.length})`))
-    causes.forEach((cause, i) => out.push(...renderCause(cause, options.focusCause ? entry.causes.indexOf(cause) + 1 : i + 1, c, width, entry.id)))
+    causes.forEach((cause, i) =>
+      out.push(...renderCause(cause, options.focusCause ? entry.causes.indexOf(cause) + 1 : i + 1, c, width, entry.id)),
+    )
   }
   if (entry.related.length) out.push('', `${c.bold('Related:')} ${entry.related.join(', ')}`)
   return out.join('\n') + '\n'
 }
 
 /** The ranked list for pasted text, followed by the best entry in full when it clearly wins. */
-export function renderMatchesText(kb: KnowledgeBase, query: string, hits: SearchHit[], options: KbTextOptions & {full: boolean}): string {
+export function renderMatchesText(
+  kb: KnowledgeBase,
+  query: string,
+  hits: SearchHit[],
+  options: KbTextOptions & {full: boolean},
+): string {
   const c = painter(options.color)
   const width = Math.max(60, Math.min(options.width, 120))
   const out: string[] = []
   if (hits.length === 0) {
     out.push(`No knowledge-base entry matches ${JSON.stringify(shorten(query, 80))}.`)
-    out.push(...wrap('Paste the exact error line (the message, status line or UI text), try fewer words, or browse the entries with `doctor docs build`.', width))
+    out.push(
+      ...wrap(
+        'Paste the exact error line (the message, status line or UI text), try fewer words, or browse the entries with `doctor docs build`.',
+        width,
+      ),
+    )
     return out.join('\n') + '\n'
   }
   out.push(c.bold(`Best matches for ${JSON.stringify(shorten(query, 60))}`))
   for (const hit of hits) {
     const pct = `${Math.round(hit.score * 100)}%`.padStart(4)
     out.push(`  ${c.cyan(pct)}  ${c.bold(hit.id)}  ${hit.title}`)
-    if (hit.matched) out.push(c.gray(`        matched ${hit.matched.how === 'contains' ? '' : `(${hit.matched.how}) `}${JSON.stringify(shorten(hit.matched.text, width - 30))}${hit.matched.cause ? ` → cause ${hit.matched.cause}` : ''}`))
+    if (hit.matched)
+      out.push(
+        c.gray(
+          `        matched ${hit.matched.how === 'contains' ? '' : `(${hit.matched.how}) `}${JSON.stringify(shorten(hit.matched.text, width - 30))}${hit.matched.cause ? ` → cause ${hit.matched.cause}` : ''}`,
+        ),
+      )
   }
   if (options.full) {
     const best = kb.entry(hits[0].id)!

@@ -25,7 +25,8 @@ export function renderVerdictsText(checks: string[], verdicts: CauseVerdict[], o
   }
   const width = Math.max(60, Math.min(options.width, 120))
   const out: string[] = [c.bold('Which cause applies')]
-  if (checks.length === 0) out.push(c.gray('No registered check can observe these causes; the steps in the entry are for a person.'))
+  if (checks.length === 0)
+    out.push(c.gray('No registered check can observe these causes; the steps in the entry are for a person.'))
   // What each check said, once; the causes below refer to it.
   const seen = new Set<string>()
   for (const line of verdicts.flatMap((v) => v.because)) {
@@ -34,13 +35,28 @@ export function renderVerdictsText(checks: string[], verdicts: CauseVerdict[], o
     out.push(...wrap(line, width, '    ', `  ${c.gray('↳')} `))
   }
   if (seen.size) out.push('')
-  const order: Verdict[] = ['confirmed', 'possible', 'inconclusive', 'ruled-out', 'not-checked', 'other-cause', 'not-checkable']
+  const order: Verdict[] = [
+    'confirmed',
+    'possible',
+    'inconclusive',
+    'ruled-out',
+    'not-checked',
+    'other-cause',
+    'not-checkable',
+  ]
   for (const verdict of order) {
     const group = verdicts.filter((v) => v.verdict === verdict)
     if (group.length === 0) continue
     if (verdict === 'other-cause') {
       // The check found something else; listing each such cause in full adds nothing.
-      out.push(...wrap(group.map((v) => v.ref).join(', '), width, ' '.repeat(18), `  ${paint[verdict](LABEL[verdict].padEnd(16))}`))
+      out.push(
+        ...wrap(
+          group.map((v) => v.ref).join(', '),
+          width,
+          ' '.repeat(18),
+          `  ${paint[verdict](LABEL[verdict].padEnd(16))}`,
+        ),
+      )
       continue
     }
     for (const v of group) {
@@ -48,11 +64,16 @@ export function renderVerdictsText(checks: string[], verdicts: CauseVerdict[], o
       out.push(...wrap(v.summary, width, ' '.repeat(18)))
       if (v.verdict === 'not-checkable') {
         if (v.planned.length) out.push(c.gray(`${' '.repeat(18)}a check is planned: ${v.planned.join(', ')}`))
-        if (v.manual) out.push(...wrap(`look at: ${v.manual}`, width, ' '.repeat(20), ' '.repeat(18)).map((l) => c.gray(l)))
+        if (v.manual)
+          out.push(...wrap(`look at: ${v.manual}`, width, ' '.repeat(20), ' '.repeat(18)).map((l) => c.gray(l)))
       }
     }
   }
   const confirmed = verdicts.filter((v) => v.verdict === 'confirmed' || v.verdict === 'possible')
-  if (confirmed.length) out.push('', `See the fix and verification: ${confirmed.map((v) => `doctor explain ${v.verdict === 'confirmed' ? v.ref : v.ref.split('#')[0]}`).join(', ')}`)
+  if (confirmed.length)
+    out.push(
+      '',
+      `See the fix and verification: ${confirmed.map((v) => `doctor explain ${v.verdict === 'confirmed' ? v.ref : v.ref.split('#')[0]}`).join(', ')}`,
+    )
   return out.join('\n') + '\n'
 }

@@ -118,7 +118,8 @@ export const entrySchema = z.discriminatedUnion('kind', [
 
 /** Entry files may omit `kind: symptom`. */
 export function parseEntry(raw: unknown) {
-  const withKind = raw && typeof raw === 'object' && !Array.isArray(raw) && !('kind' in raw) ? {...raw, kind: 'symptom'} : raw
+  const withKind =
+    raw && typeof raw === 'object' && !Array.isArray(raw) && !('kind' in raw) ? {...raw, kind: 'symptom'} : raw
   return entrySchema.safeParse(withKind, {reportInput: true})
 }
 

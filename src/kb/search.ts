@@ -51,7 +51,11 @@ export interface SearchHit {
 
 const FIELD_WEIGHT: Record<SearchPhrase['field'], number> = {string: 1, title: 0.8, id: 0.75, keyword: 0.6, cause: 0.55}
 
-const STOP = new Set('a an and are as at be been but by can do does for from has have i if in into is it its my of on or our so than that the then there this to was we were will with you your'.split(' '))
+const STOP = new Set(
+  'a an and are as at be been but by can do does for from has have i if in into is it its my of on or our so than that the then there this to was we were will with you your'.split(
+    ' ',
+  ),
+)
 
 /** Lower case, accents and punctuation folded to single spaces: "Error 400: redirect_uri" → "error 400 redirect uri". */
 export function normalize(text: string): string {
@@ -127,7 +131,9 @@ export function search(index: SearchIndex, query: string, limit = 5): SearchHit[
       // A phrase that is one common word ("401", "login") says little on its own, a long exact
       // message says a lot, and a page title several entries share ("We are sorry...") less.
       const r = rarity(index, pWords)
-      const specificity = (0.45 + 0.55 * Math.min(1, r / 7) + 0.15 * Math.min(1, Math.max(0, r - 7) / 15)) / (1 + 0.35 * ((index.shared[norm] ?? 1) - 1))
+      const specificity =
+        (0.45 + 0.55 * Math.min(1, r / 7) + 0.15 * Math.min(1, Math.max(0, r - 7) / 15)) /
+        (1 + 0.35 * ((index.shared[norm] ?? 1) - 1))
       let s = 0
       let how: 'contains' | 'partial' | 'words' = 'words'
       if (padded.includes(` ${norm} `)) {
@@ -163,11 +169,21 @@ export function search(index: SearchIndex, query: string, limit = 5): SearchHit[
       overlap = have / knownRarity
     }
     // Name a cause when one of its own phrases matched nearly as well as the best phrase.
-    if (bestMatch && !bestMatch.cause && bestCause && bestCauseScore >= 0.6 * best) bestMatch = {...bestMatch, cause: bestCause}
+    if (bestMatch && !bestMatch.cause && bestCause && bestCauseScore >= 0.6 * best)
+      bestMatch = {...bestMatch, cause: bestCause}
     // Ranked on the raw sum; the score shown is scaled so an exact, specific match with most of
     // the paste explained reads about 100%.
     const raw = best + 0.05 * Math.min(3, Math.max(0, strongPhrases - 1)) + 0.3 * overlap
-    if (raw >= 0.12) ranked.push({raw, hit: {id: doc.id, title: doc.title, score: Math.round(Math.min(1, raw / 1.3) * 1000) / 1000, ...(bestMatch ? {matched: bestMatch} : {})}})
+    if (raw >= 0.12)
+      ranked.push({
+        raw,
+        hit: {
+          id: doc.id,
+          title: doc.title,
+          score: Math.round(Math.min(1, raw / 1.3) * 1000) / 1000,
+          ...(bestMatch ? {matched: bestMatch} : {}),
+        },
+      })
   }
   ranked.sort((a, b) => b.raw - a.raw || (a.hit.id < b.hit.id ? -1 : 1))
   const top = ranked[0]?.raw ?? 0

@@ -11,7 +11,15 @@ import type {Entry} from './schema.js'
  * - inconclusive: a linked check errored or timed out;
  * - not-checkable: no registered check can observe this cause (planned or manual only).
  */
-export const VERDICTS = ['confirmed', 'possible', 'other-cause', 'ruled-out', 'not-checked', 'inconclusive', 'not-checkable'] as const
+export const VERDICTS = [
+  'confirmed',
+  'possible',
+  'other-cause',
+  'ruled-out',
+  'not-checked',
+  'inconclusive',
+  'not-checkable',
+] as const
 export type Verdict = (typeof VERDICTS)[number]
 
 export interface CauseVerdict {
@@ -40,7 +48,12 @@ export function causeVerdicts(entries: Entry[], report: Report | undefined): Cau
     if (entry.kind !== 'symptom') continue
     for (const cause of entry.causes) {
       const ref = `${entry.id}#${cause.id}`
-      const base = {ref, summary: cause.summary, planned: cause.planned, ...(cause.manual ? {manual: cause.manual} : {})}
+      const base = {
+        ref,
+        summary: cause.summary,
+        planned: cause.planned,
+        ...(cause.manual ? {manual: cause.manual} : {}),
+      }
       if (cause.checks.length === 0 || !report) {
         out.push({...base, verdict: 'not-checkable', because: []})
         continue

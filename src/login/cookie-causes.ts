@@ -38,14 +38,18 @@ export function causeForRejection(cookie: SetCookieJudgement, loop: boolean): st
   const rule = cookie.rejections[0].rule as CookieRule
   const overHttps = cookie.setBy.startsWith('https:')
   // SameSite=None without Secure over https: the framework left Secure out because it thinks the request was http.
-  if (rule === 'samesite-none-without-secure' && overHttps) return 'cookie-samesite-none-without-secure#secure-dropped-behind-proxy'
-  if (!loop && rule === 'secure-from-insecure' && cookie.sameSite === 'none' && !cookie.sameSiteUnspecified) return 'cookie-samesite-none-without-secure#cross-site-flow-on-plain-http'
+  if (rule === 'samesite-none-without-secure' && overHttps)
+    return 'cookie-samesite-none-without-secure#secure-dropped-behind-proxy'
+  if (!loop && rule === 'secure-from-insecure' && cookie.sameSite === 'none' && !cookie.sameSiteUnspecified)
+    return 'cookie-samesite-none-without-secure#cross-site-flow-on-plain-http'
   return (loop ? LOOP_RULE_CAUSE : RULE_CAUSE)[rule]
 }
 
 /** When the callback set no session cookie: behind TLS termination, the usual reason is the app thinking it is on http. */
 export function missingSessionCause(consoleUrl: string): string {
-  return consoleUrl.startsWith('https:') ? 'cookie-secure-over-http#proxy-reports-http' : 'console-redirects-to-login#session-not-kept'
+  return consoleUrl.startsWith('https:')
+    ? 'cookie-secure-over-http#proxy-reports-http'
+    : 'console-redirects-to-login#session-not-kept'
 }
 
 export interface JudgedCookie {
@@ -74,7 +78,9 @@ export function rejectedCookies(walk: Walk): {rejected: JudgedCookie[]; covered:
     if (entry.cookie.accepted) continue
     const twin =
       entry.cookie.rejections.every((r) => r.rule === 'samesite-none-without-secure') &&
-      entry.hop.setCookies.some((c) => c.accepted && c.name !== entry.cookie.name && withoutLegacy(c.name) === entry.cookie.name)
+      entry.hop.setCookies.some(
+        (c) => c.accepted && c.name !== entry.cookie.name && withoutLegacy(c.name) === entry.cookie.name,
+      )
     ;(twin ? covered : rejected).push(entry)
   }
   return {rejected, covered}
@@ -90,7 +96,9 @@ export function originOf(url: string): string {
 
 /** The rules a cookie broke, without the leading "name: rejected: ". */
 export function ruleText(cookie: SetCookieJudgement): string {
-  return cookie.rejections.map((r) => r.message.replace(new RegExp(`^${cookie.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: rejected: `), '')).join('; ')
+  return cookie.rejections
+    .map((r) => r.message.replace(new RegExp(`^${cookie.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: rejected: `), ''))
+    .join('; ')
 }
 
 /** The exact Set-Cookie (value redacted) and where it came from, for the evidence. */
@@ -142,7 +150,9 @@ export function hopLines(walk: Walk): string[] {
   return walk.hops.map((h) => {
     const to = h.location ? ` -> ${h.location}` : ''
     const status = h.status ?? h.error?.kind ?? '?'
-    const cookies = h.setCookies.length ? ` [set ${h.setCookies.map((c) => `${c.name}${c.accepted ? '' : ' REJECTED'}`).join(', ')}]` : ''
+    const cookies = h.setCookies.length
+      ? ` [set ${h.setCookies.map((c) => `${c.name}${c.accepted ? '' : ' REJECTED'}`).join(', ')}]`
+      : ''
     const withheld = h.cookiesWithheld.length ? ` [withheld ${h.cookiesWithheld.map((w) => w.name).join(', ')}]` : ''
     return `${h.n}. ${h.method} ${h.url} (${h.via}) ${status}${to}${cookies}${withheld}`
   })

@@ -51,7 +51,16 @@ export interface SetCookieJudgement {
   valueBytes: number
   valueFingerprint: string
   setBy: string
-  attributes: {domain?: string; path?: string; secure: boolean; httpOnly: boolean; sameSite?: string; maxAge?: number; expires?: string; partitioned: boolean}
+  attributes: {
+    domain?: string
+    path?: string
+    secure: boolean
+    httpOnly: boolean
+    sameSite?: string
+    maxAge?: number
+    expires?: string
+    partitioned: boolean
+  }
   hostOnly: boolean
   domain: string
   path: string
@@ -177,7 +186,8 @@ function displayOf(header: string, parsed: ReturnType<typeof scan>): string {
   const {name, value, hasEq, rest} = parsed
   let attrs = rest
   for (const a of parsed.attrs) {
-    if (bytes(a.value) > MAX_ATTRIBUTE_VALUE) attrs = attrs.replace(a.value, `${a.value.slice(0, 32)}…[${bytes(a.value)} octets]`)
+    if (bytes(a.value) > MAX_ATTRIBUTE_VALUE)
+      attrs = attrs.replace(a.value, `${a.value.slice(0, 32)}…[${bytes(a.value)} octets]`)
   }
   attrs = scrub(attrs, value)
   const shownValue = value === '' ? '' : marker('cookie', value)
@@ -200,22 +210,43 @@ function evaluate(header: string, requestUrl: string, jar: CookieJar | undefined
   const who = name === '' ? '(nameless cookie)' : name
   const rejections: CookieProblem[] = []
   const warnings: CookieProblem[] = []
-  const reject = (rule: CookieRule, text: string) => rejections.push({rule, message: scrub(`${who}: rejected: ${text}`, value)})
+  const reject = (rule: CookieRule, text: string) =>
+    rejections.push({rule, message: scrub(`${who}: rejected: ${text}`, value)})
   const warn = (rule: CookieWarning, text: string) => warnings.push({rule, message: scrub(`${who}: ${text}`, value)})
 
-  if (CTL.test(header)) reject('unparseable', 'the Set-Cookie line contains a control character (other than tab), so the whole line is ignored')
+  if (CTL.test(header))
+    reject(
+      'unparseable',
+      'the Set-Cookie line contains a control character (other than tab), so the whole line is ignored',
+    )
   if (name === '' && value === '') reject('unparseable', 'the Set-Cookie line has neither a cookie name nor a value')
   const size = bytes(name) + bytes(value)
-  if (size > MAX_NAME_VALUE) reject('name-value-too-large', `name + value is ${size} octets, over the ${MAX_NAME_VALUE}-octet limit, so the cookie is ignored entirely`)
-  else if (size >= NEAR_NAME_VALUE) warn('near-size-limit', `name + value is ${size} octets, close to the ${MAX_NAME_VALUE}-octet limit above which browsers drop the cookie`)
+  if (size > MAX_NAME_VALUE)
+    reject(
+      'name-value-too-large',
+      `name + value is ${size} octets, over the ${MAX_NAME_VALUE}-octet limit, so the cookie is ignored entirely`,
+    )
+  else if (size >= NEAR_NAME_VALUE)
+    warn(
+      'near-size-limit',
+      `name + value is ${size} octets, close to the ${MAX_NAME_VALUE}-octet limit above which browsers drop the cookie`,
+    )
 
   const attributes: SetCookieJudgement['attributes'] = {secure: false, httpOnly: false, partitioned: false}
   let expiresDate: Date | undefined
   for (const a of parsed.attrs) {
     const key = a.name.toLowerCase()
     if (bytes(a.value) > MAX_ATTRIBUTE_VALUE) {
-      const effect = key === 'domain' ? ' (the cookie becomes host-only unless an earlier Domain applies)' : key === 'path' ? ' (the default path applies unless an earlier Path does)' : ''
-      warn('attribute-too-long', `the ${a.name} attribute value is ${bytes(a.value)} octets, over ${MAX_ATTRIBUTE_VALUE}, so it is ignored${effect}`)
+      const effect =
+        key === 'domain'
+          ? ' (the cookie becomes host-only unless an earlier Domain applies)'
+          : key === 'path'
+            ? ' (the default path applies unless an earlier Path does)'
+            : ''
+      warn(
+        'attribute-too-long',
+        `the ${a.name} attribute value is ${bytes(a.value)} octets, over ${MAX_ATTRIBUTE_VALUE}, so it is ignored${effect}`,
+      )
       continue
     }
     if (key === 'expires') {
@@ -241,14 +272,19 @@ function evaluate(header: string, requestUrl: string, jar: CookieJar | undefined
   if (attributes.maxAge !== undefined) {
     if (attributes.maxAge <= 0) deletion = true
     else {
-      if (attributes.maxAge > MAX_AGE_SECONDS) warn('expiry-capped', `Max-Age=${attributes.maxAge} is beyond 400 days; Chromium caps the lifetime at 400 days`)
+      if (attributes.maxAge > MAX_AGE_SECONDS)
+        warn('expiry-capped', `Max-Age=${attributes.maxAge} is beyond 400 days; Chromium caps the lifetime at 400 days`)
       expiry = now + Math.min(attributes.maxAge, MAX_AGE_SECONDS) * 1000
     }
   } else if (expiresDate) {
     const t = expiresDate.getTime()
     if (t <= now) deletion = true
     else {
-      if (t > now + MAX_AGE_SECONDS * 1000) warn('expiry-capped', `Expires=${attributes.expires} is more than 400 days ahead; Chromium caps the lifetime at 400 days`)
+      if (t > now + MAX_AGE_SECONDS * 1000)
+        warn(
+          'expiry-capped',
+          `Expires=${attributes.expires} is more than 400 days ahead; Chromium caps the lifetime at 400 days`,
+        )
       expiry = Math.min(t, now + MAX_AGE_SECONDS * 1000)
     }
   }
@@ -263,20 +299,28 @@ function evaluate(header: string, requestUrl: string, jar: CookieJar | undefined
       if (bare(domainAttr) !== bare(host)) {
         hostOnly = false
         domain = domainAttr
-        reject('domain-on-ip', `${shown} on a cookie set by the IP address ${host}: an IP host can only set host-only cookies (omit Domain or make it identical to the address)`)
+        reject(
+          'domain-on-ip',
+          `${shown} on a cookie set by the IP address ${host}: an IP host can only set host-only cookies (omit Domain or make it identical to the address)`,
+        )
       }
     } else if (registrable(domainAttr) === undefined) {
       // A public suffix (or a single label with no registrable domain) is only allowed as the exact host, and then host-only (step 9).
       if (domainAttr !== host) {
         hostOnly = false
         domain = domainAttr
-        reject('public-suffix-domain', `${shown} is a public suffix (Public Suffix List, or a name with no registrable domain), so no site under it may set a cookie for all of it; only the host ${domainAttr} itself could, as a host-only cookie`)
-        if (!domainMatch(host, domainAttr, false)) reject('domain-mismatch', `${shown} does not domain-match the host ${host} that set it`)
+        reject(
+          'public-suffix-domain',
+          `${shown} is a public suffix (Public Suffix List, or a name with no registrable domain), so no site under it may set a cookie for all of it; only the host ${domainAttr} itself could, as a host-only cookie`,
+        )
+        if (!domainMatch(host, domainAttr, false))
+          reject('domain-mismatch', `${shown} does not domain-match the host ${host} that set it`)
       }
     } else {
       hostOnly = false
       domain = domainAttr
-      if (!domainMatch(host, domainAttr, false)) reject('domain-mismatch', `${shown} does not domain-match the host ${host} that set it`)
+      if (!domainMatch(host, domainAttr, false))
+        reject('domain-mismatch', `${shown} does not domain-match the host ${host} that set it`)
     }
   }
 
@@ -284,14 +328,35 @@ function evaluate(header: string, requestUrl: string, jar: CookieJar | undefined
   const literalPath = attributes.path
   const pathDefaulted = literalPath === undefined || !literalPath.startsWith('/')
   const path = pathDefaulted ? defaultPath(url.pathname) : literalPath
-  if (literalPath !== undefined && pathDefaulted) warn('path-ignored', `Path=${literalPath} does not start with '/', so it is ignored and the default path ${path} (from ${url.pathname}) applies`)
+  if (literalPath !== undefined && pathDefaulted)
+    warn(
+      'path-ignored',
+      `Path=${literalPath} does not start with '/', so it is ignored and the default path ${path} (from ${url.pathname}) applies`,
+    )
 
   // Secure (step 13) and secure overlay (step 16).
   const secureCtx = isSecureContext(url)
-  if (secure && !secureCtx) reject('secure-from-insecure', `Secure cookie set over plain ${url.origin} (only https, localhost and loopback addresses are secure contexts in Chromium)`)
+  if (secure && !secureCtx)
+    reject(
+      'secure-from-insecure',
+      `Secure cookie set over plain ${url.origin} (only https, localhost and loopback addresses are secure contexts in Chromium)`,
+    )
   if (!secure && !secureCtx && jar) {
-    const clash = jar.storedCookies().find((c) => c.name === name && c.secure && (c.expiry === undefined || c.expiry > now) && (domainMatch(c.domain, domain, false) || domainMatch(domain, c.domain, false)) && pathMatch(path, c.path))
-    if (clash) reject('secure-overlay', `a non-Secure cookie from the insecure ${url.origin} may not overlay the existing Secure cookie ${name} (domain ${clash.domain}, path ${clash.path})`)
+    const clash = jar
+      .storedCookies()
+      .find(
+        (c) =>
+          c.name === name &&
+          c.secure &&
+          (c.expiry === undefined || c.expiry > now) &&
+          (domainMatch(c.domain, domain, false) || domainMatch(domain, c.domain, false)) &&
+          pathMatch(path, c.path),
+      )
+    if (clash)
+      reject(
+        'secure-overlay',
+        `a non-Secure cookie from the insecure ${url.origin} may not overlay the existing Secure cookie ${name} (domain ${clash.domain}, path ${clash.path})`,
+      )
   }
 
   // SameSite (steps 17-19).
@@ -302,25 +367,52 @@ function evaluate(header: string, requestUrl: string, jar: CookieJar | undefined
     sameSite = ss
     sameSiteUnspecified = false
   } else if (attributes.sameSite !== undefined) {
-    warn('samesite-invalid', `SameSite=${attributes.sameSite} is not Strict, Lax or None, so it is treated as unspecified: Chromium applies Lax ("Lax by default")`)
+    warn(
+      'samesite-invalid',
+      `SameSite=${attributes.sameSite} is not Strict, Lax or None, so it is treated as unspecified: Chromium applies Lax ("Lax by default")`,
+    )
   } else if (!deletion) {
-    warn('samesite-unspecified', 'no SameSite attribute: Chromium treats it as SameSite=Lax ("Lax by default"), so it is not sent on cross-site POSTs or subrequests (except a cross-site top-level POST within 2 minutes of being set)')
+    warn(
+      'samesite-unspecified',
+      'no SameSite attribute: Chromium treats it as SameSite=Lax ("Lax by default"), so it is not sent on cross-site POSTs or subrequests (except a cross-site top-level POST within 2 minutes of being set)',
+    )
   }
-  if (sameSite === 'none' && !secure) reject('samesite-none-without-secure', 'SameSite=None requires Secure (Chromium rejects it on every host, including localhost)')
+  if (sameSite === 'none' && !secure)
+    reject(
+      'samesite-none-without-secure',
+      'SameSite=None requires Secure (Chromium rejects it on every host, including localhost)',
+    )
 
   // Prefixes (steps 20-22), matched case-insensitively as the latest draft and Chromium do.
   const lname = name.toLowerCase()
-  const prefix = (p: string) => (name.slice(0, p.length) === p ? `the ${p} prefix` : `the ${p} prefix (matched case-insensitively: ${name.slice(0, p.length)})`)
-  if (lname.startsWith('__secure-') && !secure) reject('secure-prefix-without-secure', `${prefix('__Secure-')} requires the Secure attribute`)
+  const prefix = (p: string) =>
+    name.slice(0, p.length) === p
+      ? `the ${p} prefix`
+      : `the ${p} prefix (matched case-insensitively: ${name.slice(0, p.length)})`
+  if (lname.startsWith('__secure-') && !secure)
+    reject('secure-prefix-without-secure', `${prefix('__Secure-')} requires the Secure attribute`)
   if (lname.startsWith('__host-')) {
     if (!secure) reject('host-prefix-without-secure', `${prefix('__Host-')} requires the Secure attribute`)
-    if (domainAttr !== '') reject('host-prefix-with-domain', `${prefix('__Host-')} forbids a Domain attribute (got Domain=${attributes.domain})`)
-    if (literalPath !== '/') reject('host-prefix-path', `${prefix('__Host-')} requires Path=/ (${literalPath === undefined ? 'no Path attribute; a defaulted / does not count' : `got Path=${literalPath}`})`)
+    if (domainAttr !== '')
+      reject(
+        'host-prefix-with-domain',
+        `${prefix('__Host-')} forbids a Domain attribute (got Domain=${attributes.domain})`,
+      )
+    if (literalPath !== '/')
+      reject(
+        'host-prefix-path',
+        `${prefix('__Host-')} requires Path=/ (${literalPath === undefined ? 'no Path attribute; a defaulted / does not count' : `got Path=${literalPath}`})`,
+      )
   }
   const lvalue = value.toLowerCase()
-  if (name === '' && (lvalue.startsWith('__secure-') || lvalue.startsWith('__host-'))) reject('unparseable', "the line has no '=' before its first ';' (or an empty name) and its value starts with __Secure- or __Host-: a nameless cookie that would be sent looking like a prefixed cookie is rejected (was a '=value' forgotten?)")
+  if (name === '' && (lvalue.startsWith('__secure-') || lvalue.startsWith('__host-')))
+    reject(
+      'unparseable',
+      "the line has no '=' before its first ';' (or an empty name) and its value starts with __Secure- or __Host-: a nameless cookie that would be sent looking like a prefixed cookie is rejected (was a '=value' forgotten?)",
+    )
 
-  if (attributes.partitioned && !secure) reject('partitioned-without-secure', 'Partitioned requires Secure (Chromium rejects it otherwise)')
+  if (attributes.partitioned && !secure)
+    reject('partitioned-without-secure', 'Partitioned requires Secure (Chromium rejects it otherwise)')
 
   const judgement: SetCookieJudgement = {
     name,
@@ -343,7 +435,11 @@ function evaluate(header: string, requestUrl: string, jar: CookieJar | undefined
 }
 
 /** Judge one Set-Cookie header value received from requestUrl. `jar` (optional) enables the secure-overlay rule. `now` in epoch ms (default Date.now()). */
-export function judgeSetCookie(header: string, requestUrl: string, options: {jar?: CookieJar; now?: number} = {}): SetCookieJudgement {
+export function judgeSetCookie(
+  header: string,
+  requestUrl: string,
+  options: {jar?: CookieJar; now?: number} = {},
+): SetCookieJudgement {
   return evaluate(header, requestUrl, options.jar, options.now ?? Date.now()).judgement
 }
 
@@ -363,7 +459,8 @@ interface StoredCookie {
   seq: number
 }
 
-const keyOf = (c: {name: string; domain: string; hostOnly: boolean; path: string}) => `${c.name}\u0000${c.domain}\u0000${c.hostOnly}\u0000${c.path}`
+const keyOf = (c: {name: string; domain: string; hostOnly: boolean; path: string}) =>
+  `${c.name}\u0000${c.domain}\u0000${c.hostOnly}\u0000${c.path}`
 
 export class CookieJar {
   private readonly cookies = new Map<string, StoredCookie>()
@@ -405,11 +502,16 @@ export class CookieJar {
 
   private reasonAndNote(c: StoredCookie, url: URL, ctx: SendContext, now: number): {reason?: string; note?: string} {
     const host = url.hostname
-    if (c.expiry !== undefined && c.expiry <= now) return {reason: `expired ${Math.round((now - c.expiry) / 1000)} s ago`}
-    if (c.hostOnly && c.domain !== host) return {reason: `host-only cookie of ${c.domain} (set without Domain), not sent to the other host ${host}`}
-    if (!c.hostOnly && !domainMatch(host, c.domain, false)) return {reason: `Domain=${c.domain} does not match the host ${host}`}
+    if (c.expiry !== undefined && c.expiry <= now)
+      return {reason: `expired ${Math.round((now - c.expiry) / 1000)} s ago`}
+    if (c.hostOnly && c.domain !== host)
+      return {reason: `host-only cookie of ${c.domain} (set without Domain), not sent to the other host ${host}`}
+    if (!c.hostOnly && !domainMatch(host, c.domain, false))
+      return {reason: `Domain=${c.domain} does not match the host ${host}`}
     if (!pathMatch(url.pathname, c.path)) {
-      const p = c.pathDefaulted ? `path ${c.path} (defaulted from the URL that set it: no valid Path attribute)` : `Path=${c.path}`
+      const p = c.pathDefaulted
+        ? `path ${c.path} (defaulted from the URL that set it: no valid Path attribute)`
+        : `Path=${c.path}`
       return {reason: `${p} does not cover ${url.pathname}`}
     }
     if (c.secure && !isSecureContext(url)) return {reason: `Secure cookie is not sent to the non-secure ${url.origin}`}
@@ -419,12 +521,18 @@ export class CookieJar {
     const kind = topLevel ? 'navigation' : 'subresource request'
     if (c.sameSite === 'strict') return {reason: `SameSite=Strict is not sent on a cross-site ${kind}`}
     const lax = c.sameSiteUnspecified ? 'no SameSite attribute (Chromium: Lax by default)' : 'SameSite=Lax'
-    if (!topLevel) return {reason: `${lax}: not sent on a cross-site subresource request (only on top-level navigations)`}
+    if (!topLevel)
+      return {reason: `${lax}: not sent on a cross-site subresource request (only on top-level navigations)`}
     if (SAFE_METHODS.has(method)) return {}
     const age = now - c.creation
     if (c.sameSiteUnspecified) {
-      if (age < LAX_ALLOW_UNSAFE_MS) return {note: `sent on a cross-site ${method} only because of Chromium's Lax-allowing-unsafe exception: it has no SameSite attribute and is ${Math.round(age / 1000)} s old (under 120 s); after 2 minutes it would be withheld`}
-      return {reason: `${lax}: not sent on a cross-site ${method}; Chromium's 2-minute Lax-allowing-unsafe exception has passed (cookie is ${Math.round(age / 1000)} s old)`}
+      if (age < LAX_ALLOW_UNSAFE_MS)
+        return {
+          note: `sent on a cross-site ${method} only because of Chromium's Lax-allowing-unsafe exception: it has no SameSite attribute and is ${Math.round(age / 1000)} s old (under 120 s); after 2 minutes it would be withheld`,
+        }
+      return {
+        reason: `${lax}: not sent on a cross-site ${method}; Chromium's 2-minute Lax-allowing-unsafe exception has passed (cookie is ${Math.round(age / 1000)} s old)`,
+      }
     }
     return {reason: `SameSite=Lax is not sent on a cross-site ${method} (only on top-level GET navigations)`}
   }
@@ -433,7 +541,9 @@ export class CookieJar {
   select(url: string, ctx: SendContext): CookieSelection {
     const u = new URL(url)
     const now = ctx.now ?? Date.now()
-    const ordered = [...this.cookies.values()].sort((a, b) => b.path.length - a.path.length || a.creation - b.creation || a.seq - b.seq)
+    const ordered = [...this.cookies.values()].sort(
+      (a, b) => b.path.length - a.path.length || a.creation - b.creation || a.seq - b.seq,
+    )
     const sent: StoredCookie[] = []
     const selection: CookieSelection = {header: '', sent: [], withheld: [], notes: []}
     for (const c of ordered) {
@@ -450,7 +560,16 @@ export class CookieJar {
   }
 
   /** Stored cookie names and where they live, values never included. */
-  list(): Array<{name: string; domain: string; hostOnly: boolean; path: string; secure: boolean; sameSite: 'strict' | 'lax' | 'none'; valueBytes: number; valueFingerprint: string}> {
+  list(): Array<{
+    name: string
+    domain: string
+    hostOnly: boolean
+    path: string
+    secure: boolean
+    sameSite: 'strict' | 'lax' | 'none'
+    valueBytes: number
+    valueFingerprint: string
+  }> {
     return [...this.cookies.values()].map((c) => ({
       name: c.name,
       domain: scrub(c.domain, c.value),

@@ -77,14 +77,74 @@ const DISABLED = 32
 
 const SKIP_TEXT = new Set(['script', 'style', 'noscript', 'template', 'head', 'title', 'iframe', 'object'])
 const BLOCK = new Set([
-  'address', 'article', 'aside', 'blockquote', 'br', 'dd', 'details', 'dialog', 'div', 'dl', 'dt', 'fieldset',
-  'figcaption', 'figure', 'footer', 'form', 'h1', 'h2', 'h3', 'h4', 'h5', 'h6', 'header', 'hr', 'li', 'main',
-  'nav', 'ol', 'option', 'p', 'pre', 'section', 'summary', 'table', 'td', 'th', 'tr', 'ul', 'button', 'label',
-  'input', 'select', 'textarea', 'img',
+  'address',
+  'article',
+  'aside',
+  'blockquote',
+  'br',
+  'dd',
+  'details',
+  'dialog',
+  'div',
+  'dl',
+  'dt',
+  'fieldset',
+  'figcaption',
+  'figure',
+  'footer',
+  'form',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'h5',
+  'h6',
+  'header',
+  'hr',
+  'li',
+  'main',
+  'nav',
+  'ol',
+  'option',
+  'p',
+  'pre',
+  'section',
+  'summary',
+  'table',
+  'td',
+  'th',
+  'tr',
+  'ul',
+  'button',
+  'label',
+  'input',
+  'select',
+  'textarea',
+  'img',
 ])
 const INPUT_TYPES = new Set([
-  'hidden', 'text', 'search', 'tel', 'url', 'email', 'password', 'date', 'month', 'week', 'time', 'datetime-local',
-  'number', 'range', 'color', 'checkbox', 'radio', 'file', 'submit', 'image', 'reset', 'button',
+  'hidden',
+  'text',
+  'search',
+  'tel',
+  'url',
+  'email',
+  'password',
+  'date',
+  'month',
+  'week',
+  'time',
+  'datetime-local',
+  'number',
+  'range',
+  'color',
+  'checkbox',
+  'radio',
+  'file',
+  'submit',
+  'image',
+  'reset',
+  'button',
 ])
 const BUTTON_TYPES = new Set(['submit', 'image', 'reset', 'button'])
 const JS_TYPES = /^(?:|module|(?:text|application)\/(?:x-)?(?:javascript|ecmascript)(?:;.*)?)$/i
@@ -92,8 +152,23 @@ const ERRORISH = /error|alert|kc-feedback/i
 const USERNAME_HINT = /user|login|email|identifier|account|name/i
 /** Field names an OAuth form_post or SAML POST-binding page carries back to the relying party. */
 const FORM_POST_NAMES = new Set([
-  'code', 'state', 'id_token', 'access_token', 'token_type', 'expires_in', 'scope', 'error', 'error_description',
-  'error_uri', 'iss', 'session_state', 'samlresponse', 'samlrequest', 'relaystate', 'sigalg', 'signature',
+  'code',
+  'state',
+  'id_token',
+  'access_token',
+  'token_type',
+  'expires_in',
+  'scope',
+  'error',
+  'error_description',
+  'error_uri',
+  'iss',
+  'session_state',
+  'samlresponse',
+  'samlrequest',
+  'relaystate',
+  'sigalg',
+  'signature',
 ])
 const FORM_POST_KEYS = new Set(['code', 'id_token', 'access_token', 'error', 'samlresponse', 'samlrequest'])
 
@@ -149,7 +224,10 @@ function parseRefresh(content: string): {delay: number; target: string} | undefi
   const digits = dm?.[1] ?? ''
   if (!digits && !dm?.[2] && !/^[;,]?\s*url\s*=/i.test(s)) return undefined
   const delay = digits ? Math.min(Number.parseInt(digits, 10), 2_147_483_647) : 0
-  s = s.slice(dm?.[0].length ?? 0).replace(/^[\s;,]+/, '').replace(/^url\s*=\s*/i, '')
+  s = s
+    .slice(dm?.[0].length ?? 0)
+    .replace(/^[\s;,]+/, '')
+    .replace(/^url\s*=\s*/i, '')
   const q = s[0]
   if (q === '"' || q === "'") {
     const end = s.indexOf(q, 1)
@@ -204,10 +282,13 @@ function readControls(form: Element): Controls {
       fields.push({name: fieldName, value, type})
       if (type === 'text' || type === 'email') {
         const visible = (f & HIDDEN) === 0
-        const hint = [fieldName, attr(node, 'id') ?? '', attr(node, 'autocomplete') ?? ''].some((v) => USERNAME_HINT.test(v))
+        const hint = [fieldName, attr(node, 'id') ?? '', attr(node, 'autocomplete') ?? ''].some((v) =>
+          USERNAME_HINT.test(v),
+        )
         if (hint && visible && hinted === undefined) hinted = fieldName
         if (hint && !visible && hintedHidden === undefined) hintedHidden = fieldName
-        if (visible && beforePassword && firstVisibleBeforePassword === undefined) firstVisibleBeforePassword = fieldName
+        if (visible && beforePassword && firstVisibleBeforePassword === undefined)
+          firstVisibleBeforePassword = fieldName
       }
       continue
     }
@@ -225,11 +306,20 @@ function readControls(form: Element): Controls {
       }
       const options = DomUtils.findAll((e) => e.name === 'option', node.children)
       const selected = options.filter((o) => has(o, 'selected'))
-      const chosen = selected.length > 0
-        ? (has(node, 'multiple') ? selected : [selected[0]])
-        : (has(node, 'multiple') ? [] : options.filter((o) => !has(o, 'disabled')).slice(0, 1))
+      const chosen =
+        selected.length > 0
+          ? has(node, 'multiple')
+            ? selected
+            : [selected[0]]
+          : has(node, 'multiple')
+            ? []
+            : options.filter((o) => !has(o, 'disabled')).slice(0, 1)
       for (const o of chosen) {
-        fields.push({name: fieldName, value: attr(o, 'value') ?? collapse(DomUtils.textContent(o)).trim(), type: 'select'})
+        fields.push({
+          name: fieldName,
+          value: attr(o, 'value') ?? collapse(DomUtils.textContent(o)).trim(),
+          type: 'select',
+        })
       }
       continue
     }
@@ -359,7 +449,10 @@ function readPageUnsafe(html: string, pageUrl: string): PageInfo {
         if (baseHref === undefined && attr(node, 'href') !== undefined) baseHref = attr(node, 'href')
         break
       case 'meta':
-        if ((attr(node, 'http-equiv') ?? '').trim().toLowerCase() === 'refresh' && attr(node, 'content') !== undefined) {
+        if (
+          (attr(node, 'http-equiv') ?? '').trim().toLowerCase() === 'refresh' &&
+          attr(node, 'content') !== undefined
+        ) {
           // A <noscript> refresh only applies to browsers without JavaScript; this reader follows what a JS browser does.
           if ((f & IN_NOSCRIPT) === 0) refresh ??= attr(node, 'content')
         }
@@ -381,7 +474,8 @@ function readPageUnsafe(html: string, pageUrl: string): PageInfo {
       case 'input':
         if ((f & IN_NOSCRIPT) !== 0) {
           const type = (attr(node, 'type') ?? '').trim().toLowerCase()
-          if (name === 'button' ? type === '' || type === 'submit' : type === 'submit' || type === 'image') pageNoscriptSubmit = true
+          if (name === 'button' ? type === '' || type === 'submit' : type === 'submit' || type === 'image')
+            pageNoscriptSubmit = true
         }
         break
       case 'svg':
@@ -396,7 +490,14 @@ function readPageUnsafe(html: string, pageUrl: string): PageInfo {
       if (name === 'h1' || name === 'h2') addSnippet(headings, node)
       const id = node.attribs.id
       const cls = node.attribs.class
-      if ((id || cls) && errorTexts.length < MAX_SNIPPETS && errorCandidates < 50 && ((id && ERRORISH.test(id)) || (cls && ERRORISH.test(cls))) && name !== 'html' && name !== 'body') {
+      if (
+        (id || cls) &&
+        errorTexts.length < MAX_SNIPPETS &&
+        errorCandidates < 50 &&
+        ((id && ERRORISH.test(id)) || (cls && ERRORISH.test(cls))) &&
+        name !== 'html' &&
+        name !== 'body'
+      ) {
         errorCandidates++
         addSnippet(errorTexts, node)
       }
@@ -439,9 +540,10 @@ function readPageUnsafe(html: string, pageUrl: string): PageInfo {
     let autoSubmit = scripted.has(i) && !c.hasPassword
     if (!autoSubmit && formEls.length === 1 && method === 'POST' && c.fields.length > 0 && !c.hasPassword) {
       const names = c.fields.map((x) => x.name.toLowerCase())
-      const formPost = c.fields.every((x) => x.type === 'hidden')
-        && names.every((n) => FORM_POST_NAMES.has(n))
-        && names.some((n) => FORM_POST_KEYS.has(n))
+      const formPost =
+        c.fields.every((x) => x.type === 'hidden') &&
+        names.every((n) => FORM_POST_NAMES.has(n)) &&
+        names.some((n) => FORM_POST_KEYS.has(n))
       autoSubmit = formPost && (c.noscriptSubmit || pageNoscriptSubmit || scripted.size > 0)
     }
     const form: PageForm = {action: action.href, method, fields: c.fields, hasPassword: c.hasPassword, autoSubmit}

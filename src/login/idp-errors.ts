@@ -31,9 +31,12 @@ export interface IdpResponse {
 
 const MAX_MESSAGE = 300
 
-export const KEYCLOAK_REDIRECT_NOTE = 'Keycloak builds between PR #13314 (merged 2022-07) and its revert PR #19731 (merged 2023-04) also showed "Invalid parameter: redirect_uri" for an unknown client, so on those versions this message does not prove the client exists.'
-const ENTRA_CASE_NOTE = 'Entra ID says the reply address did not match because of case sensitivity: a registered redirect URI differs from the one sent only in letter case.'
-const ENTRA_TENANT_NOTE = 'Entra ID looks the application up in the tenant named in the authorization URL; "not found in the directory" also happens when the request goes to the wrong tenant (another tenant id, or /common for a single-tenant app).'
+export const KEYCLOAK_REDIRECT_NOTE =
+  'Keycloak builds between PR #13314 (merged 2022-07) and its revert PR #19731 (merged 2023-04) also showed "Invalid parameter: redirect_uri" for an unknown client, so on those versions this message does not prove the client exists.'
+const ENTRA_CASE_NOTE =
+  'Entra ID says the reply address did not match because of case sensitivity: a registered redirect URI differs from the one sent only in letter case.'
+const ENTRA_TENANT_NOTE =
+  'Entra ID looks the application up in the tenant named in the authorization URL; "not found in the directory" also happens when the request goes to the wrong tenant (another tenant id, or /common for a single-tenant app).'
 
 /** Codes that by themselves say what was rejected. Other codes (invalid_request, unauthorized_client, ...) defer to the wording. */
 const CODE_KINDS: Record<string, IdpRejectionKind> = {
@@ -80,7 +83,13 @@ function clip(s: string, max = MAX_MESSAGE): string {
   return `${t.slice(0, max - 1).trimEnd()}…`
 }
 
-function match(idp: string, kind: IdpRejectionKind, message: string, code?: string, notes: string[] = []): IdpErrorMatch {
+function match(
+  idp: string,
+  kind: IdpRejectionKind,
+  message: string,
+  code?: string,
+  notes: string[] = [],
+): IdpErrorMatch {
   const m: IdpErrorMatch = {idp, kind, message: clip(message), notes}
   if (code) m.code = code
   return m
@@ -96,14 +105,20 @@ function hostOf(url: string | undefined): {host: string; path: string} {
 }
 
 const isGoogleHost = (h: string): boolean => h === 'accounts.google.com' || h.endsWith('.accounts.google.com')
-const isMicrosoftHost = (h: string): boolean => /(?:^|\.)(?:login\.microsoftonline\.com|login\.microsoftonline\.us|login\.partner\.microsoftonline\.cn|login\.windows\.net|login\.microsoft\.com|login\.live\.com|sts\.windows\.net)$/.test(h) || h.endsWith('.ciamlogin.com')
+const isMicrosoftHost = (h: string): boolean =>
+  /(?:^|\.)(?:login\.microsoftonline\.com|login\.microsoftonline\.us|login\.partner\.microsoftonline\.cn|login\.windows\.net|login\.microsoft\.com|login\.live\.com|sts\.windows\.net)$/.test(
+    h,
+  ) || h.endsWith('.ciamlogin.com')
 const isOktaHost = (h: string): boolean => /(?:^|\.)(?:okta|oktapreview|okta-emea|okta-gov)\.com$/.test(h)
 const isAuth0Host = (h: string): boolean => /(?:^|\.)auth0\.com$/.test(h)
 
 /** First sentence(s) of `text` starting at `from`, up to MAX_MESSAGE chars, stopping before trace boilerplate. */
 function sentencesFrom(text: string, from: number, stop?: RegExp): string {
   let s = text.slice(from, from + 2000)
-  const cut = /\s(?:Trace ID|Correlation ID|Timestamp|Request Id|Troubleshooting details|Please go to|Navigate to|Learn more|Request details|Request Details|If you(?:'|’)re the app developer)\b/i.exec(s)
+  const cut =
+    /\s(?:Trace ID|Correlation ID|Timestamp|Request Id|Troubleshooting details|Please go to|Navigate to|Learn more|Request details|Request Details|If you(?:'|’)re the app developer)\b/i.exec(
+      s,
+    )
   if (cut) s = s.slice(0, cut.index)
   if (stop) {
     const st = stop.exec(s)
@@ -125,10 +140,25 @@ function codeKind(code: string | undefined): IdpRejectionKind | undefined {
 /** Kind from wording that names the parameter. `GAP` spans words and URLs but not a sentence end. */
 const GAP = String.raw`(?:[^.]|\.(?!\s|$))`
 const TEXT_KINDS: Array<[RegExp, IdpRejectionKind]> = [
-  [new RegExp(String.raw`\b(?:redirect[_ -]?ur[il]s?|callback[_ -]?ur[il]s?|reply[_ -]?ur[il]s?|reply address|return[_ -]?ur[il])\b${GAP}{0,100}?\b(?:mismatch(?:ed)?|invalid|not (?:registered|allowed|valid|whitelisted|permitted|in the list)|(?:does|did)(?: not|n't) match|unregistered|malformed)`, 'i'), 'redirect-uri'],
-  [/\b(?:invalid|unregistered|mismatched|unknown|bad|wrong)\s+(?:redirect[_ -]?uri|callback[_ -]?url|reply[_ -]?url)/i, 'redirect-uri'],
+  [
+    new RegExp(
+      String.raw`\b(?:redirect[_ -]?ur[il]s?|callback[_ -]?ur[il]s?|reply[_ -]?ur[il]s?|reply address|return[_ -]?ur[il])\b${GAP}{0,100}?\b(?:mismatch(?:ed)?|invalid|not (?:registered|allowed|valid|whitelisted|permitted|in the list)|(?:does|did)(?: not|n't) match|unregistered|malformed)`,
+      'i',
+    ),
+    'redirect-uri',
+  ],
+  [
+    /\b(?:invalid|unregistered|mismatched|unknown|bad|wrong)\s+(?:redirect[_ -]?uri|callback[_ -]?url|reply[_ -]?url)/i,
+    'redirect-uri',
+  ],
   [new RegExp(String.raw`\bclient(?:[_ ]?id)?\b${GAP}{0,40}?\b(?:is\s+)?disabled\b`, 'i'), 'client-disabled'],
-  [new RegExp(String.raw`\bclient(?:[_ ]?id)?\b${GAP}{0,60}?\b(?:not found|unknown|invalid|does not exist|doesn't exist|not registered|was not found)`, 'i'), 'client'],
+  [
+    new RegExp(
+      String.raw`\bclient(?:[_ ]?id)?\b${GAP}{0,60}?\b(?:not found|unknown|invalid|does not exist|doesn't exist|not registered|was not found)`,
+      'i',
+    ),
+    'client',
+  ],
   [/\b(?:unknown|invalid|unregistered)\s+(?:oauth\s+)?client(?:[_ ]?id)?\b/i, 'client'],
 ]
 
@@ -167,7 +197,8 @@ const entra: Signature = (ev) => {
   const notes: string[] = []
   if (kind === 'redirect-uri' && /case[ -]?sensitiv/i.test(ev.hay)) notes.push(ENTRA_CASE_NOTE)
   if (number === '700016') notes.push(ENTRA_TENANT_NOTE)
-  if (number === '90002') notes.push('The tenant in the authorization URL does not exist: check the tenant id or domain in the issuer.')
+  if (number === '90002')
+    notes.push('The tenant in the authorization URL does not exist: check the tenant id or domain in the issuer.')
   return match('entra', kind, message, code, notes)
 }
 
@@ -187,7 +218,13 @@ const google: Signature = (ev) => {
   const notFound = /The OAuth client was (not found|deleted|disabled)\.?/i.exec(ev.hay)
   const googly = isGoogleHost(ev.host) || /\bGoogle\b/.test(ev.hay)
   if (!googly || (!line && !notFound)) return undefined
-  const code = line ? line[2].toLowerCase() : notFound?.[1] === 'deleted' ? 'deleted_client' : notFound?.[1] === 'disabled' ? 'disabled_client' : 'invalid_client'
+  const code = line
+    ? line[2].toLowerCase()
+    : notFound?.[1] === 'deleted'
+      ? 'deleted_client'
+      : notFound?.[1] === 'disabled'
+        ? 'disabled_client'
+        : 'invalid_client'
   const kind = codeKind(code) ?? textKind(ev.hay) ?? 'other'
   let message = line ? line[0].replace(/\s+/g, ' ') : code
   if (notFound) message += ` (${notFound[0].replace(/\.?$/, '.')})`
@@ -199,24 +236,32 @@ const google: Signature = (ev) => {
 }
 
 const okta: Signature = (ev) => {
-  const redirect = /The 'redirect_uri' parameter must be (?:a|an) [^.:]*?redirect URI in the client app settings/i.exec(ev.hay)
+  const redirect = /The 'redirect_uri' parameter must be (?:a|an) [^.:]*?redirect URI in the client app settings/i.exec(
+    ev.hay,
+  )
   const client = /Invalid value for 'client_id' parameter\./i.exec(ev.hay)
   const labelled = /\bError Code:?\s*([a-z_]+)/i.exec(ev.hay)
   const code = ev.codes[0] ?? labelled?.[1]
   if (redirect) return match('okta', 'redirect-uri', `${redirect[0]}.`, code)
   if (client) return match('okta', 'client', client[0], code ?? 'invalid_client')
   if (isOktaHost(ev.host) && ev.errorish && code) {
-    const summary = ev.descriptions[0] ?? /Description:?\s*([^\n]+?)(?=\s+(?:Error Code|Identity Provider)\b|$)/i.exec(ev.hay)?.[1] ?? code
+    const summary =
+      ev.descriptions[0] ??
+      /Description:?\s*([^\n]+?)(?=\s+(?:Error Code|Identity Provider)\b|$)/i.exec(ev.hay)?.[1] ??
+      code
     return match('okta', codeKind(code) ?? textKind(summary) ?? 'other', summary, code)
   }
   return undefined
 }
 
 const keycloakShape = (ev: Evidence): boolean =>
-  /We are sorry\.\.\./i.test(ev.hay) || /\/realms\/[^/]+\/protocol\/openid-connect\//.test(ev.path) || /\bkc-(?:error-message|page-title|feedback)/.test(ev.res.body.slice(0, 200_000))
+  /We are sorry\.\.\./i.test(ev.hay) ||
+  /\/realms\/[^/]+\/protocol\/openid-connect\//.test(ev.path) ||
+  /\bkc-(?:error-message|page-title|feedback)/.test(ev.res.body.slice(0, 200_000))
 
 const keycloak: Signature = (ev) => {
-  if (/Invalid parameter:\s*redirect_uri\b/i.test(ev.hay)) return match('keycloak', 'redirect-uri', 'Invalid parameter: redirect_uri', undefined, [KEYCLOAK_REDIRECT_NOTE])
+  if (/Invalid parameter:\s*redirect_uri\b/i.test(ev.hay))
+    return match('keycloak', 'redirect-uri', 'Invalid parameter: redirect_uri', undefined, [KEYCLOAK_REDIRECT_NOTE])
   if (!keycloakShape(ev)) return undefined
   if (/\bClient not found\b/i.test(ev.hay)) return match('keycloak', 'client', 'Client not found.')
   if (/\bClient disabled\b/i.test(ev.hay)) return match('keycloak', 'client-disabled', 'Client disabled.')
@@ -236,15 +281,18 @@ const auth0: Signature = (ev) => {
   if (/Callback URL mismatch/i.test(ev.hay) || old) {
     let message = 'Callback URL mismatch.'
     if (old) message += ` ${sentencesFrom(ev.hay, old.index, /:\s/)}`
-    else if (/The provided redirect_uri is not in the list of allowed callback URLs\.?/i.test(ev.hay)) message += ' The provided redirect_uri is not in the list of allowed callback URLs.'
+    else if (/The provided redirect_uri is not in the list of allowed callback URLs\.?/i.test(ev.hay))
+      message += ' The provided redirect_uri is not in the list of allowed callback URLs.'
     const detail = /Callback URL mismatch\.?\s+(\S+) is not in the list of allowed callback URLs/i.exec(ev.hay)
     if (!old && detail) message += ` (${detail[1]})`
     return match('auth0', 'redirect-uri', message, code)
   }
-  const auth0ish = isAuth0Host(ev.host) || /Oops!\s*,\s*something went wrong/i.test(ev.hay) || /\bauth0\b/i.test(ev.title)
+  const auth0ish =
+    isAuth0Host(ev.host) || /Oops!\s*,\s*something went wrong/i.test(ev.hay) || /\bauth0\b/i.test(ev.title)
   if (!auth0ish) return undefined
   const unknown = /Unknown client:?\s*[^\s.<]*/i.exec(ev.hay)
-  if (unknown || code === 'invalid_client') return match('auth0', 'client', unknown?.[0] ?? 'invalid_client', code ?? 'invalid_client')
+  if (unknown || code === 'invalid_client')
+    return match('auth0', 'client', unknown?.[0] ?? 'invalid_client', code ?? 'invalid_client')
   return undefined
 }
 
@@ -257,8 +305,14 @@ const dex: Signature = (ev) => {
 }
 
 const doorkeeper: Signature = (ev) => {
-  const redirect = /The redirect URI included is not valid\.|The requested redirect uri is malformed or doesn't match client redirect URI\./i.exec(ev.hay)
-  const client = /Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method\./i.exec(ev.hay)
+  const redirect =
+    /The redirect URI included is not valid\.|The requested redirect uri is malformed or doesn't match client redirect URI\./i.exec(
+      ev.hay,
+    )
+  const client =
+    /Client authentication failed due to unknown client, no client authentication included, or unsupported authentication method\./i.exec(
+      ev.hay,
+    )
   const found = redirect ?? client
   if (!found) return undefined
   const gitlab = /gitlab/i.test(ev.host) || /\bGitLab\b/.test(ev.hay)
@@ -268,7 +322,13 @@ const doorkeeper: Signature = (ev) => {
 /** Codes and wording any IdP may use. */
 const genericSignature: Signature = (ev) => {
   const stated = ev.codes.find((c) => codeKind(c))
-  const code = stated ?? (ev.errorish ? /\b(invalid_redirect_uri|redirect_uri_mismatch|invalid_client|unknown_client|client_not_found)\b/.exec(ev.hay)?.[1] : undefined)
+  const code =
+    stated ??
+    (ev.errorish
+      ? /\b(invalid_redirect_uri|redirect_uri_mismatch|invalid_client|unknown_client|client_not_found)\b/.exec(
+          ev.hay,
+        )?.[1]
+      : undefined)
   const fromCode = codeKind(code)
   const text = [...ev.descriptions, ev.hay].join(' \n ')
   const kind = fromCode ?? (ev.errorish ? textKind(text) : undefined)
@@ -290,7 +350,12 @@ function bestErrorText(ev: Evidence, kind?: IdpRejectionKind): string {
   }
   const page = ev.page
   const headings = page?.headings.length ? page.headings.slice(0, 2).join(' — ') : undefined
-  return page?.errorTexts[0] ?? headings ?? (ev.title || undefined) ?? (page?.text.slice(0, MAX_MESSAGE) || ev.res.body.slice(0, MAX_MESSAGE))
+  return (
+    page?.errorTexts[0] ??
+    headings ??
+    (ev.title || undefined) ??
+    (page?.text.slice(0, MAX_MESSAGE) || ev.res.body.slice(0, MAX_MESSAGE))
+  )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -310,7 +375,11 @@ function parseJson(res: IdpResponse): Record<string, unknown> | undefined {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.trim() ? v.trim() : undefined)
 
-function jsonEvidence(res: IdpResponse, json: Record<string, unknown>, base: Pick<Evidence, 'host' | 'path'>): Evidence {
+function jsonEvidence(
+  res: IdpResponse,
+  json: Record<string, unknown>,
+  base: Pick<Evidence, 'host' | 'path'>,
+): Evidence {
   const codes: string[] = []
   const descriptions: string[] = []
   const err = json.error
@@ -321,9 +390,11 @@ function jsonEvidence(res: IdpResponse, json: Record<string, unknown>, base: Pic
     const d = str(o.message) ?? str(o.error_description)
     if (d) descriptions.push(d)
   }
-  for (const c of [str(json.errorCode), typeof err === 'string' ? str(err) : undefined, str(json.code)]) if (c) codes.push(c)
+  for (const c of [str(json.errorCode), typeof err === 'string' ? str(err) : undefined, str(json.code)])
+    if (c) codes.push(c)
   const aad: string[] = []
-  if (Array.isArray(json.error_codes)) for (const n of json.error_codes) if (/^\d{5,8}$/.test(String(n))) aad.push(`AADSTS${String(n)}`)
+  if (Array.isArray(json.error_codes))
+    for (const n of json.error_codes) if (/^\d{5,8}$/.test(String(n))) aad.push(`AADSTS${String(n)}`)
   for (const d of [str(json.error_description), str(json.errorSummary), str(json.message)]) if (d) descriptions.push(d)
   const hay = collapse([...codes, ...descriptions].join(' \n '))
   codes.push(...aad)
@@ -356,11 +427,17 @@ function htmlEvidence(res: IdpResponse, page: PageInfo, base: Pick<Evidence, 'ho
     if (opDesc) descriptions.push(opDesc[1].trim())
   }
   const googleLine = /\bError(?:\s+\d{3})?\s*:\s*([A-Za-z]+_[A-Za-z_]+)\b/.exec(hay)
-  if (googleLine && !codes.length && (isGoogleHost(base.host) || /\bGoogle\b/.test(hay))) codes.push(googleLine[1].toLowerCase())
+  if (googleLine && !codes.length && (isGoogleHost(base.host) || /\bGoogle\b/.test(hay)))
+    codes.push(googleLine[1].toLowerCase())
   const oktaLine = /\bError Code:?\s*([a-z]+_[a-z_]+)/i.exec(hay)
   if (oktaLine && !codes.length) codes.push(oktaLine[1])
-  const titleErrorish = /\b(?:error|oops|sorry|problem|bad request|not found|forbidden|unauthori[sz]ed|denied|failed|invalid)\b/i.test(title)
-  const headingErrorish = page.headings.some((h) => /\b(?:error|oops|sorry|bad request|something went wrong|access blocked)\b/i.test(h))
+  const titleErrorish =
+    /\b(?:error|oops|sorry|problem|bad request|not found|forbidden|unauthori[sz]ed|denied|failed|invalid)\b/i.test(
+      title,
+    )
+  const headingErrorish = page.headings.some((h) =>
+    /\b(?:error|oops|sorry|bad request|something went wrong|access blocked)\b/i.test(h),
+  )
   const errorish = res.status >= 400 || titleErrorish || headingErrorish
   return {res, ...base, page, title, hay, codes, descriptions, errorish}
 }
@@ -410,7 +487,12 @@ function classifyRedirect(res: IdpResponse): IdpErrorMatch | undefined {
     return match('entra', ENTRA_KINDS[aad] ?? 'other', description ?? `AADSTS${aad}`, `AADSTS${aad}`, notes)
   }
   const kind = codeKind(code) ?? textKind(description ?? '') ?? 'other'
-  return match(isAuth0Host(host) ? 'auth0' : isOktaHost(host) ? 'okta' : 'generic', kind, description ? `${code ?? 'error'}: ${description}` : String(code), code)
+  return match(
+    isAuth0Host(host) ? 'auth0' : isOktaHost(host) ? 'okta' : 'generic',
+    kind,
+    description ? `${code ?? 'error'}: ${description}` : String(code),
+    code,
+  )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -431,7 +513,14 @@ export function classifyIdpError(res: IdpResponse): IdpErrorMatch | undefined {
         if (m) return m
       }
       if (!ev.errorish) return undefined
-      return match('generic', 'other', ev.descriptions[0] ? `${ev.codes[0] ?? 'error'}: ${ev.descriptions[0]}` : (ev.codes[0] ?? body.slice(0, MAX_MESSAGE)), ev.codes[0])
+      return match(
+        'generic',
+        'other',
+        ev.descriptions[0]
+          ? `${ev.codes[0] ?? 'error'}: ${ev.descriptions[0]}`
+          : (ev.codes[0] ?? body.slice(0, MAX_MESSAGE)),
+        ev.codes[0],
+      )
     }
     const page = readPage(body, res.url)
     if (isLoginPage(page, r, base.host)) return undefined
@@ -457,11 +546,30 @@ function isLoginPage(page: PageInfo, res: IdpResponse, host: string): boolean {
   const aad = /AADSTS\d{5,8}/.test(body)
   // Entra ID: username-first page (loginfmt), rendered from $Config.
   if (page.forms.some((f) => f.usernameField === 'loginfmt') && !aad) return true
-  if ((isMicrosoftHost(host) || body.includes('$Config=')) && !aad && (/"urlPost"\s*:/.test(body) || /^Sign in to your account$/i.test(page.title ?? ''))) return true
+  if (
+    (isMicrosoftHost(host) || body.includes('$Config=')) &&
+    !aad &&
+    (/"urlPost"\s*:/.test(body) || /^Sign in to your account$/i.test(page.title ?? ''))
+  )
+    return true
   // Google: identifier-first sign-in.
-  if (isGoogleHost(host) && !/\bError(?:\s+\d{3})?\s*:/.test(page.text) && (page.forms.some((f) => f.usernameField === 'identifier') || /\bid=["']?identifierId\b/.test(body) || /^Sign in\b/i.test(page.title ?? ''))) return true
+  if (
+    isGoogleHost(host) &&
+    !/\bError(?:\s+\d{3})?\s*:/.test(page.text) &&
+    (page.forms.some((f) => f.usernameField === 'identifier') ||
+      /\bid=["']?identifierId\b/.test(body) ||
+      /^Sign in\b/i.test(page.title ?? ''))
+  )
+    return true
   // Okta: the sign-in widget renders the form from script.
-  if ((/\bid=["']okta-sign-in["']/.test(body) || /new\s+OktaSignIn\s*\(/.test(body) || /okta-sign-in(?:\.min)?\.js/.test(body)) && !/\bError Code\b/i.test(page.text) && res.status < 400) return true
+  if (
+    (/\bid=["']okta-sign-in["']/.test(body) ||
+      /new\s+OktaSignIn\s*\(/.test(body) ||
+      /okta-sign-in(?:\.min)?\.js/.test(body)) &&
+    !/\bError Code\b/i.test(page.text) &&
+    res.status < 400
+  )
+    return true
   // Dex: connector selection ("Log in to dex" with "Log in with ..." buttons).
   if (/\bdex-btn\b|\btheme-btn-provider\b/.test(body) && page.headings.some((h) => /^Log in to\b/i.test(h))) return true
   // Generic username-first form on a page that says "sign in".
@@ -482,9 +590,34 @@ export function looksLikeLoginPage(res: IdpResponse): boolean {
 }
 
 const PLACEHOLDER_WORDS = new Set([
-  'changeme', 'change-me', 'change_me', 'changethis', 'change-this', 'replaceme', 'replace-me', 'replace_me', 'todo', 'tbd', 'fixme',
-  'example', 'dummy', 'placeholder', 'your-client-id', 'your_client_id', 'yourclientid', 'client-id', 'client_id', 'clientid',
-  'my-client-id', 'my_client_id', 'oauth-client-id', 'oidc-client-id', 'insert-client-id-here', 'foo', 'foobar', 'xxx',
+  'changeme',
+  'change-me',
+  'change_me',
+  'changethis',
+  'change-this',
+  'replaceme',
+  'replace-me',
+  'replace_me',
+  'todo',
+  'tbd',
+  'fixme',
+  'example',
+  'dummy',
+  'placeholder',
+  'your-client-id',
+  'your_client_id',
+  'yourclientid',
+  'client-id',
+  'client_id',
+  'clientid',
+  'my-client-id',
+  'my_client_id',
+  'oauth-client-id',
+  'oidc-client-id',
+  'insert-client-id-here',
+  'foo',
+  'foobar',
+  'xxx',
 ])
 const EMPTY_WORDS = new Set(['none', 'null', 'undefined', 'nil', 'false', 'nan'])
 
@@ -496,14 +629,29 @@ export function placeholderReason(value: string | undefined): string | undefined
   if (!t) return 'is empty'
   const lower = t.toLowerCase()
   const show = JSON.stringify(t.length > 60 ? `${t.slice(0, 57)}...` : t)
-  if (EMPTY_WORDS.has(lower)) return `is a stringified empty value (${show}): the setting was unset when the config was rendered`
-  if (/\$\{[^}]*\}?|\{\{[^}]*\}\}|^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_][A-Za-z0-9_]*%$|^#\{[^}]*\}$/.test(t)) return `looks like an uninterpolated variable (${show})`
+  if (EMPTY_WORDS.has(lower))
+    return `is a stringified empty value (${show}): the setting was unset when the config was rendered`
+  if (/\$\{[^}]*\}?|\{\{[^}]*\}\}|^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_][A-Za-z0-9_]*%$|^#\{[^}]*\}$/.test(t))
+    return `looks like an uninterpolated variable (${show})`
   if (/^<[^<>]*>$|^\{[^{}]*\}$|^\[[^[\]]*\]$/.test(t)) return `looks like a template placeholder (${show})`
   if (/^(?:\.{3,}|…+|\*{3,}|-{3,}|_{3,}|\?{3,})$/.test(t)) return `looks like elided text (${show})`
-  if (/^x{3,}(?:[-_.]+x+)*(?:\.{3}|…)?$/i.test(t) || /^(?:x+[-_.])+x+$/i.test(t) || /^x{3,}[-_.x]*\.apps\.googleusercontent\.com$/i.test(t)) return `looks like a redacted example value (${show})`
+  if (
+    /^x{3,}(?:[-_.]+x+)*(?:\.{3}|…)?$/i.test(t) ||
+    /^(?:x+[-_.])+x+$/i.test(t) ||
+    /^x{3,}[-_.x]*\.apps\.googleusercontent\.com$/i.test(t)
+  )
+    return `looks like a redacted example value (${show})`
   if (PLACEHOLDER_WORDS.has(lower)) return `looks like a template placeholder (${show})`
-  if (/^(?:your|insert|enter|put|replace)[-_ ]?[a-z0-9 _-]{0,40}?(?:client|app|application|oauth|oidc)(?:[-_ ]?id)?(?:[-_ ]?here)?$/i.test(t) || (/[-_ ]here$/i.test(t) && /client|app|id/i.test(t))) return `looks like a template placeholder (${show})`
-  if (/^(['"`]).*\1$/.test(t) && t.length >= 2) return `includes literal quotes (${show}): the quotes became part of the value`
-  if (v !== t) return `has leading or trailing whitespace (${JSON.stringify(v)}), which the IdP treats as part of the id`
+  if (
+    /^(?:your|insert|enter|put|replace)[-_ ]?[a-z0-9 _-]{0,40}?(?:client|app|application|oauth|oidc)(?:[-_ ]?id)?(?:[-_ ]?here)?$/i.test(
+      t,
+    ) ||
+    (/[-_ ]here$/i.test(t) && /client|app|id/i.test(t))
+  )
+    return `looks like a template placeholder (${show})`
+  if (/^(['"`]).*\1$/.test(t) && t.length >= 2)
+    return `includes literal quotes (${show}): the quotes became part of the value`
+  if (v !== t)
+    return `has leading or trailing whitespace (${JSON.stringify(v)}), which the IdP treats as part of the id`
   return undefined
 }

@@ -16,7 +16,11 @@ export interface Sides {
   b: string
 }
 
-export function urlDifference(sent: string, expected: string, sides: Sides = {a: 'the sent URL', b: 'the registered URL'}): UrlDifference {
+export function urlDifference(
+  sent: string,
+  expected: string,
+  sides: Sides = {a: 'the sent URL', b: 'the registered URL'},
+): UrlDifference {
   let a: URL
   let b: URL
   try {
@@ -30,13 +34,19 @@ export function urlDifference(sent: string, expected: string, sides: Sides = {a:
   const rawHostA = /^[a-z]+:\/\/([^/?#]*)/i.exec(sent)?.[1] ?? a.host
   const rawHostB = /^[a-z]+:\/\/([^/?#]*)/i.exec(expected)?.[1] ?? b.host
   if (a.hostname !== b.hostname) parts.push(`host ${a.hostname} vs ${b.hostname}`)
-  else if (rawHostA.replace(/:\d+$/, '') !== rawHostB.replace(/:\d+$/, '')) parts.push(`host case ${rawHostA} vs ${rawHostB}`)
+  else if (rawHostA.replace(/:\d+$/, '') !== rawHostB.replace(/:\d+$/, ''))
+    parts.push(`host case ${rawHostA} vs ${rawHostB}`)
   if (a.port !== b.port) parts.push(`port ${a.port || 'default'} vs ${b.port || 'default'}`)
   const pa = a.pathname
   const pb = b.pathname
   const trimmed = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p)
   if (pa !== pb) {
-    if (trimmed(pa) === trimmed(pb)) parts.push(pa.endsWith('/') ? `${sides.a} ends with a slash, ${sides.b} does not` : `${sides.b} ends with a slash, ${sides.a} does not`)
+    if (trimmed(pa) === trimmed(pb))
+      parts.push(
+        pa.endsWith('/')
+          ? `${sides.a} ends with a slash, ${sides.b} does not`
+          : `${sides.b} ends with a slash, ${sides.a} does not`,
+      )
     else if (trimmed(pa).toLowerCase() === trimmed(pb).toLowerCase()) parts.push(`path case ${pa} vs ${pb}`)
     else parts.push(`path ${pa} vs ${pb}`)
   }
@@ -46,7 +56,11 @@ export function urlDifference(sent: string, expected: string, sides: Sides = {a:
 }
 
 /** The closest of several candidates (fewest differences, same path preferred). */
-export function closest(sent: string, candidates: readonly string[], sides?: Sides): {url: string; diff: UrlDifference} | undefined {
+export function closest(
+  sent: string,
+  candidates: readonly string[],
+  sides?: Sides,
+): {url: string; diff: UrlDifference} | undefined {
   let best: {url: string; diff: UrlDifference} | undefined
   for (const url of candidates) {
     const diff = urlDifference(sent, url, sides)

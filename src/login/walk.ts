@@ -67,12 +67,27 @@ export interface WalkOptions {
 }
 
 /** Query parameters that change on every attempt; a loop is the same URL up to these. */
-const VOLATILE = new Set(['state', 'nonce', 'code', 'code_challenge', 'session_state', 'iss', 'client_request_id', 'sid', '_', 'ts', 't', 'rnd'])
+const VOLATILE = new Set([
+  'state',
+  'nonce',
+  'code',
+  'code_challenge',
+  'session_state',
+  'iss',
+  'client_request_id',
+  'sid',
+  '_',
+  'ts',
+  't',
+  'rnd',
+])
 
 export function loopKey(method: string, url: string): string {
   try {
     const u = new URL(url)
-    const params = [...u.searchParams.entries()].filter(([k]) => !VOLATILE.has(k.toLowerCase())).sort(([a], [b]) => a.localeCompare(b))
+    const params = [...u.searchParams.entries()]
+      .filter(([k]) => !VOLATILE.has(k.toLowerCase()))
+      .sort(([a], [b]) => a.localeCompare(b))
     // Interaction ids in paths (/interaction/<uid>, /auth/<uid>) are volatile too.
     const path = u.pathname.replace(/\/[A-Za-z0-9_-]{16,}(?=\/|$)/g, '/:id')
     return `${method} ${u.origin}${path}${params.length ? `?${new URLSearchParams(params).toString()}` : ''}`
@@ -112,7 +127,14 @@ export async function walkLogin(http: HttpClient, options: WalkOptions): Promise
     if (selection.header) headers.cookie = selection.header
     if (next.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded'
     if (next.from && next.via !== 'navigate') headers.referer = new URL(next.from).origin + '/'
-    const result: HttpResult = await http.request({method: next.method, url: next.url, headers, body: next.body, purpose: options.purpose, signal: options.signal})
+    const result: HttpResult = await http.request({
+      method: next.method,
+      url: next.url,
+      headers,
+      body: next.body,
+      purpose: options.purpose,
+      signal: options.signal,
+    })
     const hop: WalkHop = {
       n: hops.length + 1,
       method: next.method,
@@ -163,7 +185,10 @@ export async function walkLogin(http: HttpClient, options: WalkOptions): Promise
       try {
         target = new URL(location, from).href
       } catch {
-        return finish({kind: 'stuck', message: `the redirect from ${hop.url} points at "${hop.location}", which is not a URL`})
+        return finish({
+          kind: 'stuck',
+          message: `the redirect from ${hop.url} points at "${hop.location}", which is not a URL`,
+        })
       }
       const loop = repeated(target)
       if (loop) return finish(loop)
@@ -177,7 +202,11 @@ export async function walkLogin(http: HttpClient, options: WalkOptions): Promise
     const info: PageInfo | undefined = isHtml ? readPage(res.raw.text(), from) : undefined
     const shown: PageInfo | undefined = isHtml ? readPage(res.text(), from) : undefined
     const loginForm = info?.forms.find((f) => f.hasPassword)
-    hop.page = {title: shown?.title, text: (shown?.text ?? res.text()).slice(0, 600), hasPasswordForm: Boolean(loginForm)}
+    hop.page = {
+      title: shown?.title,
+      text: (shown?.text ?? res.text()).slice(0, 600),
+      hasPasswordForm: Boolean(loginForm),
+    }
 
     if (info?.metaRefresh && info.metaRefresh.url !== from) {
       const loop = repeated(info.metaRefresh.url)
@@ -194,15 +223,25 @@ export async function walkLogin(http: HttpClient, options: WalkOptions): Promise
     }
     if (loginForm) {
       if (!options.credentials) return finish({kind: 'login-form'})
-      if (submittedLogin) return finish({kind: 'login-rejected', message: errorText(shown) ?? 'the login form came back after the test user\'s credentials were submitted'})
+      if (submittedLogin)
+        return finish({
+          kind: 'login-rejected',
+          message: errorText(shown) ?? "the login form came back after the test user's credentials were submitted",
+        })
       submittedLogin = true
-      const fields = loginForm.fields.filter((f) => f.name !== loginForm.usernameField && f.name !== loginForm.passwordField)
+      const fields = loginForm.fields.filter(
+        (f) => f.name !== loginForm.usernameField && f.name !== loginForm.passwordField,
+      )
       const filled: PageForm = {
         ...loginForm,
         fields: [
           ...fields,
-          ...(loginForm.usernameField ? [{name: loginForm.usernameField, value: options.credentials.username, type: 'text'}] : []),
-          ...(loginForm.passwordField ? [{name: loginForm.passwordField, value: options.credentials.password, type: 'password'}] : []),
+          ...(loginForm.usernameField
+            ? [{name: loginForm.usernameField, value: options.credentials.username, type: 'text'}]
+            : []),
+          ...(loginForm.passwordField
+            ? [{name: loginForm.passwordField, value: options.credentials.password, type: 'password'}]
+            : []),
         ],
       }
       next = formRequest(filled, from, 'login-submit')
@@ -220,14 +259,6 @@ export async function walkLogin(http: HttpClient, options: WalkOptions): Promise
   return finish({kind: 'stuck', message: 'the walk ended without a page'})
 }
 
-function safeResolve(location: string, base: string): string {
-  try {
-    return new URL(location, base).href
-  } catch {
-    return location
-  }
-}
-
 function formRequest(form: PageForm, from: string, via: HopVia): Pending {
   const body = new URLSearchParams(form.fields.map((f): [string, string] => [f.name, f.value])).toString()
   if (form.method === 'GET') {
@@ -242,14 +273,20 @@ function formRequest(form: PageForm, from: string, via: HopVia): Pending {
 function authorizationResponse(req: Pending): WalkHop['callback'] | undefined {
   let params: URLSearchParams
   try {
-    params = req.method === 'POST' && req.body !== undefined ? new URLSearchParams(req.body) : new URL(req.url).searchParams
+    params =
+      req.method === 'POST' && req.body !== undefined ? new URLSearchParams(req.body) : new URL(req.url).searchParams
   } catch {
     return undefined
   }
   if (!params.has('state')) return undefined
   if (params.has('code')) return {code: true}
   const error = params.get('error')
-  if (error) return {code: false, error, ...(params.get('error_description') ? {errorDescription: params.get('error_description')!} : {})}
+  if (error)
+    return {
+      code: false,
+      error,
+      ...(params.get('error_description') ? {errorDescription: params.get('error_description')!} : {}),
+    }
   return undefined
 }
 

@@ -89,15 +89,29 @@ export function measureOverflow(): OverflowMeasure {
   const reasonOf = (el: Element): Pick<Offender, 'reason' | 'detail' | 'word'> => {
     const cs = style(el)
     const tag = el.tagName.toLowerCase()
-    if (tag === 'table' || el.closest('table')) return {reason: 'table', detail: 'a table wider than the screen, with no horizontally scrolling wrapper'}
-    if (tag === 'pre' || tag === 'code' || el.closest('pre')) return {reason: 'pre-code', detail: 'a pre/code block without overflow-x: auto'}
-    if (['img', 'video', 'iframe', 'svg', 'canvas'].includes(tag)) return {reason: 'media', detail: `${tag} keeps its intrinsic width (max-width: ${cs.maxWidth})`}
-    if (usesVw(el)) return {reason: '100vw', detail: 'width in vw: 100vw includes the scrollbar and ignores the parent\'s padding'}
-    if (cs.whiteSpace === 'nowrap' || cs.whiteSpace === 'pre') return {reason: 'nowrap', detail: `white-space: ${cs.whiteSpace} keeps the text on one line`}
+    if (tag === 'table' || el.closest('table'))
+      return {reason: 'table', detail: 'a table wider than the screen, with no horizontally scrolling wrapper'}
+    if (tag === 'pre' || tag === 'code' || el.closest('pre'))
+      return {reason: 'pre-code', detail: 'a pre/code block without overflow-x: auto'}
+    if (['img', 'video', 'iframe', 'svg', 'canvas'].includes(tag))
+      return {reason: 'media', detail: `${tag} keeps its intrinsic width (max-width: ${cs.maxWidth})`}
+    if (usesVw(el))
+      return {reason: '100vw', detail: "width in vw: 100vw includes the scrollbar and ignores the parent's padding"}
+    if (cs.whiteSpace === 'nowrap' || cs.whiteSpace === 'pre')
+      return {reason: 'nowrap', detail: `white-space: ${cs.whiteSpace} keeps the text on one line`}
     const word = longWord(el)
-    if (word && cs.overflowWrap !== 'anywhere' && cs.wordBreak !== 'break-all') return {reason: 'long-word', word: word.slice(0, 8192), detail: `an unbroken ${word.length}-character word ({word}) with no break opportunity (overflow-wrap: ${cs.overflowWrap})`}
+    if (word && cs.overflowWrap !== 'anywhere' && cs.wordBreak !== 'break-all')
+      return {
+        reason: 'long-word',
+        word: word.slice(0, 8192),
+        detail: `an unbroken ${word.length}-character word ({word}) with no break opportunity (overflow-wrap: ${cs.overflowWrap})`,
+      }
     const declared = (el as HTMLElement).style?.width || ''
-    if (/px$/.test(cs.width) && (parseFloat(cs.width) > cw || parseFloat(cs.minWidth) > cw || /px/.test(declared))) return {reason: 'fixed-width', detail: `a fixed width of ${cs.width}${parseFloat(cs.minWidth) > cw ? ` (min-width ${cs.minWidth})` : ''}`}
+    if (/px$/.test(cs.width) && (parseFloat(cs.width) > cw || parseFloat(cs.minWidth) > cw || /px/.test(declared)))
+      return {
+        reason: 'fixed-width',
+        detail: `a fixed width of ${cs.width}${parseFloat(cs.minWidth) > cw ? ` (min-width ${cs.minWidth})` : ''}`,
+      }
     return {reason: 'other', detail: `${Math.round(el.getBoundingClientRect().width)}px wide`}
   }
 
@@ -108,12 +122,18 @@ export function measureOverflow(): OverflowMeasure {
     const r = el.getBoundingClientRect()
     if (r.width === 0 && r.height === 0) continue
     // Its box sticks out, or its own content (a long word, a pre line) spills past its box and the screen.
-    const spill = style(el).overflowX === 'visible' && el.scrollWidth > el.clientWidth + 1 ? r.left + el.scrollWidth : r.right
+    const spill =
+      style(el).overflowX === 'visible' && el.scrollWidth > el.clientWidth + 1 ? r.left + el.scrollWidth : r.right
     const right = Math.max(r.right, spill)
     contentWidth = Math.max(contentWidth, Math.round(right))
     if (!(right > cw + 1 || r.left < -1)) continue
     // A wrapper whose box fits but whose content spills: report the element inside that sticks out instead.
-    if (r.right <= cw + 1 && r.left >= -1 && [...el.querySelectorAll('*')].some((c) => c.getBoundingClientRect().right > cw + 1)) continue
+    if (
+      r.right <= cw + 1 &&
+      r.left >= -1 &&
+      [...el.querySelectorAll('*')].some((c) => c.getBoundingClientRect().right > cw + 1)
+    )
+      continue
     if (reported.some((p) => p.contains(el))) continue
     // Inside something that scrolls or clips horizontally (not html/body): contained, not an offender.
     let a = el.parentElement
@@ -127,9 +147,23 @@ export function measureOverflow(): OverflowMeasure {
     }
     if (contained) continue
     reported.push(el)
-    offenders.push({path: cssPath(el), tag: el.tagName.toLowerCase(), width: Math.round(Math.max(r.width, right - r.left)), right: Math.round(right), ...reasonOf(el)})
+    offenders.push({
+      path: cssPath(el),
+      tag: el.tagName.toLowerCase(),
+      width: Math.round(Math.max(r.width, right - r.left)),
+      right: Math.round(right),
+      ...reasonOf(el),
+    })
     if (offenders.length >= 10) break
   }
   const meta = document.querySelector('meta[name="viewport" i]')?.getAttribute('content') ?? undefined
-  return {clientWidth: cw, scrollWidth: de.scrollWidth, contentWidth, overflow: de.scrollWidth > cw + 1 || (hiddenBy !== undefined && contentWidth > cw + 1), ...(hiddenBy ? {hiddenBy} : {}), ...(meta !== undefined ? {viewportMeta: meta} : {}), offenders}
+  return {
+    clientWidth: cw,
+    scrollWidth: de.scrollWidth,
+    contentWidth,
+    overflow: de.scrollWidth > cw + 1 || (hiddenBy !== undefined && contentWidth > cw + 1),
+    ...(hiddenBy ? {hiddenBy} : {}),
+    ...(meta !== undefined ? {viewportMeta: meta} : {}),
+    offenders,
+  }
 }

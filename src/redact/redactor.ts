@@ -2,8 +2,26 @@ import {createHash} from 'node:crypto'
 import {createRequire} from 'node:module'
 import {InternalError} from '../errors.js'
 import {isCredentialName, isSecretEnvName, nameWords} from './names.js'
-import {BASE64_PEM_RE, JWT_RE, looksLikeCredential, PUTTY_RE, replaceAwsSecrets, replaceRandomRuns, replaceBasicCredentials, replacePem, replaceTokenShapes, USERINFO_RE} from './shapes.js'
-import {isRedactableValue, redactAssignments, redactCredentialValue, redactFragments, secretLeaves, stemPattern} from './structure.js'
+import {
+  BASE64_PEM_RE,
+  JWT_RE,
+  looksLikeCredential,
+  PUTTY_RE,
+  replaceAwsSecrets,
+  replaceRandomRuns,
+  replaceBasicCredentials,
+  replacePem,
+  replaceTokenShapes,
+  USERINFO_RE,
+} from './shapes.js'
+import {
+  isRedactableValue,
+  redactAssignments,
+  redactCredentialValue,
+  redactFragments,
+  secretLeaves,
+  stemPattern,
+} from './structure.js'
 
 /** Short, stable fingerprint so two mentions of one secret can be matched without revealing it. */
 export function fingerprint(value: string): string {
@@ -52,7 +70,8 @@ const BEARER_RE = /\b(Bearer\s+)([A-Za-z0-9._~+/-]{8,}=*)/g
  * Secret, a container named like secrets or credentials, and the redact.names a config adds are
  * caught by the text scanner anyway. Without one of these words, a body is not parsed.
  */
-const STRUCTURE_HINT = /(?:value|Value|val|data|secret|kty|stringData|secrets|credentials|creds|passwords|tokens|api_?[kK]eys|private_?[kK]eys|auths?|Secret)["']?\s*:|(?:[sS]ess|[cC]ookie|[tT]oken|[sS]ecret|[aA]uth|[kK]ey|[pP]ass|[cC]red)[\w-]*["']?\s*:\s*[[{]/
+const STRUCTURE_HINT =
+  /(?:value|Value|val|data|secret|kty|stringData|secrets|credentials|creds|passwords|tokens|api_?[kK]eys|private_?[kK]eys|auths?|Secret)["']?\s*:|(?:[sS]ess|[cC]ookie|[tT]oken|[sS]ecret|[aA]uth|[kK]ey|[pP]ass|[cC]red)[\w-]*["']?\s*:\s*[[{]/
 /** Bodies larger than this (twice the default body cap) are redacted as text only; their structure is not parsed. */
 const MAX_STRUCTURED_BODY = 2 * 1024 * 1024
 
@@ -67,7 +86,9 @@ export function base64Needles(value: string): string[] {
   const bytes = Buffer.from(value, 'utf8')
   const out = new Set<string>()
   for (let pad = 0; pad < 3; pad++) {
-    const encoded = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64').replace(/=+$/, '')
+    const encoded = Buffer.concat([Buffer.alloc(pad), bytes])
+      .toString('base64')
+      .replace(/=+$/, '')
     const start = pad === 0 ? 0 : 4
     const usable = Math.floor((pad + bytes.length) / 3) * 4
     const needle = encoded.slice(start, usable)
@@ -85,7 +106,8 @@ const PERCENT_STRUCTURE = /%(?:22|27|3[aAdD])/
 const PERCENT_RUN = /[A-Za-z0-9%._~+*!-]*%(?:22|27|3[aAdD])[A-Za-z0-9%._~+*!-]*/g
 const escapeRegExp = (v: string) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
-const xmlEscape = (v: string) => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
+const xmlEscape = (v: string) =>
+  v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
 
 /**
  * Replaces secrets in everything doctor collects, records or prints. Three layers, in order:
@@ -146,7 +168,11 @@ export class Redactor {
       ]
       for (const [form] of replaced) if (!this.secrets.has(form)) this.secrets.set(form, origin)
       for (const needle of base64Needles(v)) if (!this.embedded.has(needle)) this.embedded.set(needle, origin)
-      const scanned: Array<[string, string]> = [...replaced, [xmlEscape(v), 'HTML-escaped'], ...base64Needles(v).map((n): [string, string] => [n, 'base64'])]
+      const scanned: Array<[string, string]> = [
+        ...replaced,
+        [xmlEscape(v), 'HTML-escaped'],
+        ...base64Needles(v).map((n): [string, string] => [n, 'base64']),
+      ]
       for (const [form, how] of scanned) if (!this.needles.has(form)) this.needles.set(form, {...origin, form: how})
     }
     if (added) {
@@ -194,7 +220,14 @@ export class Redactor {
   private readonly replace = (kind: string, value: string): string => {
     if (MARKER_ONLY.test(value)) return value // already redacted (a saved report read back)
     this.bump(kind)
-    if (value.length >= 8 && value.length <= 4096 && !this.secrets.has(value) && !value.includes('‹redacted') && !isNameLike(value)) this.learn(value, kind)
+    if (
+      value.length >= 8 &&
+      value.length <= 4096 &&
+      !this.secrets.has(value) &&
+      !value.includes('‹redacted') &&
+      !isNameLike(value)
+    )
+      this.learn(value, kind)
     return marker(kind, value)
   }
 
@@ -209,17 +242,24 @@ export class Redactor {
     // Each rule with a literal trigger is skipped when the text does not contain it (cheap on long bodies).
     if (out.includes('-----BEGIN')) out = replacePem(out, this.replace)
     if (out.includes('LS0tLS1CRUdJTi')) out = out.replace(BASE64_PEM_RE, (m) => this.replace('private-key', m))
-    if (out.includes('Private-Lines:')) out = out.replace(PUTTY_RE, (_m, head: string, body: string) => `${head}${this.replace('private-key', body)}`)
+    if (out.includes('Private-Lines:'))
+      out = out.replace(PUTTY_RE, (_m, head: string, body: string) => `${head}${this.replace('private-key', body)}`)
     for (const {re, kind} of this.patterns) out = replaceCustom(out, re, (v) => this.replace(kind, v))
     if (out.includes('eyJ')) out = out.replace(JWT_RE, (m) => this.replace('jwt', m))
     if (out.includes('AKIA') || out.includes('ASIA')) out = replaceAwsSecrets(out, this.replace) // before the key id it stands next to is replaced
     out = replaceTokenShapes(out, this.replace)
-    if (out.includes('://')) out = out.replace(USERINFO_RE, (m, user: string, pass: string) => (pass.startsWith('‹redacted') ? m : `://${user}:${this.replace('password', pass)}@`))
+    if (out.includes('://'))
+      out = out.replace(USERINFO_RE, (m, user: string, pass: string) =>
+        pass.startsWith('‹redacted') ? m : `://${user}:${this.replace('password', pass)}@`,
+      )
     // Structure: values under credential names, in whatever syntax carries them; random runs after credential words.
     out = redactAssignments(out, this.replace, {extra: this.extraNames, stems: this.stems})
     out = redactFragments(out, this.replace, {extra: this.extraNames})
     if (depth === 0 && PERCENT_STRUCTURE.test(out)) out = this.redactPercentEncoded(out)
-    if (out.includes('earer')) out = out.replace(BEARER_RE, (m, prefix: string, value: string) => (!isRedactableValue(value) || !looksLikeCredential(value) ? m : `${prefix}${this.replace('credential', value)}`))
+    if (out.includes('earer'))
+      out = out.replace(BEARER_RE, (m, prefix: string, value: string) =>
+        !isRedactableValue(value) || !looksLikeCredential(value) ? m : `${prefix}${this.replace('credential', value)}`,
+      )
     if (out.includes('asic')) out = replaceBasicCredentials(out, this.replace)
     if (this.options.redactEmails && out.includes('@')) out = out.replace(EMAIL_RE, (m) => this.replace('email', m))
     return out
@@ -255,7 +295,11 @@ export class Redactor {
   private replaceKnown(text: string): string {
     if (this.secrets.size === 0) return text
     if (!this.knownRe) {
-      const escaped = (values: Iterable<string>) => [...values].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|')
+      const escaped = (values: Iterable<string>) =>
+        [...values]
+          .sort((a, b) => b.length - a.length)
+          .map(escapeRegExp)
+          .join('|')
       this.embeddedRe = new RegExp(escaped(this.embedded.keys()), 'g')
       this.knownRe = new RegExp(escaped(this.secrets.keys()), 'g')
     }
@@ -344,7 +388,9 @@ export class Redactor {
       const eq = pair!.indexOf('=')
       const cookieName = eq >= 0 ? pair!.slice(0, eq) : pair!
       const v = eq >= 0 ? pair!.slice(eq + 1) : ''
-      return [`${cookieName}=${v ? this.replace('cookie', v) : ''}`, ...attrs.map((a) => this.redactString(a))].join(';')
+      return [`${cookieName}=${v ? this.replace('cookie', v) : ''}`, ...attrs.map((a) => this.redactString(a))].join(
+        ';',
+      )
     }
     if (lower === 'cookie') {
       return value
@@ -355,7 +401,8 @@ export class Redactor {
         })
         .join(';')
     }
-    if (this.isSecretName(lower) && isRedactableValue(value)) return redactCredentialValue(lower, value, this.replace, 'credential')
+    if (this.isSecretName(lower) && isRedactableValue(value))
+      return redactCredentialValue(lower, value, this.replace, 'credential')
     // An authentication challenge or its answer: any random-looking run in it is taken for a credential.
     if (CHALLENGE_HEADERS.has(lower)) return replaceRandomRuns(this.redactString(value), this.replace)
     return this.redactString(value)
@@ -389,7 +436,8 @@ export class Redactor {
       const shown = this.redactString(value)
       // A credential-named field is replaced too, keeping what is not secret: an auth scheme, cookie
       // names and attributes (a recorded Set-Cookie keeps them around its value's marker).
-      if (keyName && this.isSecretName(keyName) && isRedactableValue(shown)) return redactCredentialValue(keyName, shown, this.replace) as T
+      if (keyName && this.isSecretName(keyName) && isRedactableValue(shown))
+        return redactCredentialValue(keyName, shown, this.replace) as T
       return shown as T
     }
     if (Array.isArray(value)) return value.map((v) => this.redactDeep(v, keyName)) as T
@@ -405,14 +453,19 @@ export class Redactor {
   private redactTree(value: unknown, marks: Map<object, Set<string>>, keyName?: string): unknown {
     if (Array.isArray(value)) {
       const marked = marks.get(value)
-      return value.map((v, i) => (marked?.has(String(i)) && typeof v === 'string' ? this.replace('secret', v) : this.redactTree(v, marks, keyName)))
+      return value.map((v, i) =>
+        marked?.has(String(i)) && typeof v === 'string'
+          ? this.replace('secret', v)
+          : this.redactTree(v, marks, keyName),
+      )
     }
     if (value && typeof value === 'object') {
       const marked = marks.get(value)
       const out: Record<string, unknown> = {}
       for (const [k, v] of Object.entries(value)) {
         if (marked?.has(k) && typeof v === 'string') out[k] = this.replace('secret', v)
-        else if (k.toLowerCase() === 'headers' && v && typeof v === 'object' && !Array.isArray(v)) out[k] = this.redactHeaders(v as Record<string, string>)
+        else if (k.toLowerCase() === 'headers' && v && typeof v === 'object' && !Array.isArray(v))
+          out[k] = this.redactHeaders(v as Record<string, string>)
         else out[k] = this.redactTree(v, marks, k)
       }
       return out
@@ -445,7 +498,9 @@ export class Redactor {
   }
 
   summary(): RedactionCount[] {
-    return [...this.counts.entries()].map(([kind, count]) => ({kind, count})).sort((a, b) => a.kind.localeCompare(b.kind))
+    return [...this.counts.entries()]
+      .map(([kind, count]) => ({kind, count}))
+      .sort((a, b) => a.kind.localeCompare(b.kind))
   }
 }
 
@@ -454,7 +509,12 @@ let yamlModule: typeof import('yaml') | undefined
 const loadYaml = () => (yamlModule ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'))
 
 const HEADER_KEEPS_SCHEME = new Set(['authorization', 'proxy-authorization'])
-const CHALLENGE_HEADERS = new Set(['www-authenticate', 'proxy-authenticate', 'authentication-info', 'proxy-authentication-info'])
+const CHALLENGE_HEADERS = new Set([
+  'www-authenticate',
+  'proxy-authenticate',
+  'authentication-info',
+  'proxy-authentication-info',
+])
 
 /**
  * A value that is itself a credential name ("refresh_token" in a list of grant types) is never
@@ -472,7 +532,9 @@ function replaceLearnt(text: string, values: string[], replace: (kind: string, v
     const forms = new Set([v, JSON.stringify(v).slice(1, -1)])
     for (const form of forms) {
       if (!out.includes(form)) continue
-      out = out.replace(new RegExp(`(?<![A-Za-z0-9+/_-])${escapeRegExp(form)}(?![A-Za-z0-9+/_-])`, 'g'), () => replace('secret', v))
+      out = out.replace(new RegExp(`(?<![A-Za-z0-9+/_-])${escapeRegExp(form)}(?![A-Za-z0-9+/_-])`, 'g'), () =>
+        replace('secret', v),
+      )
     }
   }
   return out
@@ -482,7 +544,8 @@ function replaceLearnt(text: string, values: string[], replace: (kind: string, v
 export function compilePattern(p: RedactPattern): RegExp {
   const flags = [...new Set(`${p.flags ?? ''}g`)].join('')
   const re = new RegExp(p.pattern, flags)
-  if (new RegExp(p.pattern, flags.replace('g', '')).test('')) throw new Error('it matches the empty string, which would replace nothing useful and everything around it')
+  if (new RegExp(p.pattern, flags.replace('g', '')).test(''))
+    throw new Error('it matches the empty string, which would replace nothing useful and everything around it')
   return re
 }
 
@@ -491,7 +554,10 @@ function replaceCustom(text: string, re: RegExp, replace: (value: string) => str
   re.lastIndex = 0
   return text.replace(re, (...args) => {
     const match = args[0] as string
-    const groups = typeof args[args.length - 1] === 'object' ? (args[args.length - 1] as Record<string, string | undefined>) : undefined
+    const groups =
+      typeof args[args.length - 1] === 'object'
+        ? (args[args.length - 1] as Record<string, string | undefined>)
+        : undefined
     const group = groups?.secret ?? (typeof args[1] === 'string' ? args[1] : undefined)
     if (!group || !isRedactableValue(group)) return isRedactableValue(match) && !group ? replace(match) : match
     const at = match.indexOf(group)

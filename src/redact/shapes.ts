@@ -21,7 +21,11 @@ export const TOKEN_SHAPES: ReadonlyArray<readonly [kind: string, re: RegExp, hin
   ['token', /gh[pousr]_[A-Za-z0-9]{20,}/g, ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_']],
   ['token', /github_pat_[A-Za-z0-9_]{20,}/g, ['github_pat_']],
   // GitLab: personal, deploy, runner, CI job, trigger, OAuth, SCIM, feed, incoming-mail and agent tokens; runner registration.
-  ['token', /gl(?:pat|dt|rt|cbt|ptt|oas|soat|ft|imt|agent)-[A-Za-z0-9_-]{16,}/g, ['glpat-', 'gldt-', 'glrt-', 'glcbt-', 'glptt-', 'gloas-', 'glsoat-', 'glft-', 'glimt-', 'glagent-']],
+  [
+    'token',
+    /gl(?:pat|dt|rt|cbt|ptt|oas|soat|ft|imt|agent)-[A-Za-z0-9_-]{16,}/g,
+    ['glpat-', 'gldt-', 'glrt-', 'glcbt-', 'glptt-', 'gloas-', 'glsoat-', 'glft-', 'glimt-', 'glagent-'],
+  ],
   ['token', /GR1348941[A-Za-z0-9_-]{20,}/g, ['GR1348941']],
   // Stripe secret and restricted keys, webhook signing secrets (Stripe, Svix/Standard Webhooks).
   ['token', /[sr]k_(?:test|live|prod)_[A-Za-z0-9]{10,}/g, ['k_test_', 'k_live_', 'k_prod_']],
@@ -33,7 +37,11 @@ export const TOKEN_SHAPES: ReadonlyArray<readonly [kind: string, re: RegExp, hin
   ['token', /hooks\.slack\.com\/(?:services|workflows|triggers)\/([A-Za-z0-9_/-]{20,})/g, ['hooks.slack.com']],
   ['token', /discord(?:app)?\.com\/api\/webhooks\/\d{5,}\/([A-Za-z0-9_-]{20,})/g, ['/api/webhooks/']],
   // AWS access key ids (the secret key next to one is found by replaceAwsSecrets).
-  ['token', /A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA|BIA|CCA)[0-9A-Z]{16}\b/g, ['AKIA', 'ASIA', 'AGPA', 'AIDA', 'AROA', 'ANPA', 'ANVA', 'AIPA', 'ABIA', 'ACCA']],
+  [
+    'token',
+    /A(?:KIA|SIA|GPA|IDA|ROA|NPA|NVA|IPA|BIA|CCA)[0-9A-Z]{16}\b/g,
+    ['AKIA', 'ASIA', 'AGPA', 'AIDA', 'AROA', 'ANPA', 'ANVA', 'AIPA', 'ABIA', 'ACCA'],
+  ],
   // Google API keys, OAuth client secrets, access and refresh tokens.
   ['token', /AIza[0-9A-Za-z_-]{35}\b/g, ['AIza']],
   ['secret', /GOCSPX-[A-Za-z0-9_-]{20,}/g, ['GOCSPX-']],
@@ -57,7 +65,11 @@ export const TOKEN_SHAPES: ReadonlyArray<readonly [kind: string, re: RegExp, hin
   ['token', /PMAK-[a-f0-9]{24}-[a-f0-9]{34}\b/g, ['PMAK-']],
   ['token', /ATATT3[A-Za-z0-9_=-]{50,}/g, ['ATATT3']],
   ['token', /NRAK-[A-Z0-9]{27}\b/g, ['NRAK-']],
-  ['token', /dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}/g, ['dp.pt.', 'dp.st.', 'dp.sa.', 'dp.ct.', 'dp.scim.', 'dp.audit.']],
+  [
+    'token',
+    /dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,}/g,
+    ['dp.pt.', 'dp.st.', 'dp.sa.', 'dp.ct.', 'dp.scim.', 'dp.audit.'],
+  ],
   ['token', /sntr[ysu]_[A-Za-z0-9+/=_-]{30,}/g, ['sntrys_', 'sntryu_', 'sntrus_']],
   ['token', /[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_=-]{60,}/g, ['.atlasv1.']],
   ['key', /AGE-SECRET-KEY-1[0-9A-Z]{58}\b/g, ['AGE-SECRET-KEY-1']],
@@ -72,8 +84,13 @@ export const TOKEN_SHAPES: ReadonlyArray<readonly [kind: string, re: RegExp, hin
 const WORD_CHAR = /[A-Za-z0-9_]/
 /** Characters a token is made of; anything else (space, quote, colon, comma, bracket…) ends a run. */
 const TOKEN_CHAR = new Uint8Array(128)
-for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./+=~') TOKEN_CHAR[ch.charCodeAt(0)] = 1
-const ANY_HINT = new RegExp(TOKEN_SHAPES.flatMap(([, , hints]) => hints).map((h) => h.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'))
+for (const ch of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-./+=~')
+  TOKEN_CHAR[ch.charCodeAt(0)] = 1
+const ANY_HINT = new RegExp(
+  TOKEN_SHAPES.flatMap(([, , hints]) => hints)
+    .map((h) => h.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'))
+    .join('|'),
+)
 const SHORTEST_TOKEN = 16
 
 /**
@@ -183,7 +200,8 @@ export function replaceAwsSecrets(text: string, replace: Replace): string {
   if (!/(?:AKIA|ASIA|aws_secret|secretaccesskey|secret_access_key|SecretAccessKey)/i.test(text)) return text
   return text.replace(AWS_SECRET, (m, offset: number) => {
     const before = text.slice(Math.max(0, offset - 300), offset)
-    if (!/(?:AKIA|ASIA)[0-9A-Z]{16}|‹redacted:token:[0-9a-f]{4}›|secret_?access_?key|aws_?secret/i.test(before)) return m
+    if (!/(?:AKIA|ASIA)[0-9A-Z]{16}|‹redacted:token:[0-9a-f]{4}›|secret_?access_?key|aws_?secret/i.test(before))
+      return m
     if (!/[0-9]/.test(m) || !/[A-Z]/.test(m) || !/[a-z]/.test(m)) return m
     return replace('secret', m)
   })
@@ -231,9 +249,11 @@ export function looksRandom(run: string): boolean {
  * least 16 characters within a few words after a credential word.
  */
 /** Words after which a random-looking run is taken for the credential they name. */
-export const NEAR_WORD = /^(?:secrets?|tokens?|passwords?|passwd|passphrase|api[_-]?keys?|apikeys?|keys?|credentials?|signature|bearer|auth)$/i
+export const NEAR_WORD =
+  /^(?:secrets?|tokens?|passwords?|passwd|passphrase|api[_-]?keys?|apikeys?|keys?|credentials?|signature|bearer|auth)$/i
 /** What may stand between the word and the value: "key is", "secret: ", "token = '", "HMAC key, …", a path's "/". */
-const CONNECTOR = /^(?:[\s:="'`,/]|\b(?:is|was|are|were|of|to|set|value|equals|reads|used|using|with|for|as|the|a|an|new|old|its|this|here|now)\b)*/i
+const CONNECTOR =
+  /^(?:[\s:="'`,/]|\b(?:is|was|are|were|of|to|set|value|equals|reads|used|using|with|for|as|the|a|an|new|old|its|this|here|now)\b)*/i
 /** A connector that says the next word is the value: "is", "was", "=", ":", "set to". */
 const ASSIGNING = /[:=]|\b(?:is|was|are|were|equals|to)\b/i
 const RUN = /^[A-Za-z0-9+/=_.~-]{6,}/
@@ -264,7 +284,8 @@ export function valueAfterWord(text: string, after: number, flag = false, word =
     const run = r[0].replace(/[.=_~-]+$/, '').replace(/^\/+/, '')
     const start = after + gap.length + (r[0].length - r[0].replace(/^\/+/, '').length)
     if (run.startsWith('‹')) return undefined
-    if (looksRandom(run) || ((flag || ASSIGNING.test(gap)) && looksLikeCredential(run) && !/^(?:https?:|\/)/.test(run))) return [start, start + run.length]
+    if (looksRandom(run) || ((flag || ASSIGNING.test(gap)) && looksLikeCredential(run) && !/^(?:https?:|\/)/.test(run)))
+      return [start, start + run.length]
   }
   // "basic auth evidence-bot / 2k1H…": a clearly random run within the next three words.
   if (!LEADS_TO_A_PAIR.test(word)) return undefined
@@ -272,7 +293,15 @@ export function valueAfterWord(text: string, after: number, flag = false, word =
   const rest = window
   for (let n = 0, t = TOKEN.exec(rest); t && n < 4; n++, t = TOKEN.exec(rest)) {
     const word = t[0].replace(/[.:]+$/, '')
-    if (n > 0 && /^[A-Za-z0-9+=_~-]{20,}$/.test(word) && looksRandom(word) && /[a-z]/.test(word) && /[A-Z]/.test(word) && /[0-9]/.test(word)) return [after + t.index, after + t.index + word.length]
+    if (
+      n > 0 &&
+      /^[A-Za-z0-9+=_~-]{20,}$/.test(word) &&
+      looksRandom(word) &&
+      /[a-z]/.test(word) &&
+      /[A-Z]/.test(word) &&
+      /[0-9]/.test(word)
+    )
+      return [after + t.index, after + t.index + word.length]
   }
   return undefined
 }
@@ -285,5 +314,7 @@ export function looksLikeCredential(value: string): boolean {
 
 /** Every random-looking run in a short text (an authentication challenge): replaced whole. */
 export function replaceRandomRuns(text: string, replace: Replace): string {
-  return text.replace(/[A-Za-z0-9+/=_.~-]{16,}/g, (m) => (looksRandom(m.replace(/[.=_~-]+$/, '')) && !m.startsWith('‹') ? replace('credential', m) : m))
+  return text.replace(/[A-Za-z0-9+/=_.~-]{16,}/g, (m) =>
+    looksRandom(m.replace(/[.=_~-]+$/, '')) && !m.startsWith('‹') ? replace('credential', m) : m,
+  )
 }

@@ -20,7 +20,33 @@ import {looksLikeCredential, NEAR_WORD, valueAfterWord} from './shapes.js'
 
 export type ReplaceValue = (kind: string, value: string) => string
 
-const STEMS = ['pass', 'pwd', 'secret', 'token', 'key', 'cred', 'auth', 'sess', 'csrf', 'xsrf', 'sig', 'cookie', 'code', 'jwt', 'bearer', 'hmac', 'otp', 'state', 'nonce', 'ticket', 'assertion', 'saml', 'pin', 'mfa', 'sid']
+const STEMS = [
+  'pass',
+  'pwd',
+  'secret',
+  'token',
+  'key',
+  'cred',
+  'auth',
+  'sess',
+  'csrf',
+  'xsrf',
+  'sig',
+  'cookie',
+  'code',
+  'jwt',
+  'bearer',
+  'hmac',
+  'otp',
+  'state',
+  'nonce',
+  'ticket',
+  'assertion',
+  'saml',
+  'pin',
+  'mfa',
+  'sid',
+]
 
 /** Characters of a name: letters, digits and _ . - [ ] (user[password], x-api-key, db.password). */
 const IDENT = new Uint8Array(128)
@@ -31,12 +57,14 @@ const isIdent = (text: string, i: number): boolean => {
 }
 /** Quote tokens a name or value may be wrapped in, longest first: JSON in JSON, HTML-escaped JSON, plain. */
 const QUOTES = ['\\\\\\"', '\\"', '&quot;', '&#34;', '&#x22;', '"', "'", '`']
-const AUTH_SCHEME = /^((?:Bearer|Basic|Token|Digest|DPoP|SSWS|Negotiate|NTLM|ApiKey|Bot|AWS4-HMAC-SHA256|OAuth|MAC|HOBA|Mutual|SCRAM-SHA-256)\s+)/i
+const AUTH_SCHEME =
+  /^((?:Bearer|Basic|Token|Digest|DPoP|SSWS|Negotiate|NTLM|ApiKey|Bot|AWS4-HMAC-SHA256|OAuth|MAC|HOBA|Mutual|SCRAM-SHA-256)\s+)/i
 const COOKIE_PAIR = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+=/
 /** A cookie string somewhere in the value ("a=1; b=2", also after a marker that replaced a known pair). */
 const HAS_COOKIE_PAIR = /(?:^|;\s*)[!#$%&'*+.^_`|~0-9A-Za-z-]+=/
 const COOKIE_ATTRIBUTE = /^(?:path|domain|expires|max-age|samesite|secure|httponly|partitioned|priority)(?:=|$)/i
-const PLACEHOLDER = /^(?:[*xX•.\-_#? ]+|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|\{\{[^}]*\}\}|<[^<>]{1,60}>|%[A-Za-z_]+%|\[?(?:redacted|hidden|masked|filtered|removed|secret|sensitive|null|none|nil|undefined|true|false|yes|no|on|off|n\/a|empty|unset|required|optional)\]?)$/i
+const PLACEHOLDER =
+  /^(?:[*xX•.\-_#? ]+|\$\{[^}]*\}|\$[A-Z_][A-Z0-9_]*|\{\{[^}]*\}\}|<[^<>]{1,60}>|%[A-Za-z_]+%|\[?(?:redacted|hidden|masked|filtered|removed|secret|sensitive|null|none|nil|undefined|true|false|yes|no|on|off|n\/a|empty|unset|required|optional)\]?)$/i
 
 export interface ScanOptions extends NameOptions {
   /** Where to start looking: stemPattern() with the words of `redact.names` added. */
@@ -68,7 +96,8 @@ export function isRedactableValue(value: string): boolean {
 /** Credential values that keep some structure: the auth scheme of an Authorization value, cookie names. */
 export function redactCredentialValue(name: string, value: string, replace: ReplaceValue, kind = 'secret'): string {
   const scheme = AUTH_SCHEME.exec(value)
-  if (scheme && /auth|bearer|credential|token/i.test(name)) return `${scheme[1]}${replace('credential', value.slice(scheme[1]!.length))}`
+  if (scheme && /auth|bearer|credential|token/i.test(name))
+    return `${scheme[1]}${replace('credential', value.slice(scheme[1]!.length))}`
   if (/cookie/i.test(name) && HAS_COOKIE_PAIR.test(value)) {
     return value
       .split(/(;\s*)/)
@@ -138,7 +167,10 @@ export function redactAssignments(text: string, replace: ReplaceValue, options: 
     stems.lastIndex = end
     if (start < scannedTo || insideMarker(text, start)) continue
     scannedTo = end
-    let span = assignmentAt(text, start, end, replace, options) ?? xmlElementAt(text, start, end, replace, options) ?? tagPairAt(text, start, end, replace, options)
+    let span =
+      assignmentAt(text, start, end, replace, options) ??
+      xmlElementAt(text, start, end, replace, options) ??
+      tagPairAt(text, start, end, replace, options)
     if (!span) {
       const word = text.slice(start, end).replace(/^[.\-[\]]+|[.\-[\]]+$/g, '')
       // A name followed by ":" or "=" was judged as an assignment above; prose is what is left.
@@ -178,7 +210,13 @@ function applySpans(text: string, spans: Span[]): string {
   return out + text.slice(last)
 }
 
-function assignmentAt(text: string, start: number, end: number, replace: ReplaceValue, options: ScanOptions): Span | undefined {
+function assignmentAt(
+  text: string,
+  start: number,
+  end: number,
+  replace: ReplaceValue,
+  options: ScanOptions,
+): Span | undefined {
   // Trim punctuation the identifier class let in: "[password]" keeps its words, "--password" is a flag.
   const raw = text.slice(start, end)
   const name = /^[A-Za-z0-9_]/.test(raw) && /[A-Za-z0-9_]$/.test(raw) ? raw : raw.replace(/^[.\-[\]]+|[.\-[\]]+$/g, '')
@@ -199,10 +237,17 @@ function assignmentAt(text: string, start: number, end: number, replace: Replace
   if (sep === ':' && text[pos] === ':') return undefined // a C++/Ruby scope, a IPv6 address
   const before = start - (openQuote?.length ?? 0)
   const prev = before > 0 ? text[before - 1] : '\n'
-  const parameter = sep === '=' && !openQuote && (prev === '?' || prev === '&' || prev === '#' || prev === ';' || prev === '\n' || before === 0)
+  const parameter =
+    sep === '=' &&
+    !openQuote &&
+    (prev === '?' || prev === '&' || prev === '#' || prev === ';' || prev === '\n' || before === 0)
   if (!isCredentialName(name, {parameter, extra: options.extra})) return undefined
   const head = text.slice(lineStart(text, before), before)
-  const structured = openQuote !== undefined || parameter || /^\s*(?:-\s+)?(?:export\s+|set\s+|env\s+|declare\s+(?:-x\s+)?)?$/.test(head) || /[{,(]\s*$/.test(head)
+  const structured =
+    openQuote !== undefined ||
+    parameter ||
+    /^\s*(?:-\s+)?(?:export\s+|set\s+|env\s+|declare\s+(?:-x\s+)?)?$/.test(head) ||
+    /[{,(]\s*$/.test(head)
   while (text[pos] === ' ' || text[pos] === '\t') pos++
   const valueQuote = quoteAt(text, pos)
   if (valueQuote) {
@@ -273,7 +318,11 @@ function assignmentAt(text: string, start: number, end: number, replace: Replace
 
 /** The marker kind for a value found under a name: `param:code` for parameters, else what the name says. */
 export function kindFor(name: string, parameter = false): string {
-  if (parameter) return `param:${name.toLowerCase().replace(/[^a-z0-9_.-]/g, '').slice(0, 32)}`
+  if (parameter)
+    return `param:${name
+      .toLowerCase()
+      .replace(/[^a-z0-9_.-]/g, '')
+      .slice(0, 32)}`
   if (/pass|pwd/i.test(name)) return 'password'
   if (/bearer|auth/i.test(name)) return 'credential'
   if (/token|jwt/i.test(name)) return 'token'
@@ -281,13 +330,13 @@ export function kindFor(name: string, parameter = false): string {
   return 'secret'
 }
 
-
 /**
  * A URL fragment after a redirect carries what the authorization server handed the browser
  * (access_token, id_token, and vendors' own names such as rt or at): every parameter in it that
  * reads like a credential is one, unless its name says what it is (token_type, expires_in, scope).
  */
-const FRAGMENT_PLAIN = /^(?:error|error_description|error_uri|token_type|expires_in|expires_at|scope|iss|page|tab|view|section|lang|locale|q|query|sort|filter|from|to|redirect|return_to|next|state_hint)$/i
+const FRAGMENT_PLAIN =
+  /^(?:error|error_description|error_uri|token_type|expires_in|expires_at|scope|iss|page|tab|view|section|lang|locale|q|query|sort|filter|from|to|redirect|return_to|next|state_hint)$/i
 const FRAGMENT = /#([A-Za-z0-9_.~%-]{1,64}=[^\s"'<>#`]*)/g
 
 export function redactFragments(text: string, replace: ReplaceValue, options: NameOptions = {}): string {
@@ -300,7 +349,9 @@ export function redactFragments(text: string, replace: ReplaceValue, options: Na
       const value = pair.slice(eq + 1).replace(/[.,:;)\]]+$/, '')
       const tail = pair.slice(eq + 1 + value.length)
       if (!isRedactableValue(value)) return pair
-      const secret = isCredentialName(name, {...options, parameter: true}) || (!FRAGMENT_PLAIN.test(name) && !isDescriptiveName(name, false) && looksLikeCredential(value))
+      const secret =
+        isCredentialName(name, {...options, parameter: true}) ||
+        (!FRAGMENT_PLAIN.test(name) && !isDescriptiveName(name, false) && looksLikeCredential(value))
       return secret ? `${name}=${replace(kindFor(name, true), value)}${tail}` : pair
     })
     return `#${parts.join('&')}`
@@ -311,7 +362,14 @@ export function redactFragments(text: string, replace: ReplaceValue, options: Na
  * A credential name at the start of a line, its value after spaces and nothing else on the line:
  * `aws configure list`, `SessionToken    FwoG…`, key/value tables in error pages.
  */
-function columnPairAt(text: string, start: number, end: number, pos: number, replace: ReplaceValue, options: ScanOptions): Span | undefined {
+function columnPairAt(
+  text: string,
+  start: number,
+  end: number,
+  pos: number,
+  replace: ReplaceValue,
+  options: ScanOptions,
+): Span | undefined {
   if (text[pos - 1] !== ' ' && text[pos - 1] !== '\t' && text[pos] !== ' ' && text[pos] !== '\t') return undefined
   if (!/^\s*$/.test(text.slice(lineStart(text, start), start))) return undefined
   const name = text.slice(start, end)
@@ -335,11 +393,18 @@ function columnPairAt(text: string, start: number, end: number, pos: number, rep
 const NAME_ATTR = /(?:^|\s)(?:name|key|id|property|http-equiv|for|field|param|variable)\s*=\s*$/i
 const VALUE_ATTR = /\s(?:value|content|data-value|val)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>"']+))/i
 
-function tagPairAt(text: string, start: number, end: number, replace: ReplaceValue, options: ScanOptions): Span | undefined {
+function tagPairAt(
+  text: string,
+  start: number,
+  end: number,
+  replace: ReplaceValue,
+  options: ScanOptions,
+): Span | undefined {
   // Only an attribute value: name="…", name='…' or name=… unquoted.
   const q = text[start - 1]
   const quoted = q === '"' || q === "'"
-  if (quoted ? text[end] !== q || text[start - 2] !== '=' : q !== '=' || !/[\s/>]/.test(text[end] ?? '')) return undefined
+  if (quoted ? text[end] !== q || text[start - 2] !== '=' : q !== '=' || !/[\s/>]/.test(text[end] ?? ''))
+    return undefined
   const tagStart = lastWithin(text, '<', start, 2000)
   if (tagStart < 0 || lastWithin(text, '>', start, start - tagStart) > tagStart) return undefined
   if (!NAME_ATTR.test(text.slice(tagStart, quoted ? start - 1 : start))) return undefined
@@ -352,7 +417,9 @@ function tagPairAt(text: string, start: number, end: number, replace: ReplaceVal
   if (attr) {
     const value = attr[1] ?? attr[2] ?? attr[3] ?? ''
     const at = tagStart + attr.index + attr[0].length - value.length - (attr[3] === undefined ? 1 : 0)
-    return isRedactableValue(value) ? {start: at, end: at + value.length, replacement: replace(kindFor(name), value)} : undefined
+    return isRedactableValue(value)
+      ? {start: at, end: at + value.length, replacement: replace(kindFor(name), value)}
+      : undefined
   }
   if (text[tagEnd - 1] === '/') return undefined
   const contentEnd = text.indexOf('<', tagEnd + 1)
@@ -362,7 +429,13 @@ function tagPairAt(text: string, start: number, end: number, replace: ReplaceVal
   return {start: tagEnd + 1, end: contentEnd, replacement: replace(kindFor(name), value)}
 }
 
-function xmlElementAt(text: string, start: number, end: number, replace: ReplaceValue, options: ScanOptions): Span | undefined {
+function xmlElementAt(
+  text: string,
+  start: number,
+  end: number,
+  replace: ReplaceValue,
+  options: ScanOptions,
+): Span | undefined {
   if (start === 0 || (text[start - 1] !== '<' && text[start - 1] !== ':')) return undefined
   const open = /<(?:[A-Za-z_][\w.-]*:)?$/.exec(text.slice(Math.max(0, start - 40), start))
   if (!open) return undefined
@@ -397,13 +470,21 @@ function htmlTagSpans(text: string, replace: ReplaceValue, options: ScanOptions)
       const offset = a.index + a[0].length - value.length - (a[2] !== undefined || a[3] !== undefined ? 1 : 0)
       attrs.set(a[1]!.toLowerCase(), {value, start: attrsStart + offset})
     }
-    const label = attrs.get('name')?.value ?? attrs.get('property')?.value ?? attrs.get('id')?.value ?? attrs.get('http-equiv')?.value ?? ''
-    const secret = attrs.get('type')?.value.toLowerCase() === 'password' || (label !== '' && isCredentialName(label, {parameter: true, extra: options.extra}))
+    const label =
+      attrs.get('name')?.value ??
+      attrs.get('property')?.value ??
+      attrs.get('id')?.value ??
+      attrs.get('http-equiv')?.value ??
+      ''
+    const secret =
+      attrs.get('type')?.value.toLowerCase() === 'password' ||
+      (label !== '' && isCredentialName(label, {parameter: true, extra: options.extra}))
     if (label !== '' && secret && attrs.get('type')?.value.toLowerCase() !== 'password') continue // tagPairAt replaced it
     if (!secret) continue
     for (const key of ['value', 'content', 'data-value']) {
       const attr = attrs.get(key)
-      if (attr && isRedactableValue(attr.value)) spans.push({start: attr.start, end: attr.start + attr.value.length, replacement: replace('secret', attr.value)})
+      if (attr && isRedactableValue(attr.value))
+        spans.push({start: attr.start, end: attr.start + attr.value.length, replacement: replace('secret', attr.value)})
     }
   }
   return spans
@@ -429,12 +510,15 @@ export function credentialPieces(name: string, value: string): string[] {
 /** Members of a JWK that are private key material (RFC 7518 §6.2.2, §6.3.2, §6.4). */
 const JWK_PRIVATE = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth', 'priv'])
 /** Names whose object or list values are all secret: a "secrets" map, a list of "tokens". */
-const SECRET_CONTAINER = /^(?:secrets?|credentials?|creds|passwords?|tokens?|api_?keys?|private_?keys?|keys_?private|auths?)$/i
+const SECRET_CONTAINER =
+  /^(?:secrets?|credentials?|creds|passwords?|tokens?|api_?keys?|private_?keys?|keys_?private|auths?)$/i
 /** Inside a secret container these stay readable: who and what, never the credential. */
-const IDENTITY = /^(?:user(?:name)?|login|email|name|type|kind|id|issuer|url|uri|host|hostname|port|scheme|username_?env|description|label|created(?:_?at)?|expires(?:_?at)?|scopes?|region|provider)$/i
+const IDENTITY =
+  /^(?:user(?:name)?|login|email|name|type|kind|id|issuer|url|uri|host|hostname|port|scheme|username_?env|description|label|created(?:_?at)?|expires(?:_?at)?|scopes?|region|provider)$/i
 /** A header list is told from a list of words by its names: header-shaped, one of them a header every client sends or an auth header. */
 const HEADER_NAME = /^[A-Za-z][A-Za-z0-9-]{0,63}$/
-const WELL_KNOWN_HEADER = /^(?:host|accept|user-agent|content-type|content-length|authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-forwarded-for|connection|referer|origin)$/i
+const WELL_KNOWN_HEADER =
+  /^(?:host|accept|user-agent|content-type|content-length|authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-forwarded-for|connection|referer|origin)$/i
 const PAIR_NAME = ['name', 'Name', 'key', 'Key', 'header', 'variable', 'var', 'env', 'parameter', 'param', 'field']
 const PAIR_VALUE = ['value', 'Value', 'secret', 'val', 'data']
 
@@ -454,7 +538,11 @@ export interface SecretLeaves {
  * doctor's own evidence) treats every object under a credential name as such a container:
  * `"session": {"refresh": …}`.
  */
-export function secretLeaves(doc: unknown, options: NameOptions & {broad?: boolean} = {}, limit = 10_000): SecretLeaves {
+export function secretLeaves(
+  doc: unknown,
+  options: NameOptions & {broad?: boolean} = {},
+  limit = 10_000,
+): SecretLeaves {
   const values = new Set<string>()
   const marks = new Map<object, Set<string>>()
   const mark = (parent: object, key: string, value: string) => {
@@ -468,15 +556,24 @@ export function secretLeaves(doc: unknown, options: NameOptions & {broad?: boole
     const v = (parent as Record<string, unknown>)[key]
     if (values.size >= limit || depth > 64) return
     if (typeof v === 'string') mark(parent, key, v)
-    else if (v && typeof v === 'object') for (const k of Object.keys(v)) if (Array.isArray(v) || keep(k)) leaves(v, k, keep, depth + 1)
+    else if (v && typeof v === 'object')
+      for (const k of Object.keys(v)) if (Array.isArray(v) || keep(k)) leaves(v, k, keep, depth + 1)
   }
   const all = () => true
   const visit = (v: unknown, depth: number): void => {
     if (values.size >= limit || depth > 64 || !v || typeof v !== 'object') return
     if (Array.isArray(v)) {
       // Header lists as tuples or flat pairs: ["Authorization", "Bearer …"], Node's rawHeaders.
-      const headerList = v.length >= 2 && v.length % 2 === 0 && v.every((x, i) => typeof x === 'string' && (i % 2 === 1 || HEADER_NAME.test(x))) && v.some((x, i) => i % 2 === 0 && WELL_KNOWN_HEADER.test(x as string))
-      if (headerList) for (let i = 0; i < v.length; i += 2) if (isCredentialName(v[i] as string, options)) for (const piece of credentialPieces(v[i] as string, v[i + 1] as string)) if (isRedactableValue(piece)) values.add(piece)
+      const headerList =
+        v.length >= 2 &&
+        v.length % 2 === 0 &&
+        v.every((x, i) => typeof x === 'string' && (i % 2 === 1 || HEADER_NAME.test(x))) &&
+        v.some((x, i) => i % 2 === 0 && WELL_KNOWN_HEADER.test(x as string))
+      if (headerList)
+        for (let i = 0; i < v.length; i += 2)
+          if (isCredentialName(v[i] as string, options))
+            for (const piece of credentialPieces(v[i] as string, v[i + 1] as string))
+              if (isRedactableValue(piece)) values.add(piece)
       for (const x of v) visit(x, depth + 1)
       return
     }
@@ -486,12 +583,23 @@ export function secretLeaves(doc: unknown, options: NameOptions & {broad?: boole
       for (const k of PAIR_VALUE) if (k !== pairKey && k in o) leaves(o, k, all, depth)
     }
     if (typeof o.kty === 'string') for (const k of JWK_PRIVATE) if (k in o) leaves(o, k, all, depth)
-    if (o.kind === 'Secret' || (typeof o.type === 'string' && /^(?:Opaque|kubernetes\.io\/|bootstrap\.kubernetes\.io\/)/.test(o.type) && (o.data || o.stringData))) {
+    if (
+      o.kind === 'Secret' ||
+      (typeof o.type === 'string' &&
+        /^(?:Opaque|kubernetes\.io\/|bootstrap\.kubernetes\.io\/)/.test(o.type) &&
+        (o.data || o.stringData))
+    ) {
       for (const k of ['data', 'stringData']) if (k in o) leaves(o, k, all, depth)
     }
     for (const [k, x] of Object.entries(o)) {
-      if (x && typeof x === 'object' && (SECRET_CONTAINER.test(k.replace(/-/g, '_')) || (options.broad && isCredentialName(k, options)))) leaves(o, k, (key) => !IDENTITY.test(key) && !isDescriptiveName(key), depth)
-      else if (typeof x === 'string' && isCredentialName(k, options)) for (const piece of credentialPieces(k, x)) if (isRedactableValue(piece)) values.add(piece)
+      if (
+        x &&
+        typeof x === 'object' &&
+        (SECRET_CONTAINER.test(k.replace(/-/g, '_')) || (options.broad && isCredentialName(k, options)))
+      )
+        leaves(o, k, (key) => !IDENTITY.test(key) && !isDescriptiveName(key), depth)
+      else if (typeof x === 'string' && isCredentialName(k, options))
+        for (const piece of credentialPieces(k, x)) if (isRedactableValue(piece)) values.add(piece)
       visit(x, depth + 1)
     }
   }

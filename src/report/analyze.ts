@@ -40,10 +40,17 @@ export function analyze(paths: string[], o: AnalyzeOptions): {exitCode: 0 | 1; j
   }
 
   const [before, after] = reports as [Report, Report]
-  if (format === 'junit') throw new UsageError('JUnit describes one run, not a comparison. Render the later report alone (`doctor analyze after.json --format junit`), or compare as text, markdown or json.')
+  if (format === 'junit')
+    throw new UsageError(
+      'JUnit describes one run, not a comparison. Render the later report alone (`doctor analyze after.json --format junit`), or compare as text, markdown or json.',
+    )
   const comparison = compareReports(before, after)
   const labels = {before: paths[0], after: paths[1]}
-  const json = {before: {path: paths[0], startedAt: before.startedAt, verdict: before.verdict}, after: {path: paths[1], startedAt: after.startedAt, verdict: after.verdict}, ...comparison}
+  const json = {
+    before: {path: paths[0], startedAt: before.startedAt, verdict: before.verdict},
+    after: {path: paths[1], startedAt: after.startedAt, verdict: after.verdict},
+    ...comparison,
+  }
   if (format === 'json') emit(`${JSON.stringify(json, null, 2)}\n`)
   else if (format === 'markdown') emit(renderComparisonMarkdown(comparison, before, after, labels))
   else emit(renderComparisonText(comparison, before, after, labels))
@@ -59,7 +66,12 @@ function redactOptionsOf(reports: Report[]): RedactorOptions {
     if (Array.isArray(redact?.names)) names.push(...redact.names.filter((n): n is string => typeof n === 'string'))
     if (!Array.isArray(redact?.patterns)) continue
     for (const p of redact.patterns as unknown[]) {
-      const pattern: RedactPattern | undefined = typeof p === 'string' ? {pattern: p} : p && typeof p === 'object' && typeof (p as RedactPattern).pattern === 'string' ? (p as RedactPattern) : undefined
+      const pattern: RedactPattern | undefined =
+        typeof p === 'string'
+          ? {pattern: p}
+          : p && typeof p === 'object' && typeof (p as RedactPattern).pattern === 'string'
+            ? (p as RedactPattern)
+            : undefined
       if (!pattern) continue
       try {
         compilePattern(pattern)

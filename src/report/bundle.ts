@@ -38,16 +38,24 @@ export function bundleFiles(report: Report): BundleFile[] {
   ]
   report.results.forEach((r, i) => {
     if (r.status === 'skip') return
-    files.push({path: `evidence/${String(i + 1).padStart(2, '0')}-${r.id}.json`, content: `${JSON.stringify(r, null, 2)}\n`})
+    files.push({
+      path: `evidence/${String(i + 1).padStart(2, '0')}-${r.id}.json`,
+      content: `${JSON.stringify(r, null, 2)}\n`,
+    })
   })
   const notScanned: string[] = []
   for (const shot of screenshots(report)) {
     const name = `screenshots/${basename(shot)}`
     if (files.some((f) => f.path === name)) continue
     files.push({path: name, content: readFileSync(shot)})
-    notScanned.push(`${name}: an image as the browser rendered it; doctor scans its bytes for known secrets but cannot redact text drawn in pixels, so look at it before attaching`)
+    notScanned.push(
+      `${name}: an image as the browser rendered it; doctor scans its bytes for known secrets but cannot redact text drawn in pixels, so look at it before attaching`,
+    )
   }
-  files.push({path: 'redactions.json', content: `${JSON.stringify(redactionIndex(report, files, notScanned), null, 2)}\n`})
+  files.push({
+    path: 'redactions.json',
+    content: `${JSON.stringify(redactionIndex(report, files, notScanned), null, 2)}\n`,
+  })
   return files
 }
 
@@ -55,19 +63,35 @@ export function bundleFiles(report: Report): BundleFile[] {
  * Write the bundle to a folder (created, or existing and empty unless `force`) or to a
  * .tar.gz archive. Every file passes the guard first; if one is refused, nothing is written.
  */
-export async function writeBundle(target: string, report: Report, guard: OutputGuard, options: {force?: boolean} = {}): Promise<BundleSummary> {
+export async function writeBundle(
+  target: string,
+  report: Report,
+  guard: OutputGuard,
+  options: {force?: boolean} = {},
+): Promise<BundleSummary> {
   const files = bundleFiles(report)
   for (const f of files) guard.assertClean(f.content, `${target}/${f.path}`)
-  const summary: BundleSummary = {target, files: files.map((f) => ({path: f.path, bytes: Buffer.byteLength(f.content)})), redactions: report.redactions}
+  const summary: BundleSummary = {
+    target,
+    files: files.map((f) => ({path: f.path, bytes: Buffer.byteLength(f.content)})),
+    redactions: report.redactions,
+  }
   if (isArchivePath(target)) {
-    if (existsSync(target) && !options.force) throw new UsageError(`${target} already exists. Pass --force to replace it, or choose another name.`)
+    if (existsSync(target) && !options.force)
+      throw new UsageError(`${target} already exists. Pass --force to replace it, or choose another name.`)
     const archive = await tarGz(files, basename(target).replace(/\.(tar\.gz|tgz)$/i, ''))
     writeGuarded(target, archive, guard)
     return summary
   }
   if (existsSync(target)) {
-    if (!statSync(target).isDirectory()) throw new UsageError(`${target} exists and is not a folder. Give --bundle a new folder name, or a name ending in .tar.gz for an archive.`)
-    if (readdirSync(target).length > 0 && !options.force) throw new UsageError(`The folder ${target} is not empty. Pass --force to write the bundle into it anyway, or choose a new folder.`)
+    if (!statSync(target).isDirectory())
+      throw new UsageError(
+        `${target} exists and is not a folder. Give --bundle a new folder name, or a name ending in .tar.gz for an archive.`,
+      )
+    if (readdirSync(target).length > 0 && !options.force)
+      throw new UsageError(
+        `The folder ${target} is not empty. Pass --force to write the bundle into it anyway, or choose a new folder.`,
+      )
   }
   for (const f of files) writeGuarded(join(target, f.path), f.content, guard)
   return summary
@@ -86,7 +110,11 @@ async function tarGz(files: BundleFile[], root: string): Promise<Buffer> {
   })
   tar.pipe(gzip)
   const mtime = new Date()
-  for (const f of files) tar.entry({name: `${root}/${f.path}`, mode: 0o644, mtime}, typeof f.content === 'string' ? Buffer.from(f.content) : f.content)
+  for (const f of files)
+    tar.entry(
+      {name: `${root}/${f.path}`, mode: 0o644, mtime},
+      typeof f.content === 'string' ? Buffer.from(f.content) : f.content,
+    )
   tar.finalize()
   await done
   return Buffer.concat(chunks)
@@ -121,9 +149,11 @@ function redactionIndex(report: Report, files: BundleFile[], notScanned: string[
     {where: 'http.exchanges', redactions: countMarkers(JSON.stringify(report.http.exchanges))},
   ].filter((p) => Object.keys(p.redactions).length > 0)
   return {
-    note: 'What doctor replaced before writing this bundle: kind and count, per file and per place in the report, never the value. Each ‹redacted:kind:fingerprint› marker carries 4 hex digits of the value\'s SHA-256, so two mentions of one secret can be matched without revealing it.',
+    note: "What doctor replaced before writing this bundle: kind and count, per file and per place in the report, never the value. Each ‹redacted:kind:fingerprint› marker carries 4 hex digits of the value's SHA-256, so two mentions of one secret can be matched without revealing it.",
     session: Object.fromEntries(report.redactions.map((r) => [r.kind, r.count])),
-    files: files.filter((f) => typeof f.content === 'string').map((f) => ({file: f.path, redactions: countMarkers(f.content as string)})),
+    files: files
+      .filter((f) => typeof f.content === 'string')
+      .map((f) => ({file: f.path, redactions: countMarkers(f.content as string)})),
     places,
     notScanned,
   }
@@ -131,7 +161,8 @@ function redactionIndex(report: Report, files: BundleFile[], notScanned: string[
 
 /** The recorded exchanges as a HAR 1.2 log, which browsers' devtools and HAR viewers open. */
 function toHar(report: Report) {
-  const list = (headers: Record<string, string | string[]>) => Object.entries(headers).flatMap(([name, v]) => (Array.isArray(v) ? v : [v]).map((value) => ({name, value})))
+  const list = (headers: Record<string, string | string[]>) =>
+    Object.entries(headers).flatMap(([name, v]) => (Array.isArray(v) ? v : [v]).map((value) => ({name, value})))
   return {
     log: {
       version: '1.2',
@@ -142,14 +173,27 @@ function toHar(report: Report) {
         return {
           startedDateTime: new Date(e.startedAt).toISOString(),
           time: e.durationMs,
-          request: {method: e.method, url: e.url, httpVersion: 'HTTP/1.1', cookies: [], headers: list(e.requestHeaders), queryString: query(e.url), headersSize: -1, bodySize: -1},
+          request: {
+            method: e.method,
+            url: e.url,
+            httpVersion: 'HTTP/1.1',
+            cookies: [],
+            headers: list(e.requestHeaders),
+            queryString: query(e.url),
+            headersSize: -1,
+            bodySize: -1,
+          },
           response: {
             status: e.status ?? 0,
             statusText: e.error ? `${e.error.kind}: ${e.error.message}` : '',
             httpVersion: 'HTTP/1.1',
             cookies: [],
             headers: list(e.responseHeaders),
-            content: {size: e.bodyBytes ?? 0, mimeType: contentType, ...(e.bodySnippet ? {text: e.bodySnippet, comment: 'first 2 KiB, redacted'} : {})},
+            content: {
+              size: e.bodyBytes ?? 0,
+              mimeType: contentType,
+              ...(e.bodySnippet ? {text: e.bodySnippet, comment: 'first 2 KiB, redacted'} : {}),
+            },
             redirectURL: headerValue(e.responseHeaders, 'location') ?? '',
             headersSize: -1,
             bodySize: e.bodyBytes ?? -1,

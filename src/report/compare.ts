@@ -69,8 +69,16 @@ const SECTIONS: Array<[keyof Comparison, string, string]> = [
   ['notRechecked', 'Not re-checked', 'a finding before; skipped or not run now'],
 ]
 
-export function renderComparisonText(c: Comparison, before: Report, after: Report, labels = {before: 'before', after: 'after'}): string {
-  const out = [`Comparing ${labels.before} (${before.startedAt}, ${before.verdict}) with ${labels.after} (${after.startedAt}, ${after.verdict})`, '']
+export function renderComparisonText(
+  c: Comparison,
+  before: Report,
+  after: Report,
+  labels = {before: 'before', after: 'after'},
+): string {
+  const out = [
+    `Comparing ${labels.before} (${before.startedAt}, ${before.verdict}) with ${labels.after} (${after.startedAt}, ${after.verdict})`,
+    '',
+  ]
   for (const [key, title, meaning] of SECTIONS) {
     const list = c[key]
     out.push(`${title}: ${list.length}${list.length ? ` (${meaning})` : ''}`)
@@ -84,15 +92,31 @@ export function renderComparisonText(c: Comparison, before: Report, after: Repor
   return `${out.join('\n')}\n`
 }
 
-export function renderComparisonMarkdown(c: Comparison, before: Report, after: Report, labels = {before: 'before', after: 'after'}): string {
-  const out = [`## doctor: ${c.fixed.length} fixed, ${c.new.length} new, ${c.stillFailing.length} still failing`, '', `${esc(labels.before)} (${before.startedAt}, ${before.verdict}) → ${esc(labels.after)} (${after.startedAt}, ${after.verdict})`, '']
-  const rows = SECTIONS.flatMap(([key, title]) => c[key].map((x) => `| ${title} | \`${x.id}\` | ${x.before ?? 'not run'} → ${x.after ?? 'not run'}${esc(causeChange(x))} | ${esc(x.afterMessage ?? x.beforeMessage ?? '')} |`))
+export function renderComparisonMarkdown(
+  c: Comparison,
+  before: Report,
+  after: Report,
+  labels = {before: 'before', after: 'after'},
+): string {
+  const out = [
+    `## doctor: ${c.fixed.length} fixed, ${c.new.length} new, ${c.stillFailing.length} still failing`,
+    '',
+    `${esc(labels.before)} (${before.startedAt}, ${before.verdict}) → ${esc(labels.after)} (${after.startedAt}, ${after.verdict})`,
+    '',
+  ]
+  const rows = SECTIONS.flatMap(([key, title]) =>
+    c[key].map(
+      (x) =>
+        `| ${title} | \`${x.id}\` | ${x.before ?? 'not run'} → ${x.after ?? 'not run'}${esc(causeChange(x))} | ${esc(x.afterMessage ?? x.beforeMessage ?? '')} |`,
+    ),
+  )
   if (rows.length) out.push('| Change | Check | Status | Now |', '| --- | --- | --- | --- |', ...rows, '')
   out.push(`${c.unchanged.length} checks unchanged and healthy.`, '')
   return out.join('\n')
 }
 
 function causeChange(x: CheckChange): string {
-  if (x.beforeCause && x.afterCause && x.beforeCause !== x.afterCause) return ` (cause ${x.beforeCause} → ${x.afterCause})`
+  if (x.beforeCause && x.afterCause && x.beforeCause !== x.afterCause)
+    return ` (cause ${x.beforeCause} → ${x.afterCause})`
   return ''
 }

@@ -11,7 +11,9 @@ import type {Report, ReportResult} from './schema.js'
  */
 export function renderJUnit(report: Report): string {
   const threshold = report.failOn === 'warn' ? 1 : 2
-  const failures = report.results.filter((r) => r.status !== 'error' && r.status !== 'timeout' && r.status !== 'skip' && RANK[r.status] >= threshold).length
+  const failures = report.results.filter(
+    (r) => r.status !== 'error' && r.status !== 'timeout' && r.status !== 'skip' && RANK[r.status] >= threshold,
+  ).length
   const errors = report.results.filter((r) => r.status === 'error' || r.status === 'timeout').length
   const skipped = report.results.filter((r) => r.status === 'skip').length
   const tests = report.results.length
@@ -21,7 +23,9 @@ export function renderJUnit(report: Report): string {
   const counts = `tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}"`
 
   const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="doctor" ${counts}>`]
-  lines.push(`  <testsuite name="${attr(suiteName)}" ${counts} timestamp="${timestamp}" hostname="${attr(hostname())}">`)
+  lines.push(
+    `  <testsuite name="${attr(suiteName)}" ${counts} timestamp="${timestamp}" hostname="${attr(hostname())}">`,
+  )
   lines.push('    <properties>')
   const props: Array<[string, string]> = [
     ['doctor.version', report.tool.version],
@@ -44,8 +48,12 @@ function testcase(r: ReportResult, threshold: number): string[] {
   if (r.status === 'pass') return [`${open}/>`]
   const inner: string[] = []
   if (r.status === 'skip') inner.push(`      <skipped message="${attr(r.message)}"/>`)
-  else if (r.status === 'error' || r.status === 'timeout') inner.push(`      <error type="${r.status}" message="${attr(r.message)}">${text(body(r))}</error>`)
-  else if (RANK[r.status] >= threshold) inner.push(`      <failure type="${r.status}" message="${attr(r.cause ? `${r.message}. Cause: ${r.cause.summary}` : r.message)}">${text(body(r))}</failure>`)
+  else if (r.status === 'error' || r.status === 'timeout')
+    inner.push(`      <error type="${r.status}" message="${attr(r.message)}">${text(body(r))}</error>`)
+  else if (RANK[r.status] >= threshold)
+    inner.push(
+      `      <failure type="${r.status}" message="${attr(r.cause ? `${r.message}. Cause: ${r.cause.summary}` : r.message)}">${text(body(r))}</failure>`,
+    )
   else inner.push(`      <system-out>${text(`warning: ${r.message}\n\n${body(r)}`)}</system-out>`)
   return [`${open}>`, ...inner, '    </testcase>']
 }

@@ -12,7 +12,14 @@ export interface MarkdownOptions {
   maxChars?: number
 }
 
-const ICON: Record<Status, string> = {pass: '✅ pass', warn: '⚠️ warn', fail: '❌ fail', error: '💥 error', timeout: '⏱️ timeout', skip: '➖ skip'}
+const ICON: Record<Status, string> = {
+  pass: '✅ pass',
+  warn: '⚠️ warn',
+  fail: '❌ fail',
+  error: '💥 error',
+  timeout: '⏱️ timeout',
+  skip: '➖ skip',
+}
 
 /** Evidence caps tried in turn (characters per evidence block) until the document fits. */
 const EVIDENCE_CAPS = [Number.POSITIVE_INFINITY, 8000, 4000, 2000, 1000, 400, 0]
@@ -48,9 +55,14 @@ interface BuildOptions {
 
 function build(report: Report, o: BuildOptions): string {
   const out: string[] = []
-  const targets = report.config.targets.length ? report.config.targets.map((t) => code(t, true)).join(', ') : 'no target contacted'
+  const targets = report.config.targets.length
+    ? report.config.targets.map((t) => code(t, true)).join(', ')
+    : 'no target contacted'
   out.push(`## ${verdictIcon(report)} doctor: ${esc(summaryLine(report).replace(/^([^:]+):/, '$1 —'))}`, '')
-  out.push(`Target ${targets} · doctor ${esc(report.tool.version)} · ${esc(report.startedAt)} · fail-on ${code(report.failOn)} · exit code ${report.exitCode}`, '')
+  out.push(
+    `Target ${targets} · doctor ${esc(report.tool.version)} · ${esc(report.startedAt)} · fail-on ${code(report.failOn)} · exit code ${report.exitCode}`,
+    '',
+  )
   if (o.truncatedFrom !== undefined) {
     out.push(
       `> **Shortened:** the full report is ${o.truncatedFrom.toLocaleString('en-US')} characters, over GitHub's ${GITHUB_COMMENT_LIMIT.toLocaleString('en-US')}-character comment limit, so ${o.evidenceCap > 0 ? `each evidence block is cut to ${o.evidenceCap.toLocaleString('en-US')} characters` : 'evidence, config and timings are left out'}. The JSON report (\`doctor report\`) has everything.`,
@@ -60,7 +72,10 @@ function build(report: Report, o: BuildOptions): string {
   for (const w of report.warnings) out.push(`> **Warning:** ${esc(w)}`, '')
 
   out.push('| Status | Check | Result | Time |', '| --- | --- | --- | --- |')
-  for (const r of report.results) out.push(`| ${ICON[r.status]} | ${code(r.id, true)} | ${cell(r.message)} | ${r.status === 'skip' ? '' : formatMs(r.durationMs)} |`)
+  for (const r of report.results)
+    out.push(
+      `| ${ICON[r.status]} | ${code(r.id, true)} | ${cell(r.message)} | ${r.status === 'skip' ? '' : formatMs(r.durationMs)} |`,
+    )
   out.push('')
 
   const findings = report.results.filter((r) => r.status !== 'pass' && r.status !== 'skip')
@@ -72,21 +87,48 @@ function build(report: Report, o: BuildOptions): string {
   out.push('### Environment', '', '| | |', '| --- | --- |')
   out.push(`| doctor | ${esc(report.tool.version)} |`)
   out.push(`| Node.js | ${esc(report.environment.node)} |`)
-  out.push(`| OS | ${esc(`${report.environment.platform} ${report.environment.arch}${report.environment.release ? ` (${report.environment.release})` : ''}`)} |`)
+  out.push(
+    `| OS | ${esc(`${report.environment.platform} ${report.environment.arch}${report.environment.release ? ` (${report.environment.release})` : ''}`)} |`,
+  )
   out.push(`| Targets | ${targets} |`)
   out.push(`| Config | ${report.config.path ? code(report.config.path, true) : 'in-memory'} |`)
-  out.push(`| Options | ${cell(`concurrency ${report.options.concurrency}, check timeout ${formatMs(report.options.checkTimeoutMs)}, deadline ${formatMs(report.options.timeoutMs)}${report.options.ca ? `, CA ${report.options.ca}` : ''}${report.options.insecure ? ', TLS verification off' : ''}${report.options.allowWrites ? ', writes allowed' : ''}`)} |`)
-  out.push(`| Redacted | ${report.redactions.length ? cell(report.redactions.map((r) => `${r.kind} ×${r.count}`).join(', ')) : 'nothing'} |`, '')
+  out.push(
+    `| Options | ${cell(`concurrency ${report.options.concurrency}, check timeout ${formatMs(report.options.checkTimeoutMs)}, deadline ${formatMs(report.options.timeoutMs)}${report.options.ca ? `, CA ${report.options.ca}` : ''}${report.options.insecure ? ', TLS verification off' : ''}${report.options.allowWrites ? ', writes allowed' : ''}`)} |`,
+  )
+  out.push(
+    `| Redacted | ${report.redactions.length ? cell(report.redactions.map((r) => `${r.kind} ×${r.count}`).join(', ')) : 'nothing'} |`,
+    '',
+  )
 
   if (o.config) {
-    out.push('<details><summary>Config (effective values, secrets redacted)</summary>', '', fence(stringify(report.config.values ?? {}).trimEnd(), 'yaml'), '', '</details>', '')
+    out.push(
+      '<details><summary>Config (effective values, secrets redacted)</summary>',
+      '',
+      fence(stringify(report.config.values ?? {}).trimEnd(), 'yaml'),
+      '',
+      '</details>',
+      '',
+    )
   }
   if (o.timings) {
     const slowest = [...report.results].filter((r) => r.status !== 'skip').sort((a, b) => b.durationMs - a.durationMs)
-    out.push(`<details><summary>Timings: ${formatMs(report.durationMs)} in all, ${report.http.requests} HTTP requests to ${report.http.distinctUrls} distinct URLs</summary>`, '')
-    out.push('| Check | Time |', '| --- | --- |', ...slowest.map((r) => `| ${code(r.id, true)} | ${formatMs(r.durationMs)} |`), '', '</details>', '')
+    out.push(
+      `<details><summary>Timings: ${formatMs(report.durationMs)} in all, ${report.http.requests} HTTP requests to ${report.http.distinctUrls} distinct URLs</summary>`,
+      '',
+    )
+    out.push(
+      '| Check | Time |',
+      '| --- | --- |',
+      ...slowest.map((r) => `| ${code(r.id, true)} | ${formatMs(r.durationMs)} |`),
+      '',
+      '</details>',
+      '',
+    )
   }
-  out.push(`<sub>Generated by doctor ${esc(report.tool.version)}. Secrets are replaced by ‹redacted:kind:fingerprint› markers; the fingerprint matches two mentions of one value without revealing it.</sub>`, '')
+  out.push(
+    `<sub>Generated by doctor ${esc(report.tool.version)}. Secrets are replaced by ‹redacted:kind:fingerprint› markers; the fingerprint matches two mentions of one value without revealing it.</sub>`,
+    '',
+  )
   return out.join('\n')
 }
 
@@ -118,7 +160,9 @@ function evidence(r: ReportResult, cap: number): string[] {
     parts.push(`${exchanges.length} HTTP exchange${exchanges.length === 1 ? '' : 's'}`)
     const lines = exchanges.map((e) => {
       const head = `${e.method} ${e.url} → ${e.status ?? e.error?.kind ?? '?'} (${formatMs(e.durationMs)}) [${e.purpose}]`
-      const headers = Object.entries(e.responseHeaders).map(([k, v]) => `  < ${k}: ${Array.isArray(v) ? v.join(', ') : v}`)
+      const headers = Object.entries(e.responseHeaders).map(
+        ([k, v]) => `  < ${k}: ${Array.isArray(v) ? v.join(', ') : v}`,
+      )
       const body = e.bodySnippet ? [`  < body: ${e.bodySnippet.replace(/\s+/g, ' ').slice(0, 300)}`] : []
       const error = e.error ? [`  ! ${e.error.message}`] : []
       return [head, ...headers, ...body, ...error].join('\n')
@@ -126,7 +170,13 @@ function evidence(r: ReportResult, cap: number): string[] {
     blocks.push(fence(clip(lines.join('\n'), cap), 'text'))
   }
   if (!blocks.length) return []
-  return [`<details><summary>Evidence: ${parts.join(', ')}</summary>`, '', ...blocks.flatMap((b) => [b, '']), '</details>', '']
+  return [
+    `<details><summary>Evidence: ${parts.join(', ')}</summary>`,
+    '',
+    ...blocks.flatMap((b) => [b, '']),
+    '</details>',
+    '',
+  ]
 }
 
 function verdictIcon(report: Report): string {

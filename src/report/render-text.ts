@@ -10,10 +10,17 @@ export interface TextOptions {
 }
 
 /** Status as the text renderers show it. */
-export const LABEL: Record<Status, string> = {pass: '✓ pass', warn: '! warn', fail: '✗ fail', skip: '- skip', error: '✗ error', timeout: '✗ timeout'}
+export const LABEL: Record<Status, string> = {
+  pass: '✓ pass',
+  warn: '! warn',
+  fail: '✗ fail',
+  skip: '- skip',
+  error: '✗ error',
+  timeout: '✗ timeout',
+}
 
 function paint(color: boolean) {
-  const c = color ? ansis : new Proxy({}, {get: () => (s: string) => s}) as unknown as typeof ansis
+  const c = color ? ansis : (new Proxy({}, {get: () => (s: string) => s}) as unknown as typeof ansis)
   const byStatus: Record<Status, (s: string) => string> = {
     pass: c.green,
     warn: c.yellow,
@@ -31,7 +38,10 @@ export function renderText(report: Report, options: TextOptions): string {
   const width = Math.max(60, Math.min(options.width, 160))
   const out: string[] = []
   const target = report.config.targets.join(', ') || 'no target contacted'
-  out.push(c.bold(`doctor ${report.tool.version}`) + c.gray(` · ${report.config.path ?? 'in-memory config'} · ${target}`), '')
+  out.push(
+    c.bold(`doctor ${report.tool.version}`) + c.gray(` · ${report.config.path ?? 'in-memory config'} · ${target}`),
+    '',
+  )
   for (const w of report.warnings) out.push(c.yellow(`warning: ${w}`))
 
   const idWidth = Math.max(8, ...report.results.map((r) => r.id.length)) + 2
@@ -44,7 +54,12 @@ export function renderText(report: Report, options: TextOptions): string {
     chars: {mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': ''},
   })
   for (const r of report.results) {
-    table.push([byStatus[r.status](LABEL[r.status]), r.id, r.message, r.status === 'skip' ? '' : formatMs(r.durationMs)])
+    table.push([
+      byStatus[r.status](LABEL[r.status]),
+      r.id,
+      r.message,
+      r.status === 'skip' ? '' : formatMs(r.durationMs),
+    ])
   }
   out.push(table.toString())
 
@@ -55,7 +70,12 @@ export function renderText(report: Report, options: TextOptions): string {
   return out.join('\n') + '\n'
 }
 
-function renderFinding(r: ReportResult, c: typeof ansis, byStatus: Record<Status, (s: string) => string>, width: number): string[] {
+function renderFinding(
+  r: ReportResult,
+  c: typeof ansis,
+  byStatus: Record<Status, (s: string) => string>,
+  width: number,
+): string[] {
   const lines = [byStatus[r.status](`${LABEL[r.status].split(' ')[0]} ${r.id}`) + c.bold(` — ${r.title}`)]
   const wrap = (label: string, text: string) => {
     const indent = ' '.repeat(11)
@@ -79,7 +99,10 @@ function renderFinding(r: ReportResult, c: typeof ansis, byStatus: Record<Status
   const expected = brief(ev?.expected)
   if (observed) lines.push(...wrap('Observed', observed))
   if (expected) lines.push(...wrap('Expected', expected))
-  if ((ev?.observed !== undefined && !observed) || ev?.exchanges?.length) lines.push(...wrap('Evidence', `${ev?.exchanges?.length ?? 0} recorded HTTP exchange(s) and measurements: run with --json`))
+  if ((ev?.observed !== undefined && !observed) || ev?.exchanges?.length)
+    lines.push(
+      ...wrap('Evidence', `${ev?.exchanges?.length ?? 0} recorded HTTP exchange(s) and measurements: run with --json`),
+    )
   for (const note of ev?.notes ?? []) if (r.status !== 'error') lines.push(...wrap('Note', note))
   if (r.status === 'error' && ev?.notes?.length) lines.push(...wrap('Trace', ev.notes[0]))
   return lines
@@ -107,16 +130,22 @@ function wrapText(text: string, width: number): string[] {
 }
 
 /** One line: verdict, counts, time and requests. Plain unless a painter is given (Markdown and files must never carry ANSI codes). */
-export function summaryLine(report: Report, c: typeof ansis = paint(false).c, byStatus?: Record<Status, (s: string) => string>): string {
+export function summaryLine(
+  report: Report,
+  c: typeof ansis = paint(false).c,
+  byStatus?: Record<Status, (s: string) => string>,
+): string {
   const s = report.summary
   const parts: string[] = []
-  const add = (n: number, label: string, status: Status) => n > 0 && parts.push(byStatus ? byStatus[status](`${n} ${label}`) : `${n} ${label}`)
+  const add = (n: number, label: string, status: Status) =>
+    n > 0 && parts.push(byStatus ? byStatus[status](`${n} ${label}`) : `${n} ${label}`)
   add(s.fail, 'failed', 'fail')
   add(s.error, 'errored', 'error')
   add(s.timeout, 'timed out', 'timeout')
   add(s.warn, s.warn === 1 ? 'warning' : 'warnings', 'warn')
   add(s.pass, 'passed', 'pass')
   add(s.skip, 'skipped', 'skip')
-  const verdict = report.verdict === 'pass' ? 'No problems found' : report.verdict === 'warn' ? 'Warnings found' : 'Problems found'
+  const verdict =
+    report.verdict === 'pass' ? 'No problems found' : report.verdict === 'warn' ? 'Warnings found' : 'Problems found'
   return `${c.bold(verdict)}: ${parts.join(', ') || 'no checks ran'} in ${formatMs(report.durationMs)}, ${report.http.requests} HTTP requests.`
 }

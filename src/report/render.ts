@@ -9,7 +9,13 @@ import type {Format} from './formats.js'
 
 export {FORMATS, type Format} from './formats.js'
 
-const BY_EXTENSION: Record<string, Format> = {'.md': 'markdown', '.markdown': 'markdown', '.json': 'json', '.xml': 'junit', '.txt': 'text'}
+const BY_EXTENSION: Record<string, Format> = {
+  '.md': 'markdown',
+  '.markdown': 'markdown',
+  '.json': 'json',
+  '.xml': 'junit',
+  '.txt': 'text',
+}
 
 /** The format a file name implies (report.md, junit.xml, report.json), for --output without --format. */
 export function formatFromPath(path: string): Format | undefined {
@@ -21,7 +27,10 @@ export function chooseFormat(format: Format | undefined, output: string | undefi
   if (format) return format
   if (!output || output === '-') return 'text'
   const implied = formatFromPath(output)
-  if (!implied) throw new UsageError(`doctor cannot tell which format to write to "${output}" from its extension. Add --format text|json|markdown|junit, or name the file .txt, .json, .md or .xml.`)
+  if (!implied)
+    throw new UsageError(
+      `doctor cannot tell which format to write to "${output}" from its extension. Add --format text|json|markdown|junit, or name the file .txt, .json, .md or .xml.`,
+    )
   return implied
 }
 
@@ -32,7 +41,9 @@ export function chooseFormat(format: Format | undefined, output: string | undefi
 export function chooseOutputFormat(format: Format | undefined, output: string | undefined, json: boolean): Format {
   const chosen = chooseFormat(format, output)
   if (json && format && chosen !== 'json' && (output === undefined || output === '-')) {
-    throw new UsageError(`--json and --format ${chosen} both ask for standard output. Drop one, or send the ${chosen} output to a file with --output FILE.`)
+    throw new UsageError(
+      `--json and --format ${chosen} both ask for standard output. Drop one, or send the ${chosen} output to a file with --output FILE.`,
+    )
   }
   return chosen
 }

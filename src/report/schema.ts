@@ -10,7 +10,18 @@ export const REPORT_SCHEMA_VERSION = 1
 const status = z.enum(STATUSES)
 
 const netError = z.object({
-  kind: z.enum(['refused', 'dns', 'connect-timeout', 'timeout', 'reset', 'tls', 'aborted', 'invalid-url', 'protocol', 'other']),
+  kind: z.enum([
+    'refused',
+    'dns',
+    'connect-timeout',
+    'timeout',
+    'reset',
+    'tls',
+    'aborted',
+    'invalid-url',
+    'protocol',
+    'other',
+  ]),
   code: z.string().optional(),
   message: z.string(),
   hint: z.string().optional(),
@@ -58,17 +69,26 @@ export const resultSchema = z.object({
   items: z.array(z.object({label: z.string(), status, message: z.string()})).optional(),
 })
 
-const counts = z.object(Object.fromEntries(STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof STATUSES)[number], z.ZodNumber>)
+const counts = z.object(
+  Object.fromEntries(STATUSES.map((s) => [s, z.number().int()])) as Record<(typeof STATUSES)[number], z.ZodNumber>,
+)
 
 export const reportSchema = z.object({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
   tool: z.object({name: z.literal('doctor'), version: z.string()}),
   startedAt: z.string().meta({description: 'ISO 8601'}),
   durationMs: z.number(),
-  verdict: z.enum(['pass', 'warn', 'fail']).meta({description: 'fail when any result is fail, error or timeout; warn when any is warn'}),
+  verdict: z
+    .enum(['pass', 'warn', 'fail'])
+    .meta({description: 'fail when any result is fail, error or timeout; warn when any is warn'}),
   failOn: z.enum(['warn', 'fail']),
   exitCode: z.union([z.literal(0), z.literal(1)]),
-  environment: z.object({node: z.string(), platform: z.string(), arch: z.string(), release: z.string().optional().meta({description: 'OS kernel release (os.release())'})}),
+  environment: z.object({
+    node: z.string(),
+    platform: z.string(),
+    arch: z.string(),
+    release: z.string().optional().meta({description: 'OS kernel release (os.release())'}),
+  }),
   config: z.object({
     path: z.string().nullable(),
     targets: z.array(z.string()).meta({description: 'Origins doctor talked to'}),
@@ -80,7 +100,10 @@ export const reportSchema = z.object({
     timeoutMs: z.number().int(),
     ca: z.string().nullable(),
     insecure: z.boolean(),
-    allowWrites: z.boolean().optional().meta({description: 'State-changing test requests were allowed (--allow-writes)'}),
+    allowWrites: z
+      .boolean()
+      .optional()
+      .meta({description: 'State-changing test requests were allowed (--allow-writes)'}),
   }),
   warnings: z.array(z.string()),
   summary: counts.extend({total: z.number().int()}),
@@ -90,7 +113,9 @@ export const reportSchema = z.object({
     distinctUrls: z.number().int(),
     exchanges: z.array(exchangeSchema),
   }),
-  redactions: z.array(z.object({kind: z.string(), count: z.number().int()})).meta({description: 'What was redacted, by kind; never the values'}),
+  redactions: z
+    .array(z.object({kind: z.string(), count: z.number().int()}))
+    .meta({description: 'What was redacted, by kind; never the values'}),
 })
 
 export type Report = z.infer<typeof reportSchema>

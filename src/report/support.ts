@@ -53,7 +53,9 @@ export async function writeSupportReport(report: Report, guard: OutputGuard, o: 
   const lines = [summaryLine(report)]
   for (const w of written) lines.push(`  wrote ${w.path}: ${describe(w, report)}`)
   const redacted = report.redactions.reduce((n, r) => n + r.count, 0)
-  lines.push(`  ${redacted ? `${redacted} secret value${redacted === 1 ? '' : 's'} replaced (${report.redactions.map((r) => `${r.kind} ×${r.count}`).join(', ')})` : 'nothing needed redacting'}; every file was scanned for known secrets before it was written. Checks took ${formatMs(report.durationMs)}.`)
+  lines.push(
+    `  ${redacted ? `${redacted} secret value${redacted === 1 ? '' : 's'} replaced (${report.redactions.map((r) => `${r.kind} ×${r.count}`).join(', ')})` : 'nothing needed redacting'}; every file was scanned for known secrets before it was written. Checks took ${formatMs(report.durationMs)}.`,
+  )
   const text = `${lines.join('\n')}\n`
   if (stdoutTaken) process.stderr.write(text)
   else o.print(text)

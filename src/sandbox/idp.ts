@@ -193,7 +193,9 @@ type Accounts = Map<string, IdpUser & {sub: string}>
 
 /** Accounts by user name, each with its subject. */
 function accountsOf(users: Record<string, IdpUser>): Accounts {
-  return new Map(Object.entries(users).map(([username, u]) => [username, {...u, sub: `user-${username.replace(/\W+/g, '-')}`}]))
+  return new Map(
+    Object.entries(users).map(([username, u]) => [username, {...u, sub: `user-${username.replace(/\W+/g, '-')}`}]),
+  )
 }
 
 async function createProvider(options: IdpOptions, issuer: string, mount: string, accounts: Accounts): Promise<any> {
@@ -201,7 +203,16 @@ async function createProvider(options: IdpOptions, issuer: string, mount: string
   const bySub = new Map([...accounts.values()].map((a) => [a.sub, a]))
   const ownKeys = options.deployment
     ? {
-        jwks: {keys: [{...generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey.export({format: 'jwk'}), kid: `sig-${randomBytes(4).toString('hex')}`, use: 'sig', alg: 'ES256'}]},
+        jwks: {
+          keys: [
+            {
+              ...generateKeyPairSync('ec', {namedCurve: 'P-256'}).privateKey.export({format: 'jwk'}),
+              kid: `sig-${randomBytes(4).toString('hex')}`,
+              use: 'sig',
+              alg: 'ES256',
+            },
+          ],
+        },
         clientDefaults: {id_token_signed_response_alg: 'ES256'},
       }
     : {}
@@ -215,7 +226,9 @@ async function createProvider(options: IdpOptions, issuer: string, mount: string
       token_endpoint_auth_method: c.client_secret ? 'client_secret_basic' : 'none',
     })),
     // Served over plain http, a deployment keeps its session cookie Lax: SameSite=None would need Secure.
-    cookies: options.deployment ? {keys: [randomBytes(24).toString('base64url')], long: {httpOnly: true, sameSite: 'lax'}} : {keys: ['test-cookie-signing-key-0123456789']},
+    cookies: options.deployment
+      ? {keys: [randomBytes(24).toString('base64url')], long: {httpOnly: true, sameSite: 'lax'}}
+      : {keys: ['test-cookie-signing-key-0123456789']},
     pkce: {required: () => true, methods: ['S256']},
     features: {devInteractions: {enabled: false}},
     claims: {openid: ['sub'], email: ['email', 'email_verified'], groups: ['groups']},
@@ -225,13 +238,19 @@ async function createProvider(options: IdpOptions, issuer: string, mount: string
     async findAccount(_ctx: unknown, sub: string) {
       const account = bySub.get(sub)
       if (!account) return undefined
-      return {accountId: sub, claims: async () => ({sub, email: account.email, email_verified: true, groups: account.groups ?? []})}
+      return {
+        accountId: sub,
+        claims: async () => ({sub, email: account.email, email_verified: true, groups: account.groups ?? []}),
+      }
     },
     // First-party clients: consent is implied, so the walk never stops at a consent screen.
     async loadExistingGrant(ctx: any) {
       const grantId = ctx.oidc.result?.consent?.grantId || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId)
       if (grantId) return ctx.oidc.provider.Grant.find(grantId)
-      const grant = new ctx.oidc.provider.Grant({clientId: ctx.oidc.client.clientId, accountId: ctx.oidc.session.accountId})
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: ctx.oidc.client.clientId,
+        accountId: ctx.oidc.session.accountId,
+      })
       grant.addOIDCScope('openid email groups')
       await grant.save()
       return grant
@@ -252,7 +271,14 @@ export function readBody(req: IncomingMessage): Promise<string> {
   })
 }
 
-export function page(res: ServerResponse, status: number, title: string, body: string, headers: Record<string, string | string[]> = {}, head = ''): void {
+export function page(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  body: string,
+  headers: Record<string, string | string[]> = {},
+  head = '',
+): void {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8">${head}<title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`
   res.writeHead(status, {'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers})
   res.end(html)

@@ -16,7 +16,13 @@ import {join} from 'node:path'
 export interface KObj {
   apiVersion: string
   kind: string
-  metadata: {name: string; namespace?: string; labels?: Record<string, string>; generation?: number; [k: string]: unknown}
+  metadata: {
+    name: string
+    namespace?: string
+    labels?: Record<string, string>
+    generation?: number
+    [k: string]: unknown
+  }
   spec?: any // eslint-disable-line @typescript-eslint/no-explicit-any
   status?: any // eslint-disable-line @typescript-eslint/no-explicit-any
 }
@@ -66,7 +72,9 @@ export async function startFakeKube(initial: Partial<KubeState> = {}, tls?: Kube
     req.on('data', (c: Buffer) => (body += c.toString()))
     req.on('end', () => handle(req, res, body))
   }
-  const server: Server = tls ? (createHttpsServer({key: tls.key, cert: tls.cert}, onRequest) as unknown as Server) : createHttpServer(onRequest)
+  const server: Server = tls
+    ? (createHttpsServer({key: tls.key, cert: tls.cert}, onRequest) as unknown as Server)
+    : createHttpServer(onRequest)
 
   function handle(req: IncomingMessage, res: ServerResponse, body: string) {
     const url = new URL(req.url ?? '/', 'https://127.0.0.1')
@@ -79,10 +87,23 @@ export async function startFakeKube(initial: Partial<KubeState> = {}, tls?: Kube
       const review = JSON.parse(body)
       const a = review.spec.resourceAttributes
       const denied = isDenied(a.verb, a.resource, a.group ?? '', a.namespace || '*')
-      return json(res, 201, {...review, status: denied ? {allowed: false, reason: ''} : {allowed: true, reason: `RBAC: allowed by RoleBinding "reader/${a.namespace}" of Role "reader" to User "${state.username ?? 'ci'}"`}})
+      return json(res, 201, {
+        ...review,
+        status: denied
+          ? {allowed: false, reason: ''}
+          : {
+              allowed: true,
+              reason: `RBAC: allowed by RoleBinding "reader/${a.namespace}" of Role "reader" to User "${state.username ?? 'ci'}"`,
+            },
+      })
     }
     if (req.method === 'POST' && rest[0] === 'selfsubjectreviews') {
-      return json(res, 201, {apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview', metadata: {creationTimestamp: null}, status: {userInfo: {username: state.username ?? 'ci', groups: ['system:authenticated']}}})
+      return json(res, 201, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'SelfSubjectReview',
+        metadata: {creationTimestamp: null},
+        status: {userInfo: {username: state.username ?? 'ci', groups: ['system:authenticated']}},
+      })
     }
     if (req.method !== 'GET') return status(res, 405, 'MethodNotAllowed', 'method not allowed')
     let ns: string | undefined
@@ -93,25 +114,44 @@ export async function startFakeKube(initial: Partial<KubeState> = {}, tls?: Kube
     }
     const [resource, name] = r as [string, string | undefined]
     const info = RESOURCES[resource]
-    if (!info || info.group !== group) return status(res, 404, 'NotFound', 'the server could not find the requested resource')
+    if (!info || info.group !== group)
+      return status(res, 404, 'NotFound', 'the server could not find the requested resource')
     const verb = name ? 'get' : 'list'
     const gr = info.group ? `${resource}.${info.group}` : resource
     if (resource === 'namespaces') {
-      if (state.namespacedOnly || isDenied(verb, 'namespaces', '', '*')) return forbidden(res, verb, resource, info.group, undefined, name)
-      if (name) return state.namespaces.includes(name) ? json(res, 200, nsObj(name)) : status(res, 404, 'NotFound', `namespaces "${name}" not found`, {name, kind: 'namespaces'})
-      return json(res, 200, {apiVersion: 'v1', kind: 'NamespaceList', metadata: {resourceVersion: '100'}, items: state.namespaces.map(nsObj)})
+      if (state.namespacedOnly || isDenied(verb, 'namespaces', '', '*'))
+        return forbidden(res, verb, resource, info.group, undefined, name)
+      if (name)
+        return state.namespaces.includes(name)
+          ? json(res, 200, nsObj(name))
+          : status(res, 404, 'NotFound', `namespaces "${name}" not found`, {name, kind: 'namespaces'})
+      return json(res, 200, {
+        apiVersion: 'v1',
+        kind: 'NamespaceList',
+        metadata: {resourceVersion: '100'},
+        items: state.namespaces.map(nsObj),
+      })
     }
-    if (ns === undefined && (state.namespacedOnly || isDenied('list', resource, info.group, '*'))) return forbidden(res, 'list', resource, info.group)
-    if (ns !== undefined && isDenied(verb, resource, info.group, ns)) return forbidden(res, verb, resource, info.group, ns, name)
+    if (ns === undefined && (state.namespacedOnly || isDenied('list', resource, info.group, '*')))
+      return forbidden(res, 'list', resource, info.group)
+    if (ns !== undefined && isDenied(verb, resource, info.group, ns))
+      return forbidden(res, verb, resource, info.group, ns, name)
     const objs = state.objects.filter((o) => o.kind === info.kind && (ns === undefined || o.metadata.namespace === ns))
     if (name) {
       const o = objs.find((x) => x.metadata.name === name)
-      return o ? json(res, 200, o) : status(res, 404, 'NotFound', `${gr} "${name}" not found`, {name, group: info.group, kind: resource})
+      return o
+        ? json(res, 200, o)
+        : status(res, 404, 'NotFound', `${gr} "${name}" not found`, {name, group: info.group, kind: resource})
     }
     const ls = url.searchParams.get('labelSelector')
     const fs = url.searchParams.get('fieldSelector')
     const items = objs.filter((o) => (!ls || matches(ls, o.metadata.labels ?? {})) && (!fs || fieldMatches(fs, o)))
-    return json(res, 200, {apiVersion: info.group ? `${info.group}/${info.version}` : 'v1', kind: `${info.kind}List`, metadata: {resourceVersion: '100'}, items})
+    return json(res, 200, {
+      apiVersion: info.group ? `${info.group}/${info.version}` : 'v1',
+      kind: `${info.kind}List`,
+      metadata: {resourceVersion: '100'},
+      items,
+    })
   }
 
   function isDenied(verb: string, resource: string, group: string, namespace: string): boolean {
@@ -181,11 +221,26 @@ function json(res: ServerResponse, code: number, body: unknown) {
 }
 
 function status(res: ServerResponse, code: number, reason: string, message: string, details?: Record<string, unknown>) {
-  json(res, code, {kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, ...(details ? {details} : {}), code})
+  json(res, code, {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message,
+    reason,
+    ...(details ? {details} : {}),
+    code,
+  })
 }
 
 function nsObj(name: string) {
-  return {apiVersion: 'v1', kind: 'Namespace', metadata: {name, uid: `uid-${name}`, labels: {'kubernetes.io/metadata.name': name}}, spec: {finalizers: ['kubernetes']}, status: {phase: 'Active'}}
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {name, uid: `uid-${name}`, labels: {'kubernetes.io/metadata.name': name}},
+    spec: {finalizers: ['kubernetes']},
+    status: {phase: 'Active'},
+  }
 }
 
 /** Equality- and set-based label selectors, as the API server reads them. */
@@ -216,7 +271,21 @@ function fieldMatches(selector: string, o: KObj): boolean {
 
 // ---- realistic objects -------------------------------------------------------------------
 
-export function deployment(ns: string, name: string, labels: Record<string, string>, opts: {replicas?: number; ready?: number; updated?: number; available?: number; generation?: number; observedGeneration?: number; deadlineExceeded?: boolean; podLabels?: Record<string, string>} = {}): KObj {
+export function deployment(
+  ns: string,
+  name: string,
+  labels: Record<string, string>,
+  opts: {
+    replicas?: number
+    ready?: number
+    updated?: number
+    available?: number
+    generation?: number
+    observedGeneration?: number
+    deadlineExceeded?: boolean
+    podLabels?: Record<string, string>
+  } = {},
+): KObj {
   const replicas = opts.replicas ?? 2
   const ready = opts.ready ?? replicas
   const available = opts.available ?? ready
@@ -225,28 +294,79 @@ export function deployment(ns: string, name: string, labels: Record<string, stri
   const podLabels = opts.podLabels ?? labels
   const conditions = [
     available >= replicas
-      ? {type: 'Available', status: 'True', lastUpdateTime: '2025-05-01T10:00:00Z', lastTransitionTime: '2025-05-01T10:00:00Z', reason: 'MinimumReplicasAvailable', message: 'Deployment has minimum availability.'}
-      : {type: 'Available', status: 'False', lastUpdateTime: '2025-05-01T10:00:00Z', lastTransitionTime: '2025-05-01T10:00:00Z', reason: 'MinimumReplicasUnavailable', message: 'Deployment does not have minimum availability.'},
+      ? {
+          type: 'Available',
+          status: 'True',
+          lastUpdateTime: '2025-05-01T10:00:00Z',
+          lastTransitionTime: '2025-05-01T10:00:00Z',
+          reason: 'MinimumReplicasAvailable',
+          message: 'Deployment has minimum availability.',
+        }
+      : {
+          type: 'Available',
+          status: 'False',
+          lastUpdateTime: '2025-05-01T10:00:00Z',
+          lastTransitionTime: '2025-05-01T10:00:00Z',
+          reason: 'MinimumReplicasUnavailable',
+          message: 'Deployment does not have minimum availability.',
+        },
     opts.deadlineExceeded
-      ? {type: 'Progressing', status: 'False', lastUpdateTime: '2025-05-01T10:10:00Z', lastTransitionTime: '2025-05-01T10:10:00Z', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${name}-7d9f8b6c5d" has timed out progressing.`}
-      : {type: 'Progressing', status: 'True', lastUpdateTime: '2025-05-01T10:00:00Z', lastTransitionTime: '2025-05-01T09:58:00Z', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${name}-7d9f8b6c5d" has successfully progressed.`},
+      ? {
+          type: 'Progressing',
+          status: 'False',
+          lastUpdateTime: '2025-05-01T10:10:00Z',
+          lastTransitionTime: '2025-05-01T10:10:00Z',
+          reason: 'ProgressDeadlineExceeded',
+          message: `ReplicaSet "${name}-7d9f8b6c5d" has timed out progressing.`,
+        }
+      : {
+          type: 'Progressing',
+          status: 'True',
+          lastUpdateTime: '2025-05-01T10:00:00Z',
+          lastTransitionTime: '2025-05-01T09:58:00Z',
+          reason: 'NewReplicaSetAvailable',
+          message: `ReplicaSet "${name}-7d9f8b6c5d" has successfully progressed.`,
+        },
   ]
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: {name, namespace: ns, uid: `uid-${name}`, generation, labels, annotations: {'deployment.kubernetes.io/revision': '4'}},
+    metadata: {
+      name,
+      namespace: ns,
+      uid: `uid-${name}`,
+      generation,
+      labels,
+      annotations: {'deployment.kubernetes.io/revision': '4'},
+    },
     spec: {
       replicas,
       selector: {matchLabels: podLabels},
-      template: {metadata: {labels: podLabels}, spec: {containers: [{name: 'app', image: `registry.example.com/${name}:1.4.2`}]}},
+      template: {
+        metadata: {labels: podLabels},
+        spec: {containers: [{name: 'app', image: `registry.example.com/${name}:1.4.2`}]},
+      },
       strategy: {type: 'RollingUpdate', rollingUpdate: {maxUnavailable: '25%', maxSurge: '25%'}},
       progressDeadlineSeconds: 600,
     },
-    status: {observedGeneration: opts.observedGeneration ?? generation, replicas, updatedReplicas: updated, readyReplicas: ready || undefined, availableReplicas: available || undefined, unavailableReplicas: replicas - available || undefined, conditions},
+    status: {
+      observedGeneration: opts.observedGeneration ?? generation,
+      replicas,
+      updatedReplicas: updated,
+      readyReplicas: ready || undefined,
+      availableReplicas: available || undefined,
+      unavailableReplicas: replicas - available || undefined,
+      conditions,
+    },
   }
 }
 
-export function pod(ns: string, name: string, labels: Record<string, string>, opts: {ready?: boolean; waiting?: {reason: string; message?: string}; restarts?: number} = {}): KObj {
+export function pod(
+  ns: string,
+  name: string,
+  labels: Record<string, string>,
+  opts: {ready?: boolean; waiting?: {reason: string; message?: string}; restarts?: number} = {},
+): KObj {
   const ready = opts.ready ?? true
   return {
     apiVersion: 'v1',
@@ -257,8 +377,24 @@ export function pod(ns: string, name: string, labels: Record<string, string>, op
       phase: opts.waiting?.reason === 'ImagePullBackOff' ? 'Pending' : 'Running',
       conditions: [
         {type: 'Initialized', status: 'True', lastTransitionTime: '2025-05-01T10:00:00Z'},
-        ready ? {type: 'Ready', status: 'True', lastTransitionTime: '2025-05-01T10:00:00Z'} : {type: 'Ready', status: 'False', lastTransitionTime: '2025-05-01T10:00:00Z', reason: 'ContainersNotReady', message: 'containers with unready status: [app]'},
-        ready ? {type: 'ContainersReady', status: 'True', lastTransitionTime: '2025-05-01T10:00:00Z'} : {type: 'ContainersReady', status: 'False', lastTransitionTime: '2025-05-01T10:00:00Z', reason: 'ContainersNotReady', message: 'containers with unready status: [app]'},
+        ready
+          ? {type: 'Ready', status: 'True', lastTransitionTime: '2025-05-01T10:00:00Z'}
+          : {
+              type: 'Ready',
+              status: 'False',
+              lastTransitionTime: '2025-05-01T10:00:00Z',
+              reason: 'ContainersNotReady',
+              message: 'containers with unready status: [app]',
+            },
+        ready
+          ? {type: 'ContainersReady', status: 'True', lastTransitionTime: '2025-05-01T10:00:00Z'}
+          : {
+              type: 'ContainersReady',
+              status: 'False',
+              lastTransitionTime: '2025-05-01T10:00:00Z',
+              reason: 'ContainersNotReady',
+              message: 'containers with unready status: [app]',
+            },
         {type: 'PodScheduled', status: 'True', lastTransitionTime: '2025-05-01T10:00:00Z'},
       ],
       containerStatuses: [
@@ -269,8 +405,21 @@ export function pod(ns: string, name: string, labels: Record<string, string>, op
           restartCount: opts.restarts ?? 0,
           image: 'registry.example.com/app:1.4.2',
           imageID: '',
-          state: opts.waiting ? {waiting: {reason: opts.waiting.reason, message: opts.waiting.message}} : {running: {startedAt: '2025-05-01T10:00:00Z'}},
-          ...(opts.waiting?.reason === 'CrashLoopBackOff' ? {lastState: {terminated: {exitCode: 1, reason: 'Error', startedAt: '2025-05-01T10:01:00Z', finishedAt: '2025-05-01T10:01:02Z'}}} : {}),
+          state: opts.waiting
+            ? {waiting: {reason: opts.waiting.reason, message: opts.waiting.message}}
+            : {running: {startedAt: '2025-05-01T10:00:00Z'}},
+          ...(opts.waiting?.reason === 'CrashLoopBackOff'
+            ? {
+                lastState: {
+                  terminated: {
+                    exitCode: 1,
+                    reason: 'Error',
+                    startedAt: '2025-05-01T10:01:00Z',
+                    finishedAt: '2025-05-01T10:01:02Z',
+                  },
+                },
+              }
+            : {}),
         },
       ],
     },
@@ -278,5 +427,16 @@ export function pod(ns: string, name: string, labels: Record<string, string>, op
 }
 
 export function service(ns: string, name: string, selector: Record<string, string>): KObj {
-  return {apiVersion: 'v1', kind: 'Service', metadata: {name, namespace: ns, uid: `uid-svc-${name}`}, spec: {type: 'ClusterIP', clusterIP: '10.96.12.34', selector, ports: [{name: 'http', port: 80, targetPort: 8080, protocol: 'TCP'}]}, status: {loadBalancer: {}}}
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {name, namespace: ns, uid: `uid-svc-${name}`},
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: '10.96.12.34',
+      selector,
+      ports: [{name: 'http', port: 80, targetPort: 8080, protocol: 'TCP'}],
+    },
+    status: {loadBalancer: {}},
+  }
 }

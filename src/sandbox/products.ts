@@ -39,7 +39,8 @@ export function rackHandler(secrets: ProductSecrets) {
     const auth = /^Basic (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
     const password = auth ? Buffer.from(auth, 'base64').toString('utf8').split(':').slice(1).join(':') : undefined
     if (password !== secrets.rackToken) return text(res, 401, 'invalid authentication\n', 'text/plain')
-    if (url.pathname === '/system') return json(res, 200, {name: 'sandbox-rack', provider: 'local', status: 'running', version: '3.19.0'})
+    if (url.pathname === '/system')
+      return json(res, 200, {name: 'sandbox-rack', provider: 'local', status: 'running', version: '3.19.0'})
     if (url.pathname === '/apps') return json(res, 200, [{name: 'sandbox-api', status: 'running'}])
     return text(res, 404, 'not found\n', 'text/plain')
   }
@@ -52,15 +53,31 @@ export function gatewayHandler(secrets: ProductSecrets, rackHost: () => string) 
     if (req.headers.authorization !== `Bearer ${secrets.rgwToken}`) return json(res, 401, {error: 'unauthorized'})
     if (req.method !== 'GET') return json(res, 405, {error: 'the sandbox gateway forwards GET only'})
     const upstream = new URL(`${url.pathname}${url.search}`, rackHost())
-    const forwarded = httpRequest(upstream, {method: 'GET', timeout: 2000, headers: {authorization: `Basic ${Buffer.from(`convox:${secrets.rackToken}`).toString('base64')}`}}, (up) => {
-      const chunks: Buffer[] = []
-      up.on('data', (c: Buffer) => chunks.push(c))
-      up.on('end', () => {
-        if (up.statusCode === 401) return text(res, 502, 'Bad Gateway: upstream rejected the rack token (invalid authentication)\n', 'text/plain')
-        res.writeHead(up.statusCode ?? 502, {'content-type': String(up.headers['content-type'] ?? 'application/json')})
-        res.end(Buffer.concat(chunks))
-      })
-    })
+    const forwarded = httpRequest(
+      upstream,
+      {
+        method: 'GET',
+        timeout: 2000,
+        headers: {authorization: `Basic ${Buffer.from(`convox:${secrets.rackToken}`).toString('base64')}`},
+      },
+      (up) => {
+        const chunks: Buffer[] = []
+        up.on('data', (c: Buffer) => chunks.push(c))
+        up.on('end', () => {
+          if (up.statusCode === 401)
+            return text(
+              res,
+              502,
+              'Bad Gateway: upstream rejected the rack token (invalid authentication)\n',
+              'text/plain',
+            )
+          res.writeHead(up.statusCode ?? 502, {
+            'content-type': String(up.headers['content-type'] ?? 'application/json'),
+          })
+          res.end(Buffer.concat(chunks))
+        })
+      },
+    )
     forwarded.on('timeout', () => forwarded.destroy(new Error('upstream timeout')))
     forwarded.on('error', () => {
       if (!res.headersSent) text(res, 502, 'Bad Gateway\n', 'text/plain')
@@ -91,7 +108,8 @@ export function productRoutes(faults: ReadonlySet<FaultId>, secrets: ProductSecr
     const admin = req.headers.authorization === `Bearer ${secrets.adminToken}`
     switch (url.pathname) {
       case '/portal/':
-        if (faults.has('portal-json-banner')) json(res, 200, {status: 'banner', service: 'api-test', message: 'portal UI not embedded in this build'})
+        if (faults.has('portal-json-banner'))
+          json(res, 200, {status: 'banner', service: 'api-test', message: 'portal UI not embedded in this build'})
         else text(res, 200, PORTAL_HTML, 'text/html; charset=utf-8')
         return true
       case '/portal/assets/index-5f2a9c.js':
@@ -106,7 +124,14 @@ export function productRoutes(faults: ReadonlySet<FaultId>, secrets: ProductSecr
           res.end('{"error":"unauthorized"}')
           return true
         }
-        if (auditing) audit.unshift({occurred_at: new Date().toISOString(), actor: 'sandbox-dev', action: 'http.request', path: url.pathname, status: 200})
+        if (auditing)
+          audit.unshift({
+            occurred_at: new Date().toISOString(),
+            actor: 'sandbox-dev',
+            action: 'http.request',
+            path: url.pathname,
+            status: 200,
+          })
         json(res, 200, {key: 'sandbox-dev', anonymous: false})
         return true
       case '/api/v1/portal/audit':
@@ -119,7 +144,14 @@ export function productRoutes(faults: ReadonlySet<FaultId>, secrets: ProductSecr
           return true
         }
         const stale = faults.has('agent-wrong-secret')
-        json(res, 200, [{id: 'a6f1c2', name: AGENT, status: stale ? 'stale' : 'healthy', last_heartbeat_at: new Date(Date.now() - (stale ? 25 * 60_000 : 10_000)).toISOString()}])
+        json(res, 200, [
+          {
+            id: 'a6f1c2',
+            name: AGENT,
+            status: stale ? 'stale' : 'healthy',
+            last_heartbeat_at: new Date(Date.now() - (stale ? 25 * 60_000 : 10_000)).toISOString(),
+          },
+        ])
         return true
       }
       case '/api/v1/audit-events': {

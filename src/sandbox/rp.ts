@@ -53,8 +53,13 @@ export function relyingParty(options: RelyingPartyOptions): RelyingParty {
     (loaded ??= (async () => {
       const client = await import('openid-client')
       const where = typeof options.discovery === 'function' ? options.discovery() : options.discovery
-      const metadata: Partial<ClientMetadata> = {...(options.clientSecret ? {client_secret: options.clientSecret} : {}), ...options.metadata}
-      const config = await client.discovery(new URL(where), options.clientId, metadata, undefined, {execute: [client.allowInsecureRequests]})
+      const metadata: Partial<ClientMetadata> = {
+        ...(options.clientSecret ? {client_secret: options.clientSecret} : {}),
+        ...options.metadata,
+      }
+      const config = await client.discovery(new URL(where), options.clientId, metadata, undefined, {
+        execute: [client.allowInsecureRequests],
+      })
       return {client, config: options.adjust ? options.adjust(config, client, metadata) : config}
     })().catch((error: unknown) => {
       // Try again on the next request: the provider may not have been up yet.
@@ -68,7 +73,12 @@ export function relyingParty(options: RelyingPartyOptions): RelyingParty {
       const key = randomBytes(16).toString('base64url')
       const flow = {state: client.randomState(), verifier: client.randomPKCECodeVerifier()}
       flows.set(key, flow)
-      const url = client.buildAuthorizationUrl(config, {...params, state: flow.state, code_challenge: await client.calculatePKCECodeChallenge(flow.verifier), code_challenge_method: 'S256'})
+      const url = client.buildAuthorizationUrl(config, {
+        ...params,
+        state: flow.state,
+        code_challenge: await client.calculatePKCECodeChallenge(flow.verifier),
+        code_challenge_method: 'S256',
+      })
       return {key, url}
     },
     pending: (key) => flows.get(key),
@@ -76,7 +86,10 @@ export function relyingParty(options: RelyingPartyOptions): RelyingParty {
       const flow = flows.get(key)
       if (!flow) throw new Error('no login in progress for this browser')
       const {client, config} = await load()
-      const tokens = await client.authorizationCodeGrant(config, currentUrl, {pkceCodeVerifier: flow.verifier, expectedState: flow.state})
+      const tokens = await client.authorizationCodeGrant(config, currentUrl, {
+        pkceCodeVerifier: flow.verifier,
+        expectedState: flow.state,
+      })
       flows.delete(key)
       return {...tokens.claims()}
     },

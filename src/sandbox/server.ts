@@ -7,7 +7,15 @@ import {requestCookies as cookies, startIdp} from './idp.js'
 import {prometheusApi} from './prometheus.js'
 import {gatewayHandler, type ProductSecrets, productRoutes, rackHandler, writePipeline} from './products.js'
 import {describeLoginError, type RelyingParty, relyingParty} from './rp.js'
-import {type FaultId, IDP_CLOCK_OFFSET_SECONDS, SANDBOX_ARGOCD_TOKEN, SANDBOX_ARGOCD_TOKEN_ENV, SANDBOX_REVISION, SANDBOX_WEBHOOK_SECRET, SANDBOX_WEBHOOK_SECRET_ENV} from './faults.js'
+import {
+  type FaultId,
+  IDP_CLOCK_OFFSET_SECONDS,
+  SANDBOX_ARGOCD_TOKEN,
+  SANDBOX_ARGOCD_TOKEN_ENV,
+  SANDBOX_REVISION,
+  SANDBOX_WEBHOOK_SECRET,
+  SANDBOX_WEBHOOK_SECRET_ENV,
+} from './faults.js'
 
 export interface Sandbox {
   appUrl: string
@@ -34,9 +42,17 @@ function json(res: ServerResponse, status: number, body: unknown, type = 'applic
   res.end(text)
 }
 
-function html(res: ServerResponse, status: number, title: string, body: string, headers: Record<string, string | string[]> = {}): void {
+function html(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  body: string,
+  headers: Record<string, string | string[]> = {},
+): void {
   res.writeHead(status, {'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...headers})
-  res.end(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`)
+  res.end(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`,
+  )
 }
 
 function redirect(res: ServerResponse, location: string, cookies: string[] = []): void {
@@ -63,13 +79,31 @@ function argoApplication(behind: boolean): Record<string, unknown> {
   const revision = behind ? previous : SANDBOX_REVISION
   return {
     metadata: {name: 'sandbox-api', namespace: 'argocd'},
-    spec: {project: 'sandbox', source: {repoURL: 'https://git.example.com/sandbox/deploy.git', path: 'apps/api', targetRevision: 'main'}, destination: {namespace: 'sandbox'}},
+    spec: {
+      project: 'sandbox',
+      source: {repoURL: 'https://git.example.com/sandbox/deploy.git', path: 'apps/api', targetRevision: 'main'},
+      destination: {namespace: 'sandbox'},
+    },
     status: {
       sync: {status: behind ? 'OutOfSync' : 'Synced', revision},
       health: {status: behind ? 'Degraded' : 'Healthy'},
-      history: [{id: 7, revision: previous, deployedAt: new Date(Date.now() - 86_400_000).toISOString()}, ...(behind ? [] : [{id: 8, revision: SANDBOX_REVISION, deployedAt: new Date(Date.now() - 600_000).toISOString()}])],
+      history: [
+        {id: 7, revision: previous, deployedAt: new Date(Date.now() - 86_400_000).toISOString()},
+        ...(behind
+          ? []
+          : [{id: 8, revision: SANDBOX_REVISION, deployedAt: new Date(Date.now() - 600_000).toISOString()}]),
+      ],
       resources: [
-        {group: 'apps', kind: 'Deployment', namespace: 'sandbox', name: 'api', status: behind ? 'OutOfSync' : 'Synced', health: behind ? {status: 'Degraded', message: 'Deployment "api" exceeded its progress deadline'} : {status: 'Healthy'}},
+        {
+          group: 'apps',
+          kind: 'Deployment',
+          namespace: 'sandbox',
+          name: 'api',
+          status: behind ? 'OutOfSync' : 'Synced',
+          health: behind
+            ? {status: 'Degraded', message: 'Deployment "api" exceeded its progress deadline'}
+            : {status: 'Healthy'},
+        },
         {kind: 'Service', namespace: 'sandbox', name: 'api', status: 'Synced', health: {status: 'Healthy'}},
       ],
     },
@@ -96,7 +130,12 @@ async function listen(handler: Handler, host = '127.0.0.1', port = 0): Promise<{
 }
 
 /** RFC 6750 answers: no error without a credential, invalid_token for an unknown one, insufficient_scope with the scope needed. */
-function bearer(req: IncomingMessage, res: ServerResponse, tokens: ReadonlyMap<string, string[]>, scope?: string): string[] | undefined {
+function bearer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  tokens: ReadonlyMap<string, string[]>,
+  scope?: string,
+): string[] | undefined {
   const deny = (status: number, params = '') => {
     res.writeHead(status, {'www-authenticate': `Bearer realm="sandbox"${params}`, 'content-type': 'application/json'})
     res.end(JSON.stringify({error: status === 401 ? 'unauthorized' : 'forbidden'}))
@@ -116,23 +155,45 @@ function bearer(req: IncomingMessage, res: ServerResponse, tokens: ReadonlyMap<s
  * API with bearer auth, billing and license endpoints, evidence connectors, docs pages, liveness
  * and readiness endpoints, and the other products' routes.
  */
-function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, rp: RelyingParty, tokens: ReadonlyMap<string, string[]>, secrets: ProductSecrets): Handler {
+function appHandler(
+  faults: ReadonlySet<FaultId>,
+  origin: () => string,
+  rp: RelyingParty,
+  tokens: ReadonlyMap<string, string[]>,
+  secrets: ProductSecrets,
+): Handler {
   const products = productRoutes(faults, secrets)
   const sessions = new Map<string, string>() // session cookie value -> the user's email
-  const stateAttributes = faults.has('state-cookie-samesite-none') ? 'Path=/; HttpOnly; SameSite=None' : 'Path=/; HttpOnly; SameSite=Lax'
+  const stateAttributes = faults.has('state-cookie-samesite-none')
+    ? 'Path=/; HttpOnly; SameSite=None'
+    : 'Path=/; HttpOnly; SameSite=Lax'
   return async (req, res, url) => {
-    if (url.pathname.startsWith('/prometheus/')) return prometheusApi(req, res, url, url.pathname.slice('/prometheus'.length))
+    if (url.pathname.startsWith('/prometheus/'))
+      return prometheusApi(req, res, url, url.pathname.slice('/prometheus'.length))
     if (products(req, res, url)) return
     switch (url.pathname) {
       case '/':
-        return html(res, 200, 'Release Passport', '<p><a href="/console">Open the console</a> · <a href="/docs/evidence">Evidence reference</a></p>')
+        return html(
+          res,
+          200,
+          'Release Passport',
+          '<p><a href="/console">Open the console</a> · <a href="/docs/evidence">Evidence reference</a></p>',
+        )
       case '/console': {
         const user = sessions.get(cookies(req).get('sb_session') ?? '')
         if (!user) return redirect(res, '/login')
-        return html(res, 200, 'Console', `<p>Signed in as ${escape(user)}. Releases, evidence and settings live here.</p>`)
+        return html(
+          res,
+          200,
+          'Console',
+          `<p>Signed in as ${escape(user)}. Releases, evidence and settings live here.</p>`,
+        )
       }
       case '/login': {
-        const {key, url: authorize} = await rp.begin({redirect_uri: `${origin()}${WEB_CALLBACK}`, scope: 'openid email'})
+        const {key, url: authorize} = await rp.begin({
+          redirect_uri: `${origin()}${WEB_CALLBACK}`,
+          scope: 'openid email',
+        })
         return redirect(res, authorize.href, [`sb_state=${key}; ${stateAttributes}`])
       }
       case WEB_CALLBACK: {
@@ -148,31 +209,56 @@ function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, rp: Rely
         }
         const session = randomBytes(18).toString('base64url')
         sessions.set(session, String(claims.email ?? claims.sub))
-        return redirect(res, '/console', [`sb_session=${session}; Path=/; HttpOnly; SameSite=Lax`, 'sb_state=; Path=/; Max-Age=0'])
+        return redirect(res, '/console', [
+          `sb_session=${session}; Path=/; HttpOnly; SameSite=Lax`,
+          'sb_state=; Path=/; Max-Age=0',
+        ])
       }
       case '/api/v1/billing/webhook': {
         if (req.method !== 'POST') return json(res, 405, {error: 'POST only'})
         const raw = await readRaw(req)
         // Stripe's scheme: t=<unix>,v1=<hex HMAC-SHA256 of "t.body">, 300 s tolerance.
-        const secret = faults.has('webhook-wrong-secret') ? 'whsec_sandbox_TEST_MODE_secret_0002' : SANDBOX_WEBHOOK_SECRET
+        const secret = faults.has('webhook-wrong-secret')
+          ? 'whsec_sandbox_TEST_MODE_secret_0002'
+          : SANDBOX_WEBHOOK_SECRET
         const header = String(req.headers['stripe-signature'] ?? '')
         const t = /(?:^|,)t=(\d+)/.exec(header)?.[1]
         const sigs = [...header.matchAll(/(?:^|,)v1=([0-9a-f]+)/g)].map((m) => m[1])
         if (!t || sigs.length === 0) return json(res, 400, {error: 'No signatures found with expected scheme'})
         const expected = createHmac('sha256', secret).update(`${t}.`).update(raw).digest()
-        const good = sigs.some((sig) => sig.length === expected.length * 2 && timingSafeEqual(Buffer.from(sig, 'hex'), expected))
+        const good = sigs.some(
+          (sig) => sig.length === expected.length * 2 && timingSafeEqual(Buffer.from(sig, 'hex'), expected),
+        )
         if (!good) return json(res, 400, {error: 'No signatures found matching the expected signature for payload'})
-        if (Math.abs(Date.now() / 1000 - Number(t)) > 300) return json(res, 400, {error: 'Timestamp outside the tolerance zone'})
+        if (Math.abs(Date.now() / 1000 - Number(t)) > 300)
+          return json(res, 400, {error: 'Timestamp outside the tolerance zone'})
         return json(res, 200, {received: true})
       }
       case '/api/v1/billing/status': {
         const pending = faults.has('billing-pending')
-        return json(res, 200, {workspaceId: 'sandbox', status: pending ? 'pending' : 'active', plan: 'production', lastWebhookAt: pending ? null : new Date(Date.now() - 3_600_000).toISOString()})
+        return json(res, 200, {
+          workspaceId: 'sandbox',
+          status: pending ? 'pending' : 'active',
+          plan: 'production',
+          lastWebhookAt: pending ? null : new Date(Date.now() - 3_600_000).toISOString(),
+        })
       }
       case '/api/v1/license':
-        return json(res, 200, {workspaceId: 'sandbox', status: 'active', entitlements: {production: true, sso: true}, features: ['production', 'sso'], activatedAt: new Date(Date.now() - 600_000).toISOString(), expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString()})
+        return json(res, 200, {
+          workspaceId: 'sandbox',
+          status: 'active',
+          entitlements: {production: true, sso: true},
+          features: ['production', 'sso'],
+          activatedAt: new Date(Date.now() - 600_000).toISOString(),
+          expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+        })
       case '/api/v1/features':
-        return json(res, 200, {production: !faults.has('runtime-not-restarted'), licenseLoadedAt: new Date(Date.now() - (faults.has('runtime-not-restarted') ? 86_400_000 : 300_000)).toISOString()})
+        return json(res, 200, {
+          production: !faults.has('runtime-not-restarted'),
+          licenseLoadedAt: new Date(
+            Date.now() - (faults.has('runtime-not-restarted') ? 86_400_000 : 300_000),
+          ).toISOString(),
+        })
       case '/api/v1/connectors/prometheus': {
         const stale = faults.has('connector-stale')
         return json(res, 200, {
@@ -183,18 +269,40 @@ function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, rp: Rely
         })
       }
       case '/api/v1/gates/current':
-        return json(res, 200, {service: 'sandbox-api', namespace: 'sandbox', releaseId: 'rel-42', sourceSha: '4f2c9e1d7a'})
+        return json(res, 200, {
+          service: 'sandbox-api',
+          namespace: 'sandbox',
+          releaseId: 'rel-42',
+          sourceSha: '4f2c9e1d7a',
+        })
       case '/argocd/api/v1/applications':
       case '/argocd/api/v1/applications/sandbox-api': {
-        if (req.headers.authorization !== `Bearer ${SANDBOX_ARGOCD_TOKEN}`) return json(res, 401, {error: 'no session information', code: 16})
+        if (req.headers.authorization !== `Bearer ${SANDBOX_ARGOCD_TOKEN}`)
+          return json(res, 401, {error: 'no session information', code: 16})
         const app = argoApplication(faults.has('gitops-out-of-sync'))
         return json(res, 200, url.pathname.endsWith('/applications') ? {items: [app]} : app)
       }
       case '/docs/evidence': {
-        const cells = ['service', 'namespace', 'release', 'source SHA', 'image digest', 'gate', 'evidence age', 'connector'].map((c) => `<th>${c}</th>`).join('')
+        const cells = [
+          'service',
+          'namespace',
+          'release',
+          'source SHA',
+          'image digest',
+          'gate',
+          'evidence age',
+          'connector',
+        ]
+          .map((c) => `<th>${c}</th>`)
+          .join('')
         const table = `<table id="evidence-table"><tr>${cells}</tr></table>`
         // Fixed: the table scrolls inside its own wrapper instead of widening the page.
-        return html(res, 200, 'Evidence reference', faults.has('docs-wide-table') ? table : `<div style="overflow-x:auto">${table}</div>`)
+        return html(
+          res,
+          200,
+          'Evidence reference',
+          faults.has('docs-wide-table') ? table : `<div style="overflow-x:auto">${table}</div>`,
+        )
       }
       case '/healthz':
         res.writeHead(200, {'content-type': 'text/plain'})
@@ -209,7 +317,15 @@ function appHandler(faults: ReadonlySet<FaultId>, origin: () => string, rp: Rely
             serviceId: 'sandbox-api',
             checks: {
               'postgres:connections': [{componentType: 'datastore', status: 'pass', observedValue: 4}],
-              'redis:connections': [redisDown ? {componentType: 'datastore', status: 'fail', output: 'dial tcp 127.0.0.1:6379: connect: connection refused'} : {componentType: 'datastore', status: 'pass', observedValue: 2}],
+              'redis:connections': [
+                redisDown
+                  ? {
+                      componentType: 'datastore',
+                      status: 'fail',
+                      output: 'dial tcp 127.0.0.1:6379: connect: connection refused',
+                    }
+                  : {componentType: 'datastore', status: 'pass', observedValue: 2},
+              ],
             },
           },
           'application/health+json',
@@ -241,29 +357,51 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
   let idpRealm = ''
   // The CI token: valid, with the scopes the faults decide; pasted with a newline under token-trailing-newline.
   const token = `sbx_${randomBytes(18).toString('base64url')}`
-  const tokens = new Map([[token, faults.has('token-under-scoped') ? ['evidence:read'] : ['gate:read', 'evidence:read']]])
+  const tokens = new Map([
+    [token, faults.has('token-under-scoped') ? ['evidence:read'] : ['gate:read', 'evidence:read']],
+  ])
   const secret = (prefix: string) => `${prefix}${randomBytes(18).toString('base64url')}`
-  const secrets: ProductSecrets = {rgwToken: secret('rgw_'), rackToken: secret('rack-'), apiKey: secret('atk_'), adminToken: secret('sba_')}
+  const secrets: ProductSecrets = {
+    rgwToken: secret('rgw_'),
+    rackToken: secret('rack-'),
+    apiKey: secret('atk_'),
+    adminToken: secret('sba_'),
+  }
   // The console is a confidential client: its secret stays between the app and the provider.
   const clientSecret = secret('sbc_')
   // The app reads the provider's metadata from the discovery URL and takes the issuer it publishes,
   // so its own login copes with issuer-trailing-slash; clients that compare the issuer exactly do not.
-  const rp = relyingParty({discovery: () => `${idpRealm}/.well-known/openid-configuration`, clientId: CLIENT_ID, clientSecret})
-  const app = await listen(appHandler(faults, () => appUrl, rp, tokens, secrets), host)
+  const rp = relyingParty({
+    discovery: () => `${idpRealm}/.well-known/openid-configuration`,
+    clientId: CLIENT_ID,
+    clientSecret,
+  })
+  const app = await listen(
+    appHandler(faults, () => appUrl, rp, tokens, secrets),
+    host,
+  )
   appUrl = app.url
   // Rack Gateway in front of a Convox API; with the fault, RACK_HOST names a port where nothing listens.
   const rack = await listen(rackHandler(secrets), host)
   const nowhere = await listen(() => undefined, host)
   await new Promise<void>((resolve) => nowhere.server.close(() => resolve()))
   const rackHost = faults.has('gateway-rack-host-wrong') ? nowhere.url : rack.url
-  const gateway = await listen(gatewayHandler(secrets, () => rackHost), host)
+  const gateway = await listen(
+    gatewayHandler(secrets, () => rackHost),
+    host,
+  )
   const ciDir = writePipeline(faults, app.url)
   // A stand-in Kubernetes API (plain HTTP on loopback, bearer token) and a real kubeconfig for it.
   const {deployment, pod, service, startFakeKube} = await import('./kube-api.js')
   const labels = {'app.kubernetes.io/name': 'sandbox-api'}
   const kube = await startFakeKube({
     namespaces: ['default', 'sandbox'],
-    objects: [deployment('sandbox', 'api', labels), pod('sandbox', 'api-7d9f8-abcde', labels), pod('sandbox', 'api-7d9f8-fghij', labels), service('sandbox', 'api', labels)],
+    objects: [
+      deployment('sandbox', 'api', labels),
+      pod('sandbox', 'api-7d9f8-abcde', labels),
+      pod('sandbox', 'api-7d9f8-fghij', labels),
+      service('sandbox', 'api', labels),
+    ],
     username: 'system:serviceaccount:sandbox:evidence-connector',
   })
   // The OpenID Provider: oidc-provider with the console registered as a client and the test user.
@@ -273,7 +411,16 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
     publicHost: host,
     deployment: true,
     loginTitle: 'Sign in to sandbox',
-    clients: [{client_id: CLIENT_ID, client_secret: clientSecret, redirect_uris: [`${app.url}${WEB_CALLBACK}`, ...(faults.has('cli-callback-unregistered') ? [] : [`${app.url}${CLI_CALLBACK}`])]}],
+    clients: [
+      {
+        client_id: CLIENT_ID,
+        client_secret: clientSecret,
+        redirect_uris: [
+          `${app.url}${WEB_CALLBACK}`,
+          ...(faults.has('cli-callback-unregistered') ? [] : [`${app.url}${CLI_CALLBACK}`]),
+        ],
+      },
+    ],
     users: {[USER]: {password, email: USER}},
     issuerTrailingSlash: faults.has('issuer-trailing-slash'),
     clockOffsetMs: faults.has('idp-clock-ahead') ? IDP_CLOCK_OFFSET_SECONDS * 1000 : 0,
@@ -281,26 +428,92 @@ export async function startSandbox(options: {faults: Iterable<FaultId>; host?: s
   idpRealm = idp.realm
   const config = {
     target: {name: 'sandbox', baseUrl: app.url},
-    oidc: {issuer: idp.realm, clientId: CLIENT_ID, redirectUris: [`${app.url}${WEB_CALLBACK}`, `${app.url}${CLI_CALLBACK}`]},
+    oidc: {
+      issuer: idp.realm,
+      clientId: CLIENT_ID,
+      redirectUris: [`${app.url}${WEB_CALLBACK}`, `${app.url}${CLI_CALLBACK}`],
+    },
     login: {consolePath: '/console', sessionCookie: 'sb_session', testUser: {username: USER, password}},
     api: {url: '/api/v1/gates', token: faults.has('token-trailing-newline') ? `${token}\n` : token, prefix: 'sbx_'},
-    webhooks: [{name: 'stripe', url: '/api/v1/billing/webhook', scheme: 'stripe', secretEnv: SANDBOX_WEBHOOK_SECRET_ENV, allowWrites: true}],
+    webhooks: [
+      {
+        name: 'stripe',
+        url: '/api/v1/billing/webhook',
+        scheme: 'stripe',
+        secretEnv: SANDBOX_WEBHOOK_SECRET_ENV,
+        allowWrites: true,
+      },
+    ],
     billing: {statusUrl: '/api/v1/billing/status'},
-    entitlement: {url: '/api/v1/license', workspace: 'sandbox', expect: ['$.entitlements.production == true', '$.expiresAt in the future'], featureUrl: '/api/v1/features', featureExpect: ['$.production == true']},
-    prometheus: {url: `${app.url}/prometheus`, queries: [{name: 'api error rate', query: `sum(rate(http_requests_total{service="${faults.has('prometheus-label-mismatch') ? 'sandbox' : 'sandbox-api'}",namespace="sandbox",code="500"}[5m]))`}]},
-    kubernetes: {kubeconfig: kube.kubeconfig, namespace: 'sandbox', workloads: [{selector: faults.has('kube-selector-mismatch') ? 'app=sandbox-api' : 'app.kubernetes.io/name=sandbox-api', service: 'api'}]},
-    gitops: {argocd: {url: `${app.url}/argocd`, tokenEnv: SANDBOX_ARGOCD_TOKEN_ENV, app: 'sandbox-api', project: 'sandbox'}, expectedRevision: SANDBOX_REVISION.slice(0, 10)},
-    evidence: {
-      connectors: [{name: 'prometheus connector', url: '/api/v1/connectors/prometheus', lastSync: '$.lastSyncAt', maxAge: '15m'}],
-      scope: {url: '/api/v1/gates/current', expect: ['$.service == sandbox-api', '$.namespace == sandbox', '$.sourceSha == 4f2c9e1d7a']},
+    entitlement: {
+      url: '/api/v1/license',
+      workspace: 'sandbox',
+      expect: ['$.entitlements.production == true', '$.expiresAt in the future'],
+      featureUrl: '/api/v1/features',
+      featureExpect: ['$.production == true'],
     },
-    mobile: {pages: [{url: '/', name: 'home'}, {url: '/docs/evidence', name: 'docs-evidence'}]},
-    readiness: {endpoints: [{url: '/readyz', name: 'api'}, {url: '/healthz', name: 'liveness'}]},
+    prometheus: {
+      url: `${app.url}/prometheus`,
+      queries: [
+        {
+          name: 'api error rate',
+          query: `sum(rate(http_requests_total{service="${faults.has('prometheus-label-mismatch') ? 'sandbox' : 'sandbox-api'}",namespace="sandbox",code="500"}[5m]))`,
+        },
+      ],
+    },
+    kubernetes: {
+      kubeconfig: kube.kubeconfig,
+      namespace: 'sandbox',
+      workloads: [
+        {
+          selector: faults.has('kube-selector-mismatch') ? 'app=sandbox-api' : 'app.kubernetes.io/name=sandbox-api',
+          service: 'api',
+        },
+      ],
+    },
+    gitops: {
+      argocd: {url: `${app.url}/argocd`, tokenEnv: SANDBOX_ARGOCD_TOKEN_ENV, app: 'sandbox-api', project: 'sandbox'},
+      expectedRevision: SANDBOX_REVISION.slice(0, 10),
+    },
+    evidence: {
+      connectors: [
+        {name: 'prometheus connector', url: '/api/v1/connectors/prometheus', lastSync: '$.lastSyncAt', maxAge: '15m'},
+      ],
+      scope: {
+        url: '/api/v1/gates/current',
+        expect: ['$.service == sandbox-api', '$.namespace == sandbox', '$.sourceSha == 4f2c9e1d7a'],
+      },
+    },
+    mobile: {
+      pages: [
+        {url: '/', name: 'home'},
+        {url: '/docs/evidence', name: 'docs-evidence'},
+      ],
+    },
+    readiness: {
+      endpoints: [
+        {url: '/readyz', name: 'api'},
+        {url: '/healthz', name: 'liveness'},
+      ],
+    },
     clock: {samples: 5},
-    gateway: {health: `${gateway.url}/api/v1/health`, upstreamProbe: `${gateway.url}/system`, headers: {Authorization: `Bearer ${secrets.rgwToken}`}, upstreamUrl: rack.url},
+    gateway: {
+      health: `${gateway.url}/api/v1/health`,
+      upstreamProbe: `${gateway.url}/system`,
+      headers: {Authorization: `Bearer ${secrets.rgwToken}`},
+      upstreamUrl: rack.url,
+    },
     portal: {path: '/portal/'},
-    audit: {url: '/api/v1/portal/audit', headers: {'X-API-Key': secrets.apiKey}, probe: {url: '/v1/whoami', headers: {'X-API-Key': secrets.apiKey}}},
-    agents: {url: '/api/v1/agents', headers: {Authorization: `Bearer ${secrets.adminToken}`}, auditUrl: '/api/v1/audit-events?action=agent.heartbeat'},
+    audit: {
+      url: '/api/v1/portal/audit',
+      headers: {'X-API-Key': secrets.apiKey},
+      probe: {url: '/v1/whoami', headers: {'X-API-Key': secrets.apiKey}},
+    },
+    agents: {
+      url: '/api/v1/agents',
+      headers: {Authorization: `Bearer ${secrets.adminToken}`},
+      auditUrl: '/api/v1/audit-events?action=agent.heartbeat',
+    },
     pipeline: {root: ciDir, files: ['.github/workflows/*.yml', '.gitlab-ci.yml']},
   }
   const close = (server: Server) =>

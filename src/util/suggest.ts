@@ -2,7 +2,8 @@ import {createRequire} from 'node:module'
 
 // Loaded on first use: suggestions are only needed on the error path, and `doctor list` imports this.
 let levenshtein: typeof import('fastest-levenshtein') | undefined
-const lib = () => (levenshtein ??= createRequire(import.meta.url)('fastest-levenshtein') as typeof import('fastest-levenshtein'))
+const lib = () =>
+  (levenshtein ??= createRequire(import.meta.url)('fastest-levenshtein') as typeof import('fastest-levenshtein'))
 
 /** "did you mean" for ids and keys: the closest candidate, if it is close enough to be a typo. */
 export function suggest(input: string, candidates: readonly string[]): string | undefined {

@@ -13,9 +13,16 @@ import {
 } from './schemes.js'
 
 export type DeliveryProblem =
-  | 'header-missing' | 'header-malformed' | 'scheme-version'
+  | 'header-missing'
+  | 'header-malformed'
+  | 'scheme-version'
   | 'timestamp-outside-tolerance'
-  | 'body-reserialized' | 'secret-whitespace' | 'secret-encoding' | 'signature-encoding' | 'secret-mismatch' | 'ed25519-unsupported'
+  | 'body-reserialized'
+  | 'secret-whitespace'
+  | 'secret-encoding'
+  | 'signature-encoding'
+  | 'secret-mismatch'
+  | 'ed25519-unsupported'
 
 export interface DeliveryVerdict {
   ok: boolean
@@ -50,22 +57,48 @@ export const KB_ROTATION = `${SIG}#rotation-multiple-signatures`
 
 /** What the provider's own verifier library reports for each failure, so users can match their logs. */
 type LibCase = 'missing' | 'malformed' | 'version' | 'stale' | 'future' | 'mismatch'
-const STANDARD_ERRORS: Partial<Record<LibCase, string>> = {missing: 'Missing required headers', malformed: 'Invalid Signature Headers', version: 'No matching signature found', stale: 'Message timestamp too old', future: 'Message timestamp too new', mismatch: 'No matching signature found'}
+const STANDARD_ERRORS: Partial<Record<LibCase, string>> = {
+  missing: 'Missing required headers',
+  malformed: 'Invalid Signature Headers',
+  version: 'No matching signature found',
+  stale: 'Message timestamp too old',
+  future: 'Message timestamp too new',
+  mismatch: 'No matching signature found',
+}
 const LIB_ERRORS: Partial<Record<WebhookScheme, Partial<Record<LibCase, string>>>> = {
   stripe: {
     missing: 'No stripe-signature header value was provided.',
     malformed: 'Unable to extract timestamp and signatures from header',
     version: 'No signatures found with expected scheme',
     stale: 'Timestamp outside the tolerance zone',
-    mismatch: 'No signatures found matching the expected signature for payload. Are you passing the raw request body you received from Stripe?',
+    mismatch:
+      'No signatures found matching the expected signature for payload. Are you passing the raw request body you received from Stripe?',
   },
   standard: STANDARD_ERRORS,
   svix: STANDARD_ERRORS,
-  slack: {stale: 'Failed to verify authenticity: stale', version: 'Failed to verify authenticity: unknown signature version', mismatch: 'Failed to verify authenticity: signature mismatch'},
+  slack: {
+    stale: 'Failed to verify authenticity: stale',
+    version: 'Failed to verify authenticity: unknown signature version',
+    mismatch: 'Failed to verify authenticity: signature mismatch',
+  },
   paddle: {malformed: '[Paddle] Invalid webhook signature'},
 }
 
-const KNOWN_PREFIXES = ['whsec_', 'whsk_', 'whpk_', 'sk_test_', 'sk_live_', 'rk_test_', 'rk_live_', 'pk_test_', 'pk_live_', 'pdl_ntfset_', 'shpss_', 'xoxb-', 'xoxp-']
+const KNOWN_PREFIXES = [
+  'whsec_',
+  'whsk_',
+  'whpk_',
+  'sk_test_',
+  'sk_live_',
+  'rk_test_',
+  'rk_live_',
+  'pk_test_',
+  'pk_live_',
+  'pdl_ntfset_',
+  'shpss_',
+  'xoxb-',
+  'xoxp-',
+]
 
 interface SecretDescription {
   prefix: string
@@ -75,7 +108,11 @@ interface SecretDescription {
 
 /** A secret as prefix + length + fingerprint: enough to tell two secrets apart, never enough to use one. */
 export function describeSecret(secret: string): SecretDescription {
-  return {prefix: KNOWN_PREFIXES.find((p) => secret.startsWith(p)) ?? '', length: secret.length, fingerprint: fingerprint(secret)}
+  return {
+    prefix: KNOWN_PREFIXES.find((p) => secret.startsWith(p)) ?? '',
+    length: secret.length,
+    fingerprint: fingerprint(secret),
+  }
 }
 
 function secretText(secret: string): string {
@@ -144,7 +181,9 @@ export function verifyDelivery(input: DeliveryInput): DeliveryVerdict {
   }
 
   if (parsed.source && parsed.source[0] !== `${scheme === 'svix' ? 'svix' : 'webhook'}-id`) {
-    notes.push(`The delivery carries the unbranded ${list(parsed.source)} headers rather than svix-*: the svix library falls back to them, but a verifier that reads svix-* by hand finds nothing.`)
+    notes.push(
+      `The delivery carries the unbranded ${list(parsed.source)} headers rather than svix-*: the svix library falls back to them, but a verifier that reads svix-* by hand finds nothing.`,
+    )
   }
 
   // 1. Headers: present, parsable, with a version the verifier checks.
@@ -154,27 +193,41 @@ export function verifyDelivery(input: DeliveryInput): DeliveryVerdict {
     const want = info.headers.filter((h) => scheme !== 'github' || h === 'x-hub-signature-256')
     let hint = ''
     const family = scheme === 'standard' ? 'svix' : scheme === 'svix' ? 'webhook' : undefined
-    const familyHeaders = family ? [`${family}-id`, `${family}-timestamp`, `${family}-signature`].filter((n) => headers[n]) : []
+    const familyHeaders = family
+      ? [`${family}-id`, `${family}-timestamp`, `${family}-signature`].filter((n) => headers[n])
+      : []
     if (scheme === 'standard' && familyHeaders.length) {
       hint = ` It carries ${list(familyHeaders)} instead: Svix sends the same Standard Webhooks scheme under svix-* names, and the standardwebhooks library reads only webhook-*. Verify it as scheme svix (the svix library reads both names), or copy the svix-* values into webhook-* before verifying.`
     } else if (scheme === 'svix' && familyHeaders.length) {
       hint = ` It carries ${list(familyHeaders)} as well: Svix and Standard Webhooks use the same scheme under different names; a delivery needs a complete set of one or the other.`
     }
-    const sameFamily = (s: WebhookScheme) => s === scheme || (family !== undefined && (s === 'svix' || s === 'standard'))
+    const sameFamily = (s: WebhookScheme) =>
+      s === scheme || (family !== undefined && (s === 'svix' || s === 'standard'))
     const others = SCHEMES.filter((s) => !sameFamily(s) && headers[schemeFormat(s).signatureHeader] !== undefined)
-    if (others.length) hint += ` It does carry ${list(others.map((s) => schemeFormat(s).signatureHeader))}, which ${others.length === 1 ? 'is' : 'are'} ${list(others.map((s) => schemeInfo(s).name))}'s: is the receiver configured for the wrong provider?`
-    if (!hint) hint = ' A proxy or gateway may be dropping it, the request may not have come from the provider (a health check, scanner or manual test), or the capture left it out.'
+    if (others.length)
+      hint += ` It does carry ${list(others.map((s) => schemeFormat(s).signatureHeader))}, which ${others.length === 1 ? 'is' : 'are'} ${list(others.map((s) => schemeInfo(s).name))}'s: is the receiver configured for the wrong provider?`
+    if (!hint)
+      hint =
+        ' A proxy or gateway may be dropping it, the request may not have come from the provider (a health check, scanner or manual test), or the capture left it out.'
     const message = `The delivery has no ${list(parsed.missing)} header${parsed.missing.length === 1 ? '' : 's'}: ${info.name} signs with ${list(want)}, so no signature can be checked.${hint}`
     return fail('header-missing', message, KB_HEADER, 'missing')
   }
   if (parsed.error) {
-    const shape = Object.fromEntries(info.headers.filter((h) => headers[h] !== undefined).map((h) => [h, headerShape(headers[h])]))
+    const shape = Object.fromEntries(
+      info.headers.filter((h) => headers[h] !== undefined).map((h) => [h, headerShape(headers[h])]),
+    )
     details.headerShape = shape
-    const message = `The ${info.name} signature header is garbled: ${parsed.error}. doctor sees ${Object.entries(shape).map(([k, v]) => `${k}: ${v}`).join('; ')} (long values abbreviated). It was probably rewritten or truncated on the way, or set by code other than the provider's.`
+    const message = `The ${info.name} signature header is garbled: ${parsed.error}. doctor sees ${Object.entries(shape)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(
+        '; ',
+      )} (long values abbreviated). It was probably rewritten or truncated on the way, or set by code other than the provider's.`
     return fail('header-malformed', message, KB_HEADER, 'malformed')
   }
   const candidates = parsed.signatures.map((s, i) => (s.version === format.version ? i : -1)).filter((i) => i >= 0)
-  details.signatures = parsed.signatures.map((s) => `${s.version}${scheme === 'standard' || scheme === 'svix' ? ',' : '='}${abbrev(s.value)}`)
+  details.signatures = parsed.signatures.map(
+    (s) => `${s.version}${scheme === 'standard' || scheme === 'svix' ? ',' : '='}${abbrev(s.value)}`,
+  )
   if (candidates.length === 0) {
     const versions = [...new Set(parsed.signatures.map((s) => s.version))]
     details.versions = versions
@@ -183,7 +236,8 @@ export function verifyDelivery(input: DeliveryInput): DeliveryVerdict {
       return fail('ed25519-unsupported', message, KB_HEADER, 'version')
     }
     let extra = ''
-    if (scheme === 'stripe' && versions.includes('v0')) extra = ' v0 is a legacy Stripe test scheme that verifiers ignore.'
+    if (scheme === 'stripe' && versions.includes('v0'))
+      extra = ' v0 is a legacy Stripe test scheme that verifiers ignore.'
     if (scheme === 'github' && versions.includes('sha1')) {
       const sha1 = hmacDigest('github', secretKey('github', input.secret), body, {}, 'sha1').toString('hex')
       const matches = parsed.signatures.some((s) => s.version === 'sha1' && safeEqual(s.value, sha1))
@@ -194,11 +248,28 @@ export function verifyDelivery(input: DeliveryInput): DeliveryVerdict {
     return fail('scheme-version', message, KB_HEADER, 'version')
   }
 
-  const ctx: Context = {scheme, name: info.name, library: format.library, version: format.version, encoding: format.encoding, secret: input.secret, body, parsed, candidates, details, notes}
-  const tolerance = info.defaultToleranceSeconds === undefined ? undefined : (input.toleranceSeconds ?? info.defaultToleranceSeconds)
-  const time = parsed.timestamp !== undefined && tolerance !== undefined ? timing(scheme, Number(parsed.timestamp), Math.floor(input.now), tolerance) : undefined
+  const ctx: Context = {
+    scheme,
+    name: info.name,
+    library: format.library,
+    version: format.version,
+    encoding: format.encoding,
+    secret: input.secret,
+    body,
+    parsed,
+    candidates,
+    details,
+    notes,
+  }
+  const tolerance =
+    info.defaultToleranceSeconds === undefined ? undefined : (input.toleranceSeconds ?? info.defaultToleranceSeconds)
+  const time =
+    parsed.timestamp !== undefined && tolerance !== undefined
+      ? timing(scheme, Number(parsed.timestamp), Math.floor(input.now), tolerance)
+      : undefined
   if (time) Object.assign(details, {skewSeconds: time.skew, toleranceSeconds: tolerance})
-  if (time && Number(parsed.timestamp) > 1e12) notes.push('The timestamp has 13 digits: it looks like milliseconds, where the scheme expects seconds.')
+  if (time && Number(parsed.timestamp) > 1e12)
+    notes.push('The timestamp has 13 digits: it looks like milliseconds, where the scheme expects seconds.')
 
   // 2. The exact check: the correct key, the raw body, every signature.
   const key = secretKey(scheme, input.secret)
@@ -207,27 +278,52 @@ export function verifyDelivery(input: DeliveryInput): DeliveryVerdict {
     details.signatureIndex = exact
     if (exact !== candidates[0]) {
       details.kb = KB_ROTATION
-      notes.push(`The matching signature is number ${candidates.indexOf(exact) + 1} of ${candidates.length} in the header (the provider signs with several secrets during a rotation): a verifier that checks only the first signature rejects this delivery; accept it if any one matches.`)
+      notes.push(
+        `The matching signature is number ${candidates.indexOf(exact) + 1} of ${candidates.length} in the header (the provider signs with several secrets during a rotation): a verifier that checks only the first signature rejects this delivery; accept it if any one matches.`,
+      )
     } else if (scheme === 'paddle' && candidates.length > 1 && exact !== candidates[candidates.length - 1]) {
       details.kb = KB_ROTATION
-      notes.push(`The header carries ${candidates.length} h1 signatures and the first one matches: the Paddle Node SDK keeps only the last h1 it finds, so it rejects this delivery; check every h1.`)
+      notes.push(
+        `The header carries ${candidates.length} h1 signatures and the first one matches: the Paddle Node SDK keeps only the last h1 it finds, so it rejects this delivery; check every h1.`,
+      )
     }
     if (time?.outside) {
-      const kb = time.skew > 0 ? `${TS}#receiver-clock-skew` : -time.skew > 3600 ? `${TS}#delayed-or-replayed-delivery` : `${TS}#receiver-clock-skew`
+      const kb =
+        time.skew > 0
+          ? `${TS}#receiver-clock-skew`
+          : -time.skew > 3600
+            ? `${TS}#delayed-or-replayed-delivery`
+            : `${TS}#receiver-clock-skew`
       details.direction = time.skew > 0 ? 'future' : 'past'
       const libError = time.skew > 0 ? lib.future : lib.stale
-      const message = time.skew < 0
-        ? `The signature is valid, but the timestamp is ${-time.skew} s in the past, tolerance ${tolerance} s (${info.name}'s verifier rejects older deliveries): the receiver's clock is ahead of the provider's, or the delivery reached verification late (queued, retried from your own store, or replayed).${libError ? ` ${format.library} fails with "${libError}".` : ''} Compare clocks with \`doctor run clock-skew\`; resend the event from the provider rather than replaying a stored request.`
-        : `The signature is valid, but the timestamp is ${time.skew} s in the future, tolerance ${tolerance} s (${info.name}'s verifier rejects timestamps ahead of its clock too): the receiver's clock is behind the provider's.${libError ? ` ${format.library} fails with "${libError}".` : ''} Compare clocks with \`doctor run clock-skew\` and enable time synchronisation on the receiver host.`
+      const message =
+        time.skew < 0
+          ? `The signature is valid, but the timestamp is ${-time.skew} s in the past, tolerance ${tolerance} s (${info.name}'s verifier rejects older deliveries): the receiver's clock is ahead of the provider's, or the delivery reached verification late (queued, retried from your own store, or replayed).${libError ? ` ${format.library} fails with "${libError}".` : ''} Compare clocks with \`doctor run clock-skew\`; resend the event from the provider rather than replaying a stored request.`
+          : `The signature is valid, but the timestamp is ${time.skew} s in the future, tolerance ${tolerance} s (${info.name}'s verifier rejects timestamps ahead of its clock too): the receiver's clock is behind the provider's.${libError ? ` ${format.library} fails with "${libError}".` : ''} Compare clocks with \`doctor run clock-skew\` and enable time synchronisation on the receiver host.`
       return fail('timestamp-outside-tolerance', message, kb, time.skew > 0 ? 'future' : 'stale')
     }
-    if (time?.futureIgnored) notes.push(`The timestamp is ${time.skew} s in the future (more than the ${tolerance} s tolerance); ${format.library} accepts future timestamps, but the receiver's clock is behind the provider's: compare clocks with \`doctor run clock-skew\`.`)
-    const when = time ? (time.disabled ? '; the timestamp check is disabled (tolerance 0)' : `, and the timestamp is ${time.skew <= 0 ? `${-time.skew} s old` : `${time.skew} s ahead`}, within the ${tolerance} s tolerance`) : ''
-    return {ok: true, message: `Signature ${candidates.indexOf(exact) + 1} of ${candidates.length} (${format.version}) matches the raw body (${body.length} bytes) with the ${secretText(input.secret)}${when}.`, details, notes}
+    if (time?.futureIgnored)
+      notes.push(
+        `The timestamp is ${time.skew} s in the future (more than the ${tolerance} s tolerance); ${format.library} accepts future timestamps, but the receiver's clock is behind the provider's: compare clocks with \`doctor run clock-skew\`.`,
+      )
+    const when = time
+      ? time.disabled
+        ? '; the timestamp check is disabled (tolerance 0)'
+        : `, and the timestamp is ${time.skew <= 0 ? `${-time.skew} s old` : `${time.skew} s ahead`}, within the ${tolerance} s tolerance`
+      : ''
+    return {
+      ok: true,
+      message: `Signature ${candidates.indexOf(exact) + 1} of ${candidates.length} (${format.version}) matches the raw body (${body.length} bytes) with the ${secretText(input.secret)}${when}.`,
+      details,
+      notes,
+    }
   }
 
   // 3. No match: find out what would have matched.
-  if (time?.outside) notes.push(`Independently, the timestamp is ${Math.abs(time.skew)} s in the ${time.skew < 0 ? 'past' : 'future'} (tolerance ${tolerance} s): even a matching signature would be rejected${lib.stale ? `, and ${format.library} reports that first` : ''}.`)
+  if (time?.outside)
+    notes.push(
+      `Independently, the timestamp is ${Math.abs(time.skew)} s in the ${time.skew < 0 ? 'past' : 'future'} (tolerance ${tolerance} s): even a matching signature would be rejected${lib.stale ? `, and ${format.library} reports that first` : ''}.`,
+    )
   const tried: string[] = []
   details.tried = tried
   details.expectedSignature = abbrev(hmacDigest(scheme, key, body, parts(parsed)).toString(format.encoding))
@@ -259,9 +355,10 @@ export function verifyDelivery(input: DeliveryInput): DeliveryVerdict {
   const encodingN = encVariants.length
   const enc = run(encVariants)
   if (enc) {
-    const correct = scheme === 'standard' || scheme === 'svix'
-      ? `${info.name} verifiers strip whsec_ and base64-decode the rest`
-      : `${info.name} verifiers use the whole secret${input.secret.startsWith('whsec_') ? ', whsec_ included,' : ''} as UTF-8 text`
+    const correct =
+      scheme === 'standard' || scheme === 'svix'
+        ? `${info.name} verifiers strip whsec_ and base64-decode the rest`
+        : `${info.name} verifiers use the whole secret${input.secret.startsWith('whsec_') ? ', whsec_ included,' : ''} as UTF-8 text`
     const message = `No signature matches with the ${given} used the way ${info.name} uses it, but one matches when ${enc.what}: the sender and receiver disagree on the secret's encoding. ${correct}; fix the side that does otherwise (usually a hand-written signer or verifier).`
     return fail('secret-encoding', message, KB_ENCODING, 'mismatch')
   }
@@ -286,9 +383,19 @@ export function verifyDelivery(input: DeliveryInput): DeliveryVerdict {
 
   const hint = secretHints(scheme, input.secret)
   notes.push(...hint)
-  const sigs = candidates.length === 1 ? `The ${format.version} signature in the header does not match` : `None of the ${candidates.length} ${format.version} signatures in the header matches`
-  const kinds = [['whitespace', whitespaceN], ['secret-encoding', encodingN], ['signature-encoding', sigEncN], ['body', bodyN]].filter(([, n]) => Number(n) > 0).map(([k, n]) => `${n} ${k}`)
-  const message = `${sigs} this body (${body.length} bytes) with the ${given}, and no variant does either (doctor also tried ${kinds.length ? `${list(kinds)} variant${tried.length === 1 ? '' : 's'}` : 'no variants'}, listed in details.tried): the receiver has another secret than the one the provider signs with — test vs live mode, another endpoint's secret, or a secret rotated at the provider.${scheme === 'stripe' ? ' The Stripe CLI (`stripe listen`) prints its own whsec_ secret, different from the dashboard endpoint\'s.' : ''}`
+  const sigs =
+    candidates.length === 1
+      ? `The ${format.version} signature in the header does not match`
+      : `None of the ${candidates.length} ${format.version} signatures in the header matches`
+  const kinds = [
+    ['whitespace', whitespaceN],
+    ['secret-encoding', encodingN],
+    ['signature-encoding', sigEncN],
+    ['body', bodyN],
+  ]
+    .filter(([, n]) => Number(n) > 0)
+    .map(([k, n]) => `${n} ${k}`)
+  const message = `${sigs} this body (${body.length} bytes) with the ${given}, and no variant does either (doctor also tried ${kinds.length ? `${list(kinds)} variant${tried.length === 1 ? '' : 's'}` : 'no variants'}, listed in details.tried): the receiver has another secret than the one the provider signs with — test vs live mode, another endpoint's secret, or a secret rotated at the provider.${scheme === 'stripe' ? " The Stripe CLI (`stripe listen`) prints its own whsec_ secret, different from the dashboard endpoint's." : ''}`
   return fail('secret-mismatch', message, `${SIG}#wrong-secret`, 'mismatch')
 }
 
@@ -335,7 +442,13 @@ function whitespaceVariants(scheme: WebhookScheme, secret: string): Variant[] {
     const trimmed = s.trim()
     if (trimmed !== s) {
       const tail = s.slice(s.trimEnd().length)
-      removed.push(/\n/.test(tail) ? 'a trailing newline' : /\s/.test(s[0] ?? '') ? 'surrounding whitespace' : 'trailing whitespace')
+      removed.push(
+        /\n/.test(tail)
+          ? 'a trailing newline'
+          : /\s/.test(s[0] ?? '')
+            ? 'surrounding whitespace'
+            : 'trailing whitespace',
+      )
       s = trimmed
     }
     const q = /^(["'])(.*)\1$/s.exec(s)
@@ -349,8 +462,19 @@ function whitespaceVariants(scheme: WebhookScheme, secret: string): Variant[] {
     }
     if (s === before) break
   }
-  if (s !== secret && s.length > 0 && !secretKey(scheme, s).equals(secretKey(scheme, secret))) out.push({label: `secret without ${list([...new Set(removed)])}`, key: secretKey(scheme, s), what: list([...new Set(removed)])})
-  if (!/\s$/.test(secret) && !secretKey(scheme, `${secret}\n`).equals(secretKey(scheme, secret))) out.push({label: 'secret with a trailing newline added (signer side)', key: secretKey(scheme, `${secret}\n`), what: 'a trailing newline', signerSide: true})
+  if (s !== secret && s.length > 0 && !secretKey(scheme, s).equals(secretKey(scheme, secret)))
+    out.push({
+      label: `secret without ${list([...new Set(removed)])}`,
+      key: secretKey(scheme, s),
+      what: list([...new Set(removed)]),
+    })
+  if (!/\s$/.test(secret) && !secretKey(scheme, `${secret}\n`).equals(secretKey(scheme, secret)))
+    out.push({
+      label: 'secret with a trailing newline added (signer side)',
+      key: secretKey(scheme, `${secret}\n`),
+      what: 'a trailing newline',
+      signerSide: true,
+    })
   return out
 }
 
@@ -358,17 +482,40 @@ function encodingVariants(scheme: WebhookScheme, secret: string, correct: Buffer
   const out: Variant[] = []
   const stripped = secret.startsWith('whsec_') ? secret.slice(6) : secret
   const add = (v: Variant) => {
-    if (v.key && v.key.length > 0 && !v.key.equals(correct) && !out.some((o) => o.key?.equals(v.key as Buffer))) out.push(v)
+    if (v.key && v.key.length > 0 && !v.key.equals(correct) && !out.some((o) => o.key?.equals(v.key as Buffer)))
+      out.push(v)
   }
   if (scheme === 'standard' || scheme === 'svix') {
-    add({label: 'secret used as UTF-8 text (not base64-decoded)', key: Buffer.from(secret, 'utf8'), what: `the secret is used as UTF-8 text${stripped !== secret ? ', whsec_ included,' : ''} instead of base64-decoding it`})
+    add({
+      label: 'secret used as UTF-8 text (not base64-decoded)',
+      key: Buffer.from(secret, 'utf8'),
+      what: `the secret is used as UTF-8 text${stripped !== secret ? ', whsec_ included,' : ''} instead of base64-decoding it`,
+    })
     if (stripped !== secret) {
-      add({label: 'secret without whsec_ used as UTF-8 text', key: Buffer.from(stripped, 'utf8'), what: 'the part after whsec_ is used as UTF-8 text instead of base64-decoding it'})
-      add({label: 'secret base64-decoded without stripping whsec_', key: Buffer.from(secret, 'base64'), what: 'the whole secret, whsec_ included, is base64-decoded'})
+      add({
+        label: 'secret without whsec_ used as UTF-8 text',
+        key: Buffer.from(stripped, 'utf8'),
+        what: 'the part after whsec_ is used as UTF-8 text instead of base64-decoding it',
+      })
+      add({
+        label: 'secret base64-decoded without stripping whsec_',
+        key: Buffer.from(secret, 'base64'),
+        what: 'the whole secret, whsec_ included, is base64-decoded',
+      })
     }
   } else {
-    if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(stripped)) add({label: `secret base64-decoded${stripped !== secret ? ' after stripping whsec_' : ''}`, key: Buffer.from(stripped, 'base64'), what: `the secret is base64-decoded${stripped !== secret ? ' after removing whsec_ (as Standard Webhooks does)' : ''} instead of being used as UTF-8 text`})
-    if (/^(?:[0-9a-fA-F]{2})+$/.test(stripped)) add({label: 'secret hex-decoded', key: Buffer.from(stripped, 'hex'), what: 'the secret is hex-decoded instead of being used as UTF-8 text'})
+    if (/^[A-Za-z0-9+/_-]+={0,2}$/.test(stripped))
+      add({
+        label: `secret base64-decoded${stripped !== secret ? ' after stripping whsec_' : ''}`,
+        key: Buffer.from(stripped, 'base64'),
+        what: `the secret is base64-decoded${stripped !== secret ? ' after removing whsec_ (as Standard Webhooks does)' : ''} instead of being used as UTF-8 text`,
+      })
+    if (/^(?:[0-9a-fA-F]{2})+$/.test(stripped))
+      add({
+        label: 'secret hex-decoded',
+        key: Buffer.from(stripped, 'hex'),
+        what: 'the secret is hex-decoded instead of being used as UTF-8 text',
+      })
   }
   return out
 }
@@ -376,19 +523,28 @@ function encodingVariants(scheme: WebhookScheme, secret: string, correct: Buffer
 function signatureEncodingVariants(encoding: 'hex' | 'base64'): Variant[] {
   return encoding === 'hex'
     ? [
-      {label: 'signature written as base64', encode: (d) => d.toString('base64'), what: 'base64'},
-      {label: 'signature written as base64url', encode: (d) => d.toString('base64url'), what: 'base64url'},
-      {label: 'signature written as upper-case hex', encode: (d) => d.toString('hex').toUpperCase(), what: 'upper-case hex'},
-    ]
+        {label: 'signature written as base64', encode: (d) => d.toString('base64'), what: 'base64'},
+        {label: 'signature written as base64url', encode: (d) => d.toString('base64url'), what: 'base64url'},
+        {
+          label: 'signature written as upper-case hex',
+          encode: (d) => d.toString('hex').toUpperCase(),
+          what: 'upper-case hex',
+        },
+      ]
     : [
-      {label: 'signature written as hex', encode: (d) => d.toString('hex'), what: 'hex'},
-      {label: 'signature written as base64url', encode: (d) => d.toString('base64url'), what: 'base64url'},
-    ]
+        {label: 'signature written as hex', encode: (d) => d.toString('hex'), what: 'hex'},
+        {label: 'signature written as base64url', encode: (d) => d.toString('base64url'), what: 'base64url'},
+      ]
 }
 
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys)
-  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]))
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.keys(v)
+        .sort()
+        .map((k) => [k, sortKeys((v as Record<string, unknown>)[k])]),
+    )
   return v
 }
 
@@ -399,7 +555,10 @@ function asciiEscape(json: string): string {
 /** Python's json.dumps defaults: ", " and ": " separators, non-ASCII escaped. */
 function pythonDumps(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(pythonDumps).join(', ')}]`
-  if (v && typeof v === 'object') return `{${Object.entries(v).map(([k, x]) => `${asciiEscape(JSON.stringify(k))}: ${pythonDumps(x)}`).join(', ')}}`
+  if (v && typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${asciiEscape(JSON.stringify(k))}: ${pythonDumps(x)}`)
+      .join(', ')}}`
   return asciiEscape(JSON.stringify(v) ?? 'null')
 }
 
@@ -429,8 +588,10 @@ function bodyVariants(body: Buffer): Variant[] {
       ['JSON pretty-printed with 4 spaces and a final newline', `${JSON.stringify(json, null, 4)}\n`],
     )
   }
-  if (/\r\n/.test(text)) candidates.push(['the body with CRLF line endings turned into LF', text.replace(/\r\n/g, '\n')])
-  else if (/\n/.test(text)) candidates.push(['the body with LF line endings turned into CRLF', text.replace(/\n/g, '\r\n')])
+  if (/\r\n/.test(text))
+    candidates.push(['the body with CRLF line endings turned into LF', text.replace(/\r\n/g, '\n')])
+  else if (/\n/.test(text))
+    candidates.push(['the body with LF line endings turned into CRLF', text.replace(/\n/g, '\r\n')])
   if (/\r?\n$/.test(text)) candidates.push(['the body without its final newline', text.replace(/\r?\n$/, '')])
   else candidates.push(['the body with a final newline added', `${text}\n`])
   if (!isJson && /^[^=&\s]+=[^&\s]*(?:&[^=&\s]+=[^&\s]*)*$/.test(text.trim())) {
@@ -448,9 +609,19 @@ function bodyVariants(body: Buffer): Variant[] {
 
 function secretHints(scheme: WebhookScheme, secret: string): string[] {
   const notes: string[] = []
-  if (/^(sk|rk|pk)_(test|live)_/.test(secret)) notes.push(`The secret starts with ${describeSecret(secret).prefix}: that is a Stripe API key, not a webhook signing secret (whsec_…, shown on the endpoint's page in the dashboard).`)
-  if (scheme === 'stripe' && !secret.startsWith('whsec_') && !/^(sk|rk|pk)_/.test(secret)) notes.push('Stripe webhook signing secrets start with whsec_; this one does not.')
-  if ((scheme === 'github' || scheme === 'slack' || scheme === 'shopify' || scheme === 'paddle') && secret.startsWith('whsec_')) notes.push(`A whsec_ secret belongs to Stripe or Standard Webhooks/Svix, not to ${schemeInfo(scheme).name}: is the receiver configured for the wrong provider?`)
+  if (/^(sk|rk|pk)_(test|live)_/.test(secret))
+    notes.push(
+      `The secret starts with ${describeSecret(secret).prefix}: that is a Stripe API key, not a webhook signing secret (whsec_…, shown on the endpoint's page in the dashboard).`,
+    )
+  if (scheme === 'stripe' && !secret.startsWith('whsec_') && !/^(sk|rk|pk)_/.test(secret))
+    notes.push('Stripe webhook signing secrets start with whsec_; this one does not.')
+  if (
+    (scheme === 'github' || scheme === 'slack' || scheme === 'shopify' || scheme === 'paddle') &&
+    secret.startsWith('whsec_')
+  )
+    notes.push(
+      `A whsec_ secret belongs to Stripe or Standard Webhooks/Svix, not to ${schemeInfo(scheme).name}: is the receiver configured for the wrong provider?`,
+    )
   return notes
 }
 
@@ -461,7 +632,10 @@ function secretHints(scheme: WebhookScheme, secret: string): string[] {
  * else the last response's. Lines after a header block's blank line that are not headers are a body.
  */
 export function parseHeaderLines(text: string): Record<string, string> {
-  interface Block {kind: 'plain' | 'request' | 'response'; headers: Record<string, string>}
+  interface Block {
+    kind: 'plain' | 'request' | 'response'
+    headers: Record<string, string>
+  }
   const blocks: Block[] = [{kind: 'plain', headers: {}}]
   let block = blocks[0]
   let last: string | undefined

@@ -46,13 +46,82 @@ export interface SchemeFormat {
 interface SchemeDef extends SchemeInfo, SchemeFormat {}
 
 const DEFS: Record<WebhookScheme, SchemeDef> = {
-  stripe: {scheme: 'stripe', name: 'Stripe', headers: ['stripe-signature'], defaultToleranceSeconds: 300, version: 'v1', encoding: 'hex', signatureHeader: 'stripe-signature', rejects: 'stale', library: "Stripe's library (constructEvent)"},
-  github: {scheme: 'github', name: 'GitHub', headers: ['x-hub-signature-256', 'x-hub-signature'], version: 'sha256', encoding: 'hex', signatureHeader: 'x-hub-signature-256', library: '@octokit/webhooks verify'},
-  standard: {scheme: 'standard', name: 'Standard Webhooks', headers: ['webhook-id', 'webhook-timestamp', 'webhook-signature'], defaultToleranceSeconds: 300, version: 'v1', encoding: 'base64', signatureHeader: 'webhook-signature', timestampHeader: 'webhook-timestamp', rejects: 'both', library: 'the standardwebhooks library'},
-  svix: {scheme: 'svix', name: 'Svix', headers: ['svix-id', 'svix-timestamp', 'svix-signature'], defaultToleranceSeconds: 300, version: 'v1', encoding: 'base64', signatureHeader: 'svix-signature', timestampHeader: 'svix-timestamp', rejects: 'both', library: 'the svix library'},
-  slack: {scheme: 'slack', name: 'Slack', headers: ['x-slack-signature', 'x-slack-request-timestamp'], defaultToleranceSeconds: 300, version: 'v0', encoding: 'hex', signatureHeader: 'x-slack-signature', timestampHeader: 'x-slack-request-timestamp', rejects: 'stale', library: 'Slack Bolt'},
-  shopify: {scheme: 'shopify', name: 'Shopify', headers: ['x-shopify-hmac-sha256'], version: 'sha256', encoding: 'base64', signatureHeader: 'x-shopify-hmac-sha256', library: "Shopify's API library"},
-  paddle: {scheme: 'paddle', name: 'Paddle', headers: ['paddle-signature'], defaultToleranceSeconds: 5, version: 'h1', encoding: 'hex', signatureHeader: 'paddle-signature', rejects: 'stale', library: 'the Paddle Node SDK'},
+  stripe: {
+    scheme: 'stripe',
+    name: 'Stripe',
+    headers: ['stripe-signature'],
+    defaultToleranceSeconds: 300,
+    version: 'v1',
+    encoding: 'hex',
+    signatureHeader: 'stripe-signature',
+    rejects: 'stale',
+    library: "Stripe's library (constructEvent)",
+  },
+  github: {
+    scheme: 'github',
+    name: 'GitHub',
+    headers: ['x-hub-signature-256', 'x-hub-signature'],
+    version: 'sha256',
+    encoding: 'hex',
+    signatureHeader: 'x-hub-signature-256',
+    library: '@octokit/webhooks verify',
+  },
+  standard: {
+    scheme: 'standard',
+    name: 'Standard Webhooks',
+    headers: ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
+    defaultToleranceSeconds: 300,
+    version: 'v1',
+    encoding: 'base64',
+    signatureHeader: 'webhook-signature',
+    timestampHeader: 'webhook-timestamp',
+    rejects: 'both',
+    library: 'the standardwebhooks library',
+  },
+  svix: {
+    scheme: 'svix',
+    name: 'Svix',
+    headers: ['svix-id', 'svix-timestamp', 'svix-signature'],
+    defaultToleranceSeconds: 300,
+    version: 'v1',
+    encoding: 'base64',
+    signatureHeader: 'svix-signature',
+    timestampHeader: 'svix-timestamp',
+    rejects: 'both',
+    library: 'the svix library',
+  },
+  slack: {
+    scheme: 'slack',
+    name: 'Slack',
+    headers: ['x-slack-signature', 'x-slack-request-timestamp'],
+    defaultToleranceSeconds: 300,
+    version: 'v0',
+    encoding: 'hex',
+    signatureHeader: 'x-slack-signature',
+    timestampHeader: 'x-slack-request-timestamp',
+    rejects: 'stale',
+    library: 'Slack Bolt',
+  },
+  shopify: {
+    scheme: 'shopify',
+    name: 'Shopify',
+    headers: ['x-shopify-hmac-sha256'],
+    version: 'sha256',
+    encoding: 'base64',
+    signatureHeader: 'x-shopify-hmac-sha256',
+    library: "Shopify's API library",
+  },
+  paddle: {
+    scheme: 'paddle',
+    name: 'Paddle',
+    headers: ['paddle-signature'],
+    defaultToleranceSeconds: 5,
+    version: 'h1',
+    encoding: 'hex',
+    signatureHeader: 'paddle-signature',
+    rejects: 'stale',
+    library: 'the Paddle Node SDK',
+  },
 }
 
 export function schemeInfo(scheme: WebhookScheme): SchemeInfo {
@@ -87,42 +156,75 @@ export function secretKey(scheme: WebhookScheme, secret: string): Buffer {
 export function signedContent(scheme: WebhookScheme, body: Buffer, parts: {timestamp?: string; id?: string}): Buffer {
   const ts = parts.timestamp ?? ''
   switch (scheme) {
-    case 'stripe': return Buffer.concat([Buffer.from(`${ts}.`), body])
+    case 'stripe':
+      return Buffer.concat([Buffer.from(`${ts}.`), body])
     case 'standard':
-    case 'svix': return Buffer.concat([Buffer.from(`${parts.id ?? ''}.${ts}.`), body])
-    case 'slack': return Buffer.concat([Buffer.from(`v0:${ts}:`), body])
-    case 'paddle': return Buffer.concat([Buffer.from(`${ts}:`), body])
+    case 'svix':
+      return Buffer.concat([Buffer.from(`${parts.id ?? ''}.${ts}.`), body])
+    case 'slack':
+      return Buffer.concat([Buffer.from(`v0:${ts}:`), body])
+    case 'paddle':
+      return Buffer.concat([Buffer.from(`${ts}:`), body])
     case 'github':
-    case 'shopify': return body
+    case 'shopify':
+      return body
   }
   throw new Error(`unknown webhook scheme "${String(scheme)}"`)
 }
 
 /** The raw HMAC digest (SHA-256 unless asked otherwise, e.g. sha1 for GitHub's legacy header). */
-export function hmacDigest(scheme: WebhookScheme, key: Buffer, body: Buffer, parts: {timestamp?: string; id?: string}, algorithm: 'sha256' | 'sha1' = 'sha256'): Buffer {
-  return createHmac(algorithm, key).update(signedContent(scheme, body, parts)).digest()
+export function hmacDigest(
+  scheme: WebhookScheme,
+  key: Buffer,
+  body: Buffer,
+  parts: {timestamp?: string; id?: string},
+  algorithm: 'sha256' | 'sha1' = 'sha256',
+): Buffer {
+  return createHmac(algorithm, key)
+    .update(signedContent(scheme, body, parts))
+    .digest()
 }
 
 /** Compute the signature value the scheme expects, without its version label (hex or base64 as the scheme encodes it). */
-export function expectedSignature(scheme: WebhookScheme, key: Buffer, body: Buffer, parts: {timestamp?: string; id?: string}): string {
+export function expectedSignature(
+  scheme: WebhookScheme,
+  key: Buffer,
+  body: Buffer,
+  parts: {timestamp?: string; id?: string},
+): string {
   return hmacDigest(scheme, key, body, parts).toString(def(scheme).encoding)
 }
 
 /** Headers (lower-case names) a provider would send for this body, signed with this secret at this time. */
-export function signDelivery(scheme: WebhookScheme, secret: string, body: string | Buffer, options: {timestamp?: number; id?: string} = {}): Record<string, string> {
+export function signDelivery(
+  scheme: WebhookScheme,
+  secret: string,
+  body: string | Buffer,
+  options: {timestamp?: number; id?: string} = {},
+): Record<string, string> {
   const raw = typeof body === 'string' ? Buffer.from(body, 'utf8') : body
   const timestamp = String(Math.floor(options.timestamp ?? Date.now() / 1000))
   const id = options.id ?? `msg_${randomBytes(12).toString('hex')}`
   const key = secretKey(scheme, secret)
   const sig = expectedSignature(scheme, key, raw, {timestamp, id})
   switch (scheme) {
-    case 'stripe': return {'stripe-signature': `t=${timestamp},v1=${sig}`}
-    case 'github': return {'x-hub-signature-256': `sha256=${sig}`, 'x-hub-signature': `sha1=${hmacDigest(scheme, key, raw, {}, 'sha1').toString('hex')}`}
-    case 'standard': return {'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${sig}`}
-    case 'svix': return {'svix-id': id, 'svix-timestamp': timestamp, 'svix-signature': `v1,${sig}`}
-    case 'slack': return {'x-slack-signature': `v0=${sig}`, 'x-slack-request-timestamp': timestamp}
-    case 'shopify': return {'x-shopify-hmac-sha256': sig}
-    case 'paddle': return {'paddle-signature': `ts=${timestamp};h1=${sig}`}
+    case 'stripe':
+      return {'stripe-signature': `t=${timestamp},v1=${sig}`}
+    case 'github':
+      return {
+        'x-hub-signature-256': `sha256=${sig}`,
+        'x-hub-signature': `sha1=${hmacDigest(scheme, key, raw, {}, 'sha1').toString('hex')}`,
+      }
+    case 'standard':
+      return {'webhook-id': id, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${sig}`}
+    case 'svix':
+      return {'svix-id': id, 'svix-timestamp': timestamp, 'svix-signature': `v1,${sig}`}
+    case 'slack':
+      return {'x-slack-signature': `v0=${sig}`, 'x-slack-request-timestamp': timestamp}
+    case 'shopify':
+      return {'x-shopify-hmac-sha256': sig}
+    case 'paddle':
+      return {'paddle-signature': `ts=${timestamp};h1=${sig}`}
   }
   throw new Error(`unknown webhook scheme "${String(scheme)}"`)
 }
@@ -155,7 +257,10 @@ export function normalizeHeaders(headers: Record<string, string | string[] | und
 const NUMERIC = /^\d+$/
 
 /** Parse the signature header(s): timestamp, id, signatures with their version labels; undefined fields when absent; a parse error message when garbled. */
-export function parseSignatureHeaders(scheme: WebhookScheme, headers: Record<string, string | string[] | undefined>): ParsedSignature {
+export function parseSignatureHeaders(
+  scheme: WebhookScheme,
+  headers: Record<string, string | string[] | undefined>,
+): ParsedSignature {
   const h = normalizeHeaders(headers)
   const get = (name: string): string | undefined => {
     const v = h[name]?.trim()
@@ -167,7 +272,10 @@ export function parseSignatureHeaders(scheme: WebhookScheme, headers: Record<str
     case 'stripe': {
       const v = get('stripe-signature')
       if (v === undefined) return {...out, missing: ['stripe-signature']}
-      for (const item of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+      for (const item of v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         const eq = item.indexOf('=')
         if (eq <= 0) continue
         const k = item.slice(0, eq)
@@ -184,10 +292,14 @@ export function parseSignatureHeaders(scheme: WebhookScheme, headers: Record<str
       const v256 = get('x-hub-signature-256')
       const v1 = get('x-hub-signature')
       if (v256 === undefined && v1 === undefined) return {...out, missing: ['x-hub-signature-256']}
-      for (const [name, v] of [['X-Hub-Signature-256', v256], ['X-Hub-Signature', v1]] as const) {
+      for (const [name, v] of [
+        ['X-Hub-Signature-256', v256],
+        ['X-Hub-Signature', v1],
+      ] as const) {
         if (v === undefined) continue
         const m = /^([A-Za-z0-9]+)=(\S+)$/.exec(v)
-        if (!m) out.error ??= `${name} should read ${name === 'X-Hub-Signature' ? 'sha1' : 'sha256'}=<hex>, but it has another shape`
+        if (!m)
+          out.error ??= `${name} should read ${name === 'X-Hub-Signature' ? 'sha1' : 'sha256'}=<hex>, but it has another shape`
         else out.signatures.push({version: m[1].toLowerCase(), value: m[2]})
       }
       if (out.signatures.length > 0) delete out.error
@@ -198,7 +310,12 @@ export function parseSignatureHeaders(scheme: WebhookScheme, headers: Record<str
       const names = (prefix: string) => [`${prefix}-id`, `${prefix}-timestamp`, `${prefix}-signature`]
       let source = names(scheme === 'svix' ? 'svix' : 'webhook')
       // The svix library reads svix-* and falls back to the unbranded webhook-* names; standardwebhooks reads webhook-* only.
-      if (scheme === 'svix' && source.every((n) => get(n) === undefined) && names('webhook').some((n) => get(n) !== undefined)) source = names('webhook')
+      if (
+        scheme === 'svix' &&
+        source.every((n) => get(n) === undefined) &&
+        names('webhook').some((n) => get(n) !== undefined)
+      )
+        source = names('webhook')
       const [id, ts, sig] = source.map(get)
       out.source = source
       if (id !== undefined) out.id = id
@@ -206,13 +323,18 @@ export function parseSignatureHeaders(scheme: WebhookScheme, headers: Record<str
       const missing = source.filter((n) => get(n) === undefined)
       if (missing.length) out.missing = missing
       if (sig !== undefined) {
-        for (const entry of sig.split(/\s+/).map((s) => s.replace(/,+$/, '')).filter(Boolean)) {
+        for (const entry of sig
+          .split(/\s+/)
+          .map((s) => s.replace(/,+$/, ''))
+          .filter(Boolean)) {
           const comma = entry.indexOf(',')
           if (comma > 0) out.signatures.push({version: entry.slice(0, comma), value: entry.slice(comma + 1)})
         }
-        if (out.signatures.length === 0) out.error = `Invalid Signature Headers: ${source[2]} should read v1,<base64> (several separated by spaces)`
+        if (out.signatures.length === 0)
+          out.error = `Invalid Signature Headers: ${source[2]} should read v1,<base64> (several separated by spaces)`
       }
-      if (ts !== undefined && !NUMERIC.test(ts)) out.error = `Invalid Signature Headers: ${source[1]} is not a Unix time in seconds`
+      if (ts !== undefined && !NUMERIC.test(ts))
+        out.error = `Invalid Signature Headers: ${source[1]} is not a Unix time in seconds`
       return out
     }
     case 'slack': {
@@ -238,7 +360,10 @@ export function parseSignatureHeaders(scheme: WebhookScheme, headers: Record<str
     case 'paddle': {
       const v = get('paddle-signature')
       if (v === undefined) return {...out, missing: ['paddle-signature']}
-      for (const item of v.split(/[;,]/).map((s) => s.trim()).filter(Boolean)) {
+      for (const item of v
+        .split(/[;,]/)
+        .map((s) => s.trim())
+        .filter(Boolean)) {
         const eq = item.indexOf('=')
         if (eq <= 0) continue
         const k = item.slice(0, eq)

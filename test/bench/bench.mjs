@@ -16,7 +16,10 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 7)
 const bin = fileURLToPath(new URL('../../bin/run.js', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'doctor-bench-'))
 const rssHook = join(dir, 'rss.mjs')
-writeFileSync(rssHook, `import {writeFileSync} from 'node:fs'\nprocess.on('exit', () => writeFileSync(process.env.DOCTOR_BENCH_RSS, String(process.resourceUsage().maxRSS)))\n`)
+writeFileSync(
+  rssHook,
+  `import {writeFileSync} from 'node:fs'\nprocess.on('exit', () => writeFileSync(process.env.DOCTOR_BENCH_RSS, String(process.resourceUsage().maxRSS)))\n`,
+)
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -74,7 +77,14 @@ for (let i = 0; i < RUNS; i++) {
   const gets = report.http.exchanges.filter((e) => !deliberate(e))
   const distinct = new Set(gets.map((e) => `${e.method} ${e.url} ${JSON.stringify(e.requestHeaders)}`)).size
   const clockSamples = report.http.exchanges.length - gets.length
-  allRuns.push({wall: r.ms, inProcess: report.durationMs, slowest, perUrl: gets.length / distinct, clockSamples, rssMb: r.rssKb / 1024})
+  allRuns.push({
+    wall: r.ms,
+    inProcess: report.durationMs,
+    slowest,
+    perUrl: gets.length / distinct,
+    clockSamples,
+    rssMb: r.rssKb / 1024,
+  })
 }
 await sandbox.stop()
 
@@ -91,12 +101,22 @@ const all = {
 // Three 5 MB bodies of the kinds servers send, with a few secrets planted, and the default 1 MiB cap.
 const MB = 1024 * 1024
 const fill = (unit, bytes) => unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes)
-const planted = '"admin_password":"Tr0ub4dor-3x","license_key":"LIC-7777-8888-9999","env":[{"name":"RACK_TOKEN","value":"rk-0042-abcdef"}]'
+const planted =
+  '"admin_password":"Tr0ub4dor-3x","license_key":"LIC-7777-8888-9999","env":[{"name":"RACK_TOKEN","value":"rk-0042-abcdef"}]'
 const items = (bytes) => {
   const list = []
   let size = 0
   for (let i = 0; size < bytes; i++) {
-    const item = JSON.stringify({id: i, name: `item-${i}`, status: i % 7 ? 'active' : 'pending', created_at: '2026-12-03T18:25:23Z', owner: {username: `user${i}`, email: `u${i}@example.com`}, description: 'an ordinary description with a key phrase and some tokens of prose', token_count: i, url: `https://api.example.com/v1/items/${i}?page=2`})
+    const item = JSON.stringify({
+      id: i,
+      name: `item-${i}`,
+      status: i % 7 ? 'active' : 'pending',
+      created_at: '2026-12-03T18:25:23Z',
+      owner: {username: `user${i}`, email: `u${i}@example.com`},
+      description: 'an ordinary description with a key phrase and some tokens of prose',
+      token_count: i,
+      url: `https://api.example.com/v1/items/${i}?page=2`,
+    })
     list.push(item)
     size += item.length + 1
   }
@@ -104,8 +124,22 @@ const items = (bytes) => {
 }
 const bodies = [
   ['JSON API list, 5 MB', 'application/json', items(5 * MB)],
-  ['HTML page, 5 MB', 'text/html', fill('<div class="row"><a href="/docs/page">Page</a> <span>text about tokens and sessions 42</span></div>\n', 5 * MB - 200) + '<input type=hidden name=csrf_token value=csrf-abc123def>'],
-  ['log text, 5 MB', 'text/plain', fill('2026-12-03T18:25:23.123Z INFO request id=4f6c2a90 path=/api/v1/items/42 status=200 took=12ms user=alice\n', 5 * MB - 100) + 'RACK_TOKEN=rk-in-log-0042\n'],
+  [
+    'HTML page, 5 MB',
+    'text/html',
+    fill(
+      '<div class="row"><a href="/docs/page">Page</a> <span>text about tokens and sessions 42</span></div>\n',
+      5 * MB - 200,
+    ) + '<input type=hidden name=csrf_token value=csrf-abc123def>',
+  ],
+  [
+    'log text, 5 MB',
+    'text/plain',
+    fill(
+      '2026-12-03T18:25:23.123Z INFO request id=4f6c2a90 path=/api/v1/items/42 status=200 took=12ms user=alice\n',
+      5 * MB - 100,
+    ) + 'RACK_TOKEN=rk-in-log-0042\n',
+  ],
   ['JSON, 1 MiB (the default cap)', 'application/json', items(MB)],
 ]
 const redaction = bodies.map(([label, type, body]) => {
@@ -116,7 +150,8 @@ const redaction = bodies.map(([label, type, body]) => {
     const t = performance.now()
     const out = r.redactBody(body, type)
     runs.push(performance.now() - t)
-    if (/Tr0ub4dor|rk-0042|csrf-abc123def|rk-in-log-0042/.test(out)) throw new Error(`bench: a planted secret survived in ${label}`)
+    if (/Tr0ub4dor|rk-0042|csrf-abc123def|rk-in-log-0042/.test(out))
+      throw new Error(`bench: a planted secret survived in ${label}`)
   }
   return {label, ms: median(runs.slice(2))}
 })
@@ -134,25 +169,41 @@ const timeIt = (fn) => {
 }
 const parsers = [
   {label: 'login page reader, 1 MiB page', ms: timeIt(() => readPage(bigPage, 'https://h.example/'))},
-  {label: 'placeholder check, 10 KB adversarial', ms: timeIt(() => (placeholderReason(`your${'a-'.repeat(5_000)}!`), placeholderReason(`${'x-'.repeat(5_000)}!`)))},
+  {
+    label: 'placeholder check, 10 KB adversarial',
+    ms: timeIt(() => (placeholderReason(`your${'a-'.repeat(5_000)}!`), placeholderReason(`${'x-'.repeat(5_000)}!`))),
+  },
 ]
 
 const fmt = (ms) => `${ms.toFixed(0)} ms`
 const verdict = (ok) => (ok ? 'ok  ' : 'MISS')
 console.log(`doctor bench: node ${process.version}, ${RUNS} runs each, medians\n`)
-for (const r of rows) console.log(`${r.label.padEnd(28)}${fmt(r.ms).padStart(10)}${r === baseline ? '' : `   ${(r.ms / baseline.ms).toFixed(2)} x node -e 0`}`)
+for (const r of rows)
+  console.log(
+    `${r.label.padEnd(28)}${fmt(r.ms).padStart(10)}${r === baseline ? '' : `   ${(r.ms / baseline.ms).toFixed(2)} x node -e 0`}`,
+  )
 console.log(`${'doctor all (sandbox) wall'.padEnd(28)}${fmt(all.wall).padStart(10)}`)
-console.log(`${'  run time (report)'.padEnd(28)}${fmt(all.inProcess).padStart(10)}   slowest check ${fmt(all.slowest)}, ratio ${(all.inProcess / all.slowest).toFixed(2)}`)
-console.log(`${'  requests per distinct URL'.padEnd(28)}${all.perUrl.toFixed(2).padStart(10)}   (plus ${all.clockSamples} deliberate clock-sample and login-walk requests)`)
+console.log(
+  `${'  run time (report)'.padEnd(28)}${fmt(all.inProcess).padStart(10)}   slowest check ${fmt(all.slowest)}, ratio ${(all.inProcess / all.slowest).toFixed(2)}`,
+)
+console.log(
+  `${'  requests per distinct URL'.padEnd(28)}${all.perUrl.toFixed(2).padStart(10)}   (plus ${all.clockSamples} deliberate clock-sample and login-walk requests)`,
+)
 console.log(`${'  peak RSS'.padEnd(28)}${`${all.rssMb.toFixed(1)} MB`.padStart(10)}`)
 console.log('parsers')
 for (const r of parsers) console.log(`  ${r.label.padEnd(30)}${fmt(r.ms).padStart(8)}`)
 console.log('redaction of a body as it arrives')
 for (const r of redaction) console.log(`  ${r.label.padEnd(30)}${fmt(r.ms).padStart(8)}`)
 console.log('\ntargets')
-console.log(`${verdict(list.ms <= 3 * baseline.ms)} doctor list <= 3 x node -e 0 (${(list.ms / baseline.ms).toFixed(2)} x)`)
-console.log(`${verdict(version.ms <= 3 * baseline.ms)} doctor --version <= 3 x node -e 0 (${(version.ms / baseline.ms).toFixed(2)} x)`)
-console.log(`${verdict(all.inProcess <= 1.15 * all.slowest)} doctor all <= 1.15 x its slowest check (${(all.inProcess / all.slowest).toFixed(2)} x)`)
+console.log(
+  `${verdict(list.ms <= 3 * baseline.ms)} doctor list <= 3 x node -e 0 (${(list.ms / baseline.ms).toFixed(2)} x)`,
+)
+console.log(
+  `${verdict(version.ms <= 3 * baseline.ms)} doctor --version <= 3 x node -e 0 (${(version.ms / baseline.ms).toFixed(2)} x)`,
+)
+console.log(
+  `${verdict(all.inProcess <= 1.15 * all.slowest)} doctor all <= 1.15 x its slowest check (${(all.inProcess / all.slowest).toFixed(2)} x)`,
+)
 console.log(`${verdict(all.perUrl === 1)} each distinct URL fetched once per run`)
 // The sandbox config uses every check, the Kubernetes client (about 35 MB here) included.
 console.log(`${verdict(all.rssMb < 200)} peak RSS < 200 MB (every check configured, Kubernetes client loaded)`)

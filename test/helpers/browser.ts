@@ -3,7 +3,12 @@ import type {Browser} from 'playwright-core'
 
 /** The system Chromium (Debian package `chromium`), or $CHROMIUM_PATH. */
 export function chromiumPath(): string | undefined {
-  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome']
+  const candidates = [
+    process.env.CHROMIUM_PATH,
+    '/usr/bin/chromium',
+    '/usr/bin/chromium-browser',
+    '/usr/bin/google-chrome',
+  ]
   return candidates.find((p): p is string => Boolean(p) && existsSync(p!))
 }
 
@@ -13,10 +18,18 @@ export function chromiumPath(): string | undefined {
  */
 export async function launchChromium(): Promise<Browser> {
   const executablePath = chromiumPath()
-  if (!executablePath) throw new Error('Chromium not found: install the Debian package `chromium` (apt-get install -y chromium) or set CHROMIUM_PATH')
+  if (!executablePath)
+    throw new Error(
+      'Chromium not found: install the Debian package `chromium` (apt-get install -y chromium) or set CHROMIUM_PATH',
+    )
   const {chromium} = await import('playwright-core')
   // Flags for containers and CI machines: no sandbox (often running as root), /tmp instead of a small /dev/shm.
-  return chromium.launch({executablePath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'], timeout: 30_000})
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu'],
+    timeout: 30_000,
+  })
 }
 
 /**
@@ -28,7 +41,9 @@ export const browserAvailable = (): boolean => {
   const available = Boolean(chromiumPath()) || process.env.CI === 'true'
   if (!available && !told) {
     told = true
-    console.info('skipped: tests that need Chromium (not found; apt-get install -y chromium, or set CHROMIUM_PATH; with CI=true they fail instead)')
+    console.info(
+      'skipped: tests that need Chromium (not found; apt-get install -y chromium, or set CHROMIUM_PATH; with CI=true they fail instead)',
+    )
   }
   return available
 }

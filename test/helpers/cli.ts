@@ -15,7 +15,10 @@ export interface CliResult {
 }
 
 /** Run the built CLI as a real child process (the user's `npx doctor`), bounded in time. */
-export function runCli(args: string[], options: {env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number; input?: string} = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: {env?: Record<string, string | undefined>; cwd?: string; timeoutMs?: number; input?: string} = {},
+): Promise<CliResult> {
   const started = Date.now()
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
@@ -30,7 +33,11 @@ export function runCli(args: string[], options: {env?: Record<string, string | u
     child.stderr!.on('data', (d) => (stderr += d))
     const timer = setTimeout(() => {
       child.kill('SIGKILL')
-      reject(new Error(`doctor ${args.join(' ')} did not exit within ${options.timeoutMs ?? 30_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`))
+      reject(
+        new Error(
+          `doctor ${args.join(' ')} did not exit within ${options.timeoutMs ?? 30_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`,
+        ),
+      )
     }, options.timeoutMs ?? 30_000)
     child.on('close', (code) => {
       clearTimeout(timer)

@@ -3,7 +3,12 @@ import {type RpOptions, startRp, type TestRp} from './rp-app.js'
 
 export const CLIENT_ID = 'rp-console'
 export const CLIENT_SECRET = 'rp-console-secret-5f2a9c41'
-export const USER = {username: 'alice', password: 'alice-pw-7d1e2b', email: 'alice@example.com', groups: ['release-admins']} as const
+export const USER = {
+  username: 'alice',
+  password: 'alice-pw-7d1e2b',
+  email: 'alice@example.com',
+  groups: ['release-admins'],
+} as const
 export const CONSOLE_HOST = 'console.example.test'
 
 export interface LoginEnv {
@@ -13,7 +18,11 @@ export interface LoginEnv {
   origin: string
   callback: string
   /** A doctor.yaml object for this deployment. */
-  config(extra?: {login?: Record<string, unknown>; oidc?: Record<string, unknown>; withUser?: boolean}): Record<string, unknown>
+  config(extra?: {
+    login?: Record<string, unknown>
+    oidc?: Record<string, unknown>
+    withUser?: boolean
+  }): Record<string, unknown>
   stop(): Promise<void>
 }
 
@@ -22,7 +31,14 @@ export interface LoginEnv {
  * `named: true` serves the app as http://console.example.test:PORT (doctor resolves the name to
  * 127.0.0.1 through http.resolve), so it is not a secure context the way localhost is.
  */
-export async function startLoginEnv(options: {rp?: Partial<RpOptions>; named?: boolean; registered?: (callback: string) => string[]; users?: Record<string, IdpUser>} = {}): Promise<LoginEnv> {
+export async function startLoginEnv(
+  options: {
+    rp?: Partial<RpOptions>
+    named?: boolean
+    registered?: (callback: string) => string[]
+    users?: Record<string, IdpUser>
+  } = {},
+): Promise<LoginEnv> {
   let issuer = ''
   const named = options.named ?? false
   const rp = await startRp({
@@ -35,7 +51,9 @@ export async function startLoginEnv(options: {rp?: Partial<RpOptions>; named?: b
   const origin = named ? `http://${CONSOLE_HOST}:${rp.port}` : rp.url
   const callback = `${origin}${options.rp?.callbackPath ?? '/auth/callback'}`
   const idp = await startIdp({
-    clients: [{client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: options.registered?.(callback) ?? [callback]}],
+    clients: [
+      {client_id: CLIENT_ID, client_secret: CLIENT_SECRET, redirect_uris: options.registered?.(callback) ?? [callback]},
+    ],
     users: options.users ?? {[USER.username]: {password: USER.password, email: USER.email, groups: [...USER.groups]}},
   })
   issuer = idp.issuer
@@ -47,7 +65,12 @@ export async function startLoginEnv(options: {rp?: Partial<RpOptions>; named?: b
     config: (extra = {}) => ({
       target: {baseUrl: origin},
       oidc: {issuer: idp.issuer, clientId: CLIENT_ID, redirectUris: [callback], ...extra.oidc},
-      login: {consolePath: '/console', sessionCookie: 'rp_session', ...(extra.withUser === false ? {} : {testUser: {username: USER.username, password: USER.password}}), ...extra.login},
+      login: {
+        consolePath: '/console',
+        sessionCookie: 'rp_session',
+        ...(extra.withUser === false ? {} : {testUser: {username: USER.username, password: USER.password}}),
+        ...extra.login,
+      },
       ...(named ? {http: {resolve: {[CONSOLE_HOST]: '127.0.0.1'}}} : {}),
     }),
     stop: async () => {

@@ -6,9 +6,11 @@
 // oidc-provider announces its development defaults on every start; the tests use them on purpose.
 const warn = console.warn.bind(console)
 const info = console.info.bind(console)
-const quiet = (print: (...args: unknown[]) => void) => (...args: unknown[]) => {
-  if (!String(args[0]).startsWith('oidc-provider')) print(...args)
-}
+const quiet =
+  (print: (...args: unknown[]) => void) =>
+  (...args: unknown[]) => {
+    if (!String(args[0]).startsWith('oidc-provider')) print(...args)
+  }
 console.warn = quiet(warn)
 console.info = quiet(info)
 console.log = quiet(console.log.bind(console))

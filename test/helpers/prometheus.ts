@@ -32,7 +32,12 @@ export async function freePort(): Promise<number> {
  * failure (the caller throws), locally the caller skips with this message.
  */
 export function prometheusAvailable(): {ok: boolean; reason?: string} {
-  return existsSync(PROMETHEUS_BIN) ? {ok: true} : {ok: false, reason: `no Prometheus binary at ${PROMETHEUS_BIN} (apt-get install prometheus, or set PROMETHEUS_BIN)`}
+  return existsSync(PROMETHEUS_BIN)
+    ? {ok: true}
+    : {
+        ok: false,
+        reason: `no Prometheus binary at ${PROMETHEUS_BIN} (apt-get install prometheus, or set PROMETHEUS_BIN)`,
+      }
 }
 
 /** Start a real Prometheus on 127.0.0.1 with `config` (prometheus.yml text); resolves once /-/ready answers 200. */
@@ -43,7 +48,13 @@ export async function startPrometheus(config: string, timeoutMs = 15_000): Promi
   let output = ''
   const child: ChildProcess = spawn(
     PROMETHEUS_BIN,
-    [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-lifecycle', '--log.level=warn'],
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-lifecycle',
+      '--log.level=warn',
+    ],
     {stdio: ['ignore', 'pipe', 'pipe']},
   )
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()))
@@ -81,7 +92,12 @@ export async function startPrometheus(config: string, timeoutMs = 15_000): Promi
 }
 
 /** Poll `probe` until it returns true, for at most `timeoutMs`. */
-export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 20_000, everyMs = 200): Promise<void> {
+export async function waitFor(
+  what: string,
+  probe: () => Promise<boolean>,
+  timeoutMs = 20_000,
+  everyMs = 200,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
     if (await probe().catch(() => false)) return
@@ -91,7 +107,11 @@ export async function waitFor(what: string, probe: () => Promise<boolean>, timeo
 }
 
 /** A GET of the Prometheus API, returning `data`. */
-export async function promApi<T = unknown>(base: string, path: string, params: Record<string, string> = {}): Promise<T> {
+export async function promApi<T = unknown>(
+  base: string,
+  path: string,
+  params: Record<string, string> = {},
+): Promise<T> {
   const qs = new URLSearchParams(params).toString()
   const res = await fetch(`${base}${path}${qs ? `?${qs}` : ''}`)
   const body = (await res.json()) as {status: string; data: T; error?: string}

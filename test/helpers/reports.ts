@@ -2,7 +2,16 @@ import {type Report, type ReportResult, reportSchema} from '../../src/report/sch
 
 /** A check result for report tests; only id and status are needed. */
 export function result(id: string, status: ReportResult['status'], extra: Partial<ReportResult> = {}): ReportResult {
-  return {id, title: `${id} title`, area: 'platform', status, message: `${id} says ${status}`, durationMs: 12, kb: [], ...extra}
+  return {
+    id,
+    title: `${id} title`,
+    area: 'platform',
+    status,
+    message: `${id} says ${status}`,
+    durationMs: 12,
+    kb: [],
+    ...extra,
+  }
 }
 
 /** A schema-valid report around the given results, with counts, verdict and exit code derived from them. */
@@ -18,7 +27,11 @@ export function makeReport(results: ReportResult[], overrides: Partial<Report> =
     failOn: 'fail',
     exitCode: summary.fail + summary.error + summary.timeout ? 1 : 0,
     environment: {node: 'v20.20.2', platform: 'linux', arch: 'x64'},
-    config: {path: '/srv/doctor.yaml', targets: ['https://app.example.com'], values: {target: {baseUrl: 'https://app.example.com'}}},
+    config: {
+      path: '/srv/doctor.yaml',
+      targets: ['https://app.example.com'],
+      values: {target: {baseUrl: 'https://app.example.com'}},
+    },
     options: {concurrency: 4, checkTimeoutMs: 10000, timeoutMs: 60000, ca: null, insecure: false},
     warnings: [],
     summary,
@@ -28,4 +41,3 @@ export function makeReport(results: ReportResult[], overrides: Partial<Report> =
     ...overrides,
   })
 }
-

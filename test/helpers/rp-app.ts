@@ -81,7 +81,11 @@ export async function startRp(options: RpOptions): Promise<TestRp> {
       ? {
           adjust: (config, client, metadata) => {
             const server = JSON.parse(JSON.stringify(config.serverMetadata())) as ServerMetadata
-            const changed = new client.Configuration({...server, issuer: `${server.issuer}/`}, options.clientId, metadata)
+            const changed = new client.Configuration(
+              {...server, issuer: `${server.issuer}/`},
+              options.clientId,
+              metadata,
+            )
             client.allowInsecureRequests(changed)
             return changed
           },
@@ -113,11 +117,22 @@ export async function startRp(options: RpOptions): Promise<TestRp> {
     if (url.pathname === '/console') {
       const session = sessions.get(jar.get(sessionName) ?? '')
       if (!session) {
-        if (options.metaRefresh) return page(res, 200, 'Signing in', '<p>Redirecting to the login…</p>', {}, '<meta http-equiv="refresh" content="0; url=/login">')
+        if (options.metaRefresh)
+          return page(
+            res,
+            200,
+            'Signing in',
+            '<p>Redirecting to the login…</p>',
+            {},
+            '<meta http-equiv="refresh" content="0; url=/login">',
+          )
         return redirect(res, '/login')
       }
       if (options.requireGroup && !session.groups.includes(options.requireGroup)) {
-        return redirect(res, `/login?error=missing_claim&error_description=${encodeURIComponent(`the groups claim does not contain ${options.requireGroup}`)}`)
+        return redirect(
+          res,
+          `/login?error=missing_claim&error_description=${encodeURIComponent(`the groups claim does not contain ${options.requireGroup}`)}`,
+        )
       }
       if (options.requireClaim && session.claims[options.requireClaim] === undefined) {
         return redirect(res, `/login?error=missing_claim&claim=${encodeURIComponent(options.requireClaim)}`)
@@ -125,10 +140,16 @@ export async function startRp(options: RpOptions): Promise<TestRp> {
       return page(res, 200, 'Console', '<p>Releases and settings.</p>')
     }
     if (url.pathname === '/login') {
-      const {key, url: authorize} = await rp.begin({redirect_uri: redirectUri, scope: 'openid email groups', ...(options.formPost ? {response_mode: 'form_post'} : {})})
+      const {key, url: authorize} = await rp.begin({
+        redirect_uri: redirectUri,
+        scope: 'openid email groups',
+        ...(options.formPost ? {response_mode: 'form_post'} : {}),
+      })
       issued.push(key)
       if (options.sentClientId !== undefined) authorize.searchParams.set('client_id', options.sentClientId)
-      return redirect(res, authorize.href, {'set-cookie': `rp_state=${key}; ${options.stateCookieAttributes ?? 'Path=/; HttpOnly; SameSite=Lax'}`})
+      return redirect(res, authorize.href, {
+        'set-cookie': `rp_state=${key}; ${options.stateCookieAttributes ?? 'Path=/; HttpOnly; SameSite=Lax'}`,
+      })
     }
     if (url.pathname === callbackPath) {
       const key = jar.get('rp_state') ?? ''
@@ -146,18 +167,28 @@ export async function startRp(options: RpOptions): Promise<TestRp> {
         groups = (claims.groups as string[] | undefined) ?? []
         const email = String(claims.email ?? '')
         if (options.allowedEmailDomain && !email.endsWith(`@${options.allowedEmailDomain}`)) {
-          return page(res, 403, 'Access denied', `<p class="error">Login failed: ${email.slice(email.indexOf('@') + 1)} is not an allowed domain.</p>`)
+          return page(
+            res,
+            403,
+            'Access denied',
+            `<p class="error">Login failed: ${email.slice(email.indexOf('@') + 1)} is not an allowed domain.</p>`,
+          )
         }
       } catch (error) {
         return fail(res, describeLoginError(error))
       }
       const id = randomBytes(24).toString('base64url')
-      const value = options.sessionCookieBytes ? `${id}.${'x'.repeat(Math.max(0, options.sessionCookieBytes - id.length - 1))}` : id
+      const value = options.sessionCookieBytes
+        ? `${id}.${'x'.repeat(Math.max(0, options.sessionCookieBytes - id.length - 1))}`
+        : id
       sessions.set(value, {groups, claims})
       issued.push(value)
       stats.sessions++
       return redirect(res, '/console', {
-        'set-cookie': [`${sessionName}=${value}; ${options.sessionCookieAttributes ?? 'Path=/; HttpOnly; SameSite=Lax'}`, 'rp_state=; Path=/; Max-Age=0'],
+        'set-cookie': [
+          `${sessionName}=${value}; ${options.sessionCookieAttributes ?? 'Path=/; HttpOnly; SameSite=Lax'}`,
+          'rp_state=; Path=/; Max-Age=0',
+        ],
       })
     }
     page(res, 404, 'Not found', '')

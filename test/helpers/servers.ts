@@ -40,7 +40,12 @@ export function send(res: ServerResponse, status: number, body: unknown, content
 }
 
 /** Stream `bytes` of filler with backpressure, for body-cap tests; tolerates the client hanging up. */
-export function streamBytes(res: ServerResponse, bytes: number, contentType = 'application/octet-stream', status = 200): void {
+export function streamBytes(
+  res: ServerResponse,
+  bytes: number,
+  contentType = 'application/octet-stream',
+  status = 200,
+): void {
   res.writeHead(status, {'content-type': contentType})
   res.on('error', () => {})
   const chunk = Buffer.alloc(64 * 1024, 97)

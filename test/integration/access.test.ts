@@ -17,7 +17,10 @@ describe('api-token through the CLI', () => {
       }
       if (m[1] !== GOOD) {
         // A careless server that echoes what it was sent: doctor must still not print it.
-        res.writeHead(401, {'www-authenticate': 'Bearer realm="gw", error="invalid_token"', 'content-type': 'application/json'})
+        res.writeHead(401, {
+          'www-authenticate': 'Bearer realm="gw", error="invalid_token"',
+          'content-type': 'application/json',
+        })
         return res.end(JSON.stringify({error: 'invalid_token', received: m[1]}))
       }
       send(res, 200, {user: 'ci-bot'})
@@ -30,7 +33,9 @@ describe('api-token through the CLI', () => {
 
   for (const json of [false, true]) {
     it(`a revoked token is diagnosed and never printed (${json ? 'JSON' : 'text'})`, async () => {
-      const r = await runCli(['run', 'api-token', '-c', config(), ...(json ? ['--json'] : [])], {env: {CI_GATE: REVOKED}})
+      const r = await runCli(['run', 'api-token', '-c', config(), ...(json ? ['--json'] : [])], {
+        env: {CI_GATE: REVOKED},
+      })
       expect(r.code).toBe(1)
       expect(r.stdout + r.stderr).not.toContain(REVOKED.slice(4))
       if (json) {
@@ -50,14 +55,20 @@ describe('api-token through the CLI', () => {
     expect(ok.code, ok.stdout).toBe(0)
     const unset = await runCli(['run', 'api-token', '-c', config(), '--json'], {env: {}})
     expect(unset.code).toBe(1)
-    expect((JSON.parse(unset.stdout) as Report).results[0].message).toMatch(/^the environment variable CI_GATE is not set/)
+    expect((JSON.parse(unset.stdout) as Report).results[0].message).toMatch(
+      /^the environment variable CI_GATE is not set/,
+    )
   })
 
   it('the sandbox shows both token faults, and --fixed is clean', async () => {
     const scoped = JSON.parse((await runCli(['demo', '--fault', 'token-under-scoped', '--json'])).stdout) as Report
-    expect(scoped.results.find((x) => x.id === 'api-token')?.cause?.kb).toBe('api-credential-rejected#token-under-scoped')
+    expect(scoped.results.find((x) => x.id === 'api-token')?.cause?.kb).toBe(
+      'api-credential-rejected#token-under-scoped',
+    )
     const newline = JSON.parse((await runCli(['demo', '--fault', 'token-trailing-newline', '--json'])).stdout) as Report
-    expect(newline.results.find((x) => x.id === 'api-token')?.cause?.kb).toBe('api-credential-rejected#token-value-mangled')
+    expect(newline.results.find((x) => x.id === 'api-token')?.cause?.kb).toBe(
+      'api-credential-rejected#token-value-mangled',
+    )
     const fixed = JSON.parse((await runCli(['demo', '--fixed', '--json'])).stdout) as Report
     expect(fixed.results.find((x) => x.id === 'api-token')?.status).toBe('pass')
   })

@@ -18,7 +18,8 @@ const expectedPass = (id: string) => `${id}:${id === 'viewport-overflow' && !wit
 function parseReport(stdout: string): Report {
   const report = JSON.parse(stdout) as Report
   const ok = validateReport(report)
-  if (!ok) throw new Error(`report does not match report.schema.json: ${JSON.stringify(validateReport.errors, null, 2)}`)
+  if (!ok)
+    throw new Error(`report does not match report.schema.json: ${JSON.stringify(validateReport.errors, null, 2)}`)
   return report
 }
 
@@ -55,7 +56,9 @@ describe('doctor CLI against the sandbox', () => {
     const report = parseReport(r.stdout)
     expect(report.verdict).toBe('pass')
     // Every registered check runs against the sandbox and passes: no false alarm anywhere.
-    expect(report.results.map((x: {id: string; status: string}) => `${x.id}:${x.status}`)).toEqual(checkIds().map(expectedPass))
+    expect(report.results.map((x: {id: string; status: string}) => `${x.id}:${x.status}`)).toEqual(
+      checkIds().map(expectedPass),
+    )
   })
 
   it('--json prints one valid report object and nothing else, with stderr quiet', async () => {
@@ -65,14 +68,20 @@ describe('doctor CLI against the sandbox', () => {
     expect(r.stderr).toBe('')
     expect(report.schemaVersion).toBe(1)
     expect(report.exitCode).toBe(1)
-    expect(report.summary).toMatchObject({fail: 2, pass: checkIds().length - 2 - (withBrowser ? 0 : 1), total: checkIds().length})
+    expect(report.summary).toMatchObject({
+      fail: 2,
+      pass: checkIds().length - 2 - (withBrowser ? 0 : 1),
+      total: checkIds().length,
+    })
     const readiness = report.results.find((x) => x.id === 'readiness')!
     expect(readiness.cause!.fix.length).toBeGreaterThan(0)
     expect(readiness.cause!.verify.length).toBeGreaterThan(0)
     expect(readiness.evidence!.exchanges!.length).toBeGreaterThan(0)
     // Each distinct request (URL and headers: api-token asks one URL with and without credentials) is sent
     // once per run; the login walk is a browser and revisits pages on purpose.
-    const gets = report.http.exchanges.filter((e) => e.method === 'GET' && e.purpose !== 'login-walk').map((e) => `${e.url} ${JSON.stringify(e.requestHeaders)}`)
+    const gets = report.http.exchanges
+      .filter((e) => e.method === 'GET' && e.purpose !== 'login-walk')
+      .map((e) => `${e.url} ${JSON.stringify(e.requestHeaders)}`)
     expect(new Set(gets).size).toBe(gets.length)
   })
 
@@ -83,13 +92,18 @@ describe('doctor CLI against the sandbox', () => {
   })
 
   it('--fail-on warn makes warnings fail the run; severity caps keep CI green', async () => {
-    const capped = writeConfig({...faulty.config, checks: {readiness: {severity: 'warn'}, 'clock-skew': {enabled: false}}})
+    const capped = writeConfig({
+      ...faulty.config,
+      checks: {readiness: {severity: 'warn'}, 'clock-skew': {enabled: false}},
+    })
     const r1 = await runCli(['all', '-c', capped, '--json'])
     expect(r1.code).toBe(0)
     const report = parseReport(r1.stdout)
     const expected = Object.fromEntries(checkIds().map((id) => [id, expectedPass(id).split(':')[1]]))
     Object.assign(expected, {'clock-skew': 'skip', readiness: 'warn'})
-    expect(report.results.map((x: {id: string; status: string}) => `${x.id}:${x.status}`)).toEqual(Object.entries(expected).map(([id, status]) => `${id}:${status}`))
+    expect(report.results.map((x: {id: string; status: string}) => `${x.id}:${x.status}`)).toEqual(
+      Object.entries(expected).map(([id, status]) => `${id}:${status}`),
+    )
     const r2 = await runCli(['all', '-c', capped, '--fail-on', 'warn', '--json'])
     expect(r2.code).toBe(1)
   })
@@ -97,11 +111,15 @@ describe('doctor CLI against the sandbox', () => {
   it('demo diagnoses the sandbox and exits 0; demo --fixed is clean', async () => {
     const faultyRun = await runCli(['demo'])
     expect(faultyRun.code).toBe(0)
-    expect(faultyRun.stderr).toMatch(/^Sandbox started: a self-hosted Release Passport \(its console behind an OIDC login through a real OpenID Provider/)
+    expect(faultyRun.stderr).toMatch(
+      /^Sandbox started: a self-hosted Release Passport \(its console behind an OIDC login through a real OpenID Provider/,
+    )
     expect(faultyRun.stderr).toContain('faults: redis-down, idp-clock-ahead')
     expect(faultyRun.stdout).toMatch(/Problems found/)
     // The IdP is oidc-provider: the CLI callback is refused with its error page, and its development notices stay quiet.
-    expect(faultyRun.stdout.replace(/\s+/g, ' ')).toMatch(/the IdP rejects redirect_uri http:\/\/127\.0\.0\.1:\d+\/api\/v1\/auth\/cli\/callback \(oidc-provider, invalid_redirect_uri\)/)
+    expect(faultyRun.stdout.replace(/\s+/g, ' ')).toMatch(
+      /the IdP rejects redirect_uri http:\/\/127\.0\.0\.1:\d+\/api\/v1\/auth\/cli\/callback \(oidc-provider, invalid_redirect_uri\)/,
+    )
     expect(faultyRun.stdout + faultyRun.stderr).not.toMatch(/oidc-provider (WARNING|NOTICE)/)
     const fixed = await runCli(['demo', '--fixed', '--json'])
     expect(fixed.code).toBe(0)
@@ -113,14 +131,24 @@ describe('doctor CLI against the sandbox', () => {
 })
 
 describe('the sandbox signs in through a real OpenID Provider', () => {
-  it('the test user signs in at oidc-provider\'s login form and the app redeems the code at its token endpoint', async () => {
+  it("the test user signs in at oidc-provider's login form and the app redeems the code at its token endpoint", async () => {
     const ids = ['login-redirect-loop', 'oidc-discovery', 'oidc-redirect-uri', 'session-cookie']
     const r = await runCli(['run', ...ids, '-c', writeConfig(healthy.config), '--json'])
     const report = parseReport(r.stdout)
     expect(report.results.map((x) => `${x.id}:${x.status}`)).toEqual(ids.map((id) => `${id}:pass`))
-    expect(report.results.find((x) => x.id === 'login-redirect-loop')?.message).toMatch(/^signed in as the test user and reached http:\/\/127\.0\.0\.1:\d+\/console \(HTTP 200\)/)
-    const walk = report.http.exchanges.filter((e) => e.purpose === 'login-walk').map((e) => `${e.method} ${new URL(e.url).pathname} ${e.status}`)
-    expect(walk).toEqual(expect.arrayContaining([expect.stringMatching(/^POST \/realms\/sandbox\/interaction\/\S+\/login 303$/), expect.stringMatching(/^GET \/api\/v1\/auth\/web\/callback 302$/), 'GET /console 200']))
+    expect(report.results.find((x) => x.id === 'login-redirect-loop')?.message).toMatch(
+      /^signed in as the test user and reached http:\/\/127\.0\.0\.1:\d+\/console \(HTTP 200\)/,
+    )
+    const walk = report.http.exchanges
+      .filter((e) => e.purpose === 'login-walk')
+      .map((e) => `${e.method} ${new URL(e.url).pathname} ${e.status}`)
+    expect(walk).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^POST \/realms\/sandbox\/interaction\/\S+\/login 303$/),
+        expect.stringMatching(/^GET \/api\/v1\/auth\/web\/callback 302$/),
+        'GET /console 200',
+      ]),
+    )
   })
 
   it('discovery publishes a token endpoint and a key set; with issuer-trailing-slash the issuer ends with a slash', async () => {
@@ -129,7 +157,9 @@ describe('the sandbox signs in through a real OpenID Provider', () => {
     expect(doc).toMatchObject({issuer, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`})
     const slashed = await startSandbox({faults: ['issuer-trailing-slash']})
     try {
-      const published = (await (await fetch(`${(slashed.config.oidc as {issuer: string}).issuer}/.well-known/openid-configuration`)).json()) as {issuer: string}
+      const published = (await (
+        await fetch(`${(slashed.config.oidc as {issuer: string}).issuer}/.well-known/openid-configuration`)
+      ).json()) as {issuer: string}
       expect(published.issuer).toBe(`${(slashed.config.oidc as {issuer: string}).issuer}/`)
     } finally {
       await slashed.stop()
@@ -157,7 +187,12 @@ describe('secrets never reach output', () => {
       res.setHeader('set-cookie', `session=${CANARY_COOKIE}; Path=/; HttpOnly`)
       if (req.url === '/readyz') {
         res.setHeader('location', `/login?code=${CANARY_CODE}&state=${CANARY_CODE}`)
-        return send(res, 503, {status: 'fail', echo: req.headers.authorization, cookie: CANARY_COOKIE, checks: {'db:connections': [{status: 'fail', output: `auth ${req.headers.authorization}`}]}})
+        return send(res, 503, {
+          status: 'fail',
+          echo: req.headers.authorization,
+          cookie: CANARY_COOKIE,
+          checks: {'db:connections': [{status: 'fail', output: `auth ${req.headers.authorization}`}]},
+        })
       }
       send(res, 200, {status: 'pass'})
     })
@@ -168,7 +203,11 @@ describe('secrets never reach output', () => {
     it(`in ${json ? 'JSON' : 'table'} output`, async () => {
       const config = writeConfig({
         target: {baseUrl: leaky.url},
-        readiness: {endpoints: [{url: '/readyz', headers: {Authorization: 'Bearer ${CANARY_TOKEN}', Cookie: `session=${CANARY_COOKIE}`}}]},
+        readiness: {
+          endpoints: [
+            {url: '/readyz', headers: {Authorization: 'Bearer ${CANARY_TOKEN}', Cookie: `session=${CANARY_COOKIE}`}},
+          ],
+        },
       })
       const r = await runCli(['run', 'readiness', '-c', config, ...(json ? ['--json'] : [])], {env: {CANARY_TOKEN}})
       expect(r.code).toBe(1)
@@ -198,24 +237,38 @@ describe('bad targets end cleanly', () => {
   it('a target that never answers: the run still ends by its deadline', async () => {
     const config = writeConfig({target: {baseUrl: hung.url}, readiness: {endpoints: ['/readyz']}, clock: {samples: 2}})
     // runCli kills a run that outlives 15 s: a hang fails the test without a wall-clock assertion here.
-    const r = await runCli(['all', '-c', config, '--check-timeout', '1500ms', '--timeout', '3s', '--json'], {timeoutMs: 15_000})
+    const r = await runCli(['all', '-c', config, '--check-timeout', '1500ms', '--timeout', '3s', '--json'], {
+      timeoutMs: 15_000,
+    })
     expect(r.code).toBe(1)
     const report = parseReport(r.stdout)
-    for (const result of report.results.filter((x) => x.status !== 'skip')) expect(['fail', 'timeout', 'error'], `${result.id}: ${result.message}`).toContain(result.status)
+    for (const result of report.results.filter((x) => x.status !== 'skip'))
+      expect(['fail', 'timeout', 'error'], `${result.id}: ${result.message}`).toContain(result.status)
   })
 
   it('a refused connection is a finding with a hint, not a crash', async () => {
     const closed = await startServer(() => {})
     const url = closed.url
     await closed.close()
-    const r = await runCli(['run', 'readiness', '-c', writeConfig({target: {baseUrl: url}, readiness: {endpoints: ['/readyz']}})])
+    const r = await runCli([
+      'run',
+      'readiness',
+      '-c',
+      writeConfig({target: {baseUrl: url}, readiness: {endpoints: ['/readyz']}}),
+    ])
     expect(r.code).toBe(1)
     expect(r.stdout).toMatch(/refused/i)
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/)
   })
 
   it('a 50 MB response is read up to the cap', async () => {
-    const r = await runCli(['run', 'readiness', '-c', writeConfig({target: {baseUrl: huge.url}, readiness: {endpoints: ['/']}}), '--json'])
+    const r = await runCli([
+      'run',
+      'readiness',
+      '-c',
+      writeConfig({target: {baseUrl: huge.url}, readiness: {endpoints: ['/']}}),
+      '--json',
+    ])
     const report = parseReport(r.stdout)
     expect(report.http.exchanges[0].truncated).toBe(true)
     expect(report.http.exchanges[0].bodyBytes).toBe(1024 * 1024)
@@ -225,15 +278,45 @@ describe('bad targets end cleanly', () => {
 describe('usage and config errors exit 2 with one clear paragraph', () => {
   const cases: Array<[string, string[], RegExp, string?]> = [
     ['no config', ['all'], /No config file found/],
-    ['malformed YAML', ['all', '-c', 'CONFIG'], /not valid YAML[\s\S]*doctor\.yaml:\d+:\d+: Flow sequence/, 'target:\n  baseUrl: [oops\n'],
-    ['unknown key', ['config', 'validate', '-c', 'CONFIG'], /unknown key "readines"\. Did you mean "readiness"\?/, 'readines:\n  endpoints: [/x]\n'],
+    [
+      'malformed YAML',
+      ['all', '-c', 'CONFIG'],
+      /not valid YAML[\s\S]*doctor\.yaml:\d+:\d+: Flow sequence/,
+      'target:\n  baseUrl: [oops\n',
+    ],
+    [
+      'unknown key',
+      ['config', 'validate', '-c', 'CONFIG'],
+      /unknown key "readines"\. Did you mean "readiness"\?/,
+      'readines:\n  endpoints: [/x]\n',
+    ],
     ['wrong type', ['all', '-c', 'CONFIG'], /clock\.samples: expected number, got string/, 'clock:\n  samples: lots\n'],
-    ['missing env var', ['all', '-c', 'CONFIG'], /target\.baseUrl: \$\{DOCTOR_TEST_UNSET_URL\} is unset/, 'target:\n  baseUrl: ${DOCTOR_TEST_UNSET_URL}\n'],
-    ['not a URL', ['all', '-c', 'CONFIG'], /"localhost:8080" is not an absolute http/, 'target:\n  baseUrl: localhost:8080\n'],
-    ['unknown check id', ['run', 'redaines', '-c', 'CONFIG'], /Unknown check id: "redaines"\. Did you mean "readiness"\?/, 'target:\n  baseUrl: http://127.0.0.1:9\n'],
+    [
+      'missing env var',
+      ['all', '-c', 'CONFIG'],
+      /target\.baseUrl: \$\{DOCTOR_TEST_UNSET_URL\} is unset/,
+      'target:\n  baseUrl: ${DOCTOR_TEST_UNSET_URL}\n',
+    ],
+    [
+      'not a URL',
+      ['all', '-c', 'CONFIG'],
+      /"localhost:8080" is not an absolute http/,
+      'target:\n  baseUrl: localhost:8080\n',
+    ],
+    [
+      'unknown check id',
+      ['run', 'redaines', '-c', 'CONFIG'],
+      /Unknown check id: "redaines"\. Did you mean "readiness"\?/,
+      'target:\n  baseUrl: http://127.0.0.1:9\n',
+    ],
     ['unknown flag', ['all', '--colour'], /Nonexistent flag: --colour/],
     ['bad duration', ['all', '--timeout', 'soon'], /Invalid value for --timeout: "soon" is not a duration/],
-    ['missing CA file', ['all', '-c', 'CONFIG', '--ca', '/nonexistent/ca.pem'], /Cannot read the CA file \/nonexistent\/ca\.pem/, 'target:\n  baseUrl: https://127.0.0.1:9\nreadiness:\n  endpoints: [/r]\n'],
+    [
+      'missing CA file',
+      ['all', '-c', 'CONFIG', '--ca', '/nonexistent/ca.pem'],
+      /Cannot read the CA file \/nonexistent\/ca\.pem/,
+      'target:\n  baseUrl: https://127.0.0.1:9\nreadiness:\n  endpoints: [/r]\n',
+    ],
   ]
   for (const [name, args, pattern, yaml] of cases) {
     it(name, async () => {
@@ -258,10 +341,18 @@ describe('list, config and version', () => {
     const plain = await runCli(['list'])
     expect(plain.code).toBe(0)
     expect(plain.stdout).toMatch(/clock-skew\s+platform/)
-    const withConfig = await runCli(['list', '-c', writeConfig({target: {baseUrl: 'http://127.0.0.1:9'}, checks: {'clock-skew': {enabled: false}}}), '--json'])
+    const withConfig = await runCli([
+      'list',
+      '-c',
+      writeConfig({target: {baseUrl: 'http://127.0.0.1:9'}, checks: {'clock-skew': {enabled: false}}}),
+      '--json',
+    ])
     const listed = JSON.parse(withConfig.stdout).checks
     expect(listed.find((c: {id: string}) => c.id === 'clock-skew').state).toBe('disabled')
-    expect(listed.find((c: {id: string}) => c.id === 'readiness')).toMatchObject({state: 'not-configured', reason: 'not configured: set readiness.endpoints in doctor.yaml'})
+    expect(listed.find((c: {id: string}) => c.id === 'readiness')).toMatchObject({
+      state: 'not-configured',
+      reason: 'not configured: set readiness.endpoints in doctor.yaml',
+    })
   })
 
   it('config validate and config schema', async () => {

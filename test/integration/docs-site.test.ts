@@ -38,7 +38,10 @@ afterAll(() => rmSync(work, {recursive: true, force: true}))
 
 describe('doctor docs build', () => {
   it('writes an index, one page per entry, product and check, in both formats', () => {
-    for (const [dir, ext] of [[htmlDir, '.html'], [mdDir, '.md']] as const) {
+    for (const [dir, ext] of [
+      [htmlDir, '.html'],
+      [mdDir, '.md'],
+    ] as const) {
       const pages = files(dir, ext).map((f) => relative(dir, f))
       expect(pages).toContain(`index${ext}`)
       for (const e of kb.entries) expect(pages).toContain(`entries/${e.id}${ext}`)
@@ -51,7 +54,8 @@ describe('doctor docs build', () => {
     const broken: string[] = []
     const ids = new Map<string, Set<string>>()
     const idsOf = (file: string) => {
-      if (!ids.has(file)) ids.set(file, new Set([...readFileSync(file, 'utf8').matchAll(/\sid="([^"]+)"/g)].map((m) => m[1])))
+      if (!ids.has(file))
+        ids.set(file, new Set([...readFileSync(file, 'utf8').matchAll(/\sid="([^"]+)"/g)].map((m) => m[1])))
       return ids.get(file)!
     }
     let checked = 0
@@ -62,8 +66,10 @@ describe('doctor docs build', () => {
         checked++
         const [path, fragment] = link.split('#')
         const target = path === '' ? file : resolve(dirname(file), path)
-        if (!statSync(target, {throwIfNoEntry: false})) broken.push(`${relative(htmlDir, file)} → ${link} (no such file)`)
-        else if (fragment && target.endsWith('.html') && !idsOf(target).has(fragment)) broken.push(`${relative(htmlDir, file)} → ${link} (no id "${fragment}")`)
+        if (!statSync(target, {throwIfNoEntry: false}))
+          broken.push(`${relative(htmlDir, file)} → ${link} (no such file)`)
+        else if (fragment && target.endsWith('.html') && !idsOf(target).has(fragment))
+          broken.push(`${relative(htmlDir, file)} → ${link} (no id "${fragment}")`)
       }
     }
     expect(broken).toEqual([])
@@ -79,19 +85,26 @@ describe('doctor docs build', () => {
         const [path, fragment] = link.split('#')
         const target = path === '' ? file : resolve(dirname(file), path)
         if (!statSync(target, {throwIfNoEntry: false})) broken.push(`${relative(mdDir, file)} → ${link}`)
-        else if (fragment && !readFileSync(target, 'utf8').includes(`<a id="${fragment}"></a>`)) broken.push(`${relative(mdDir, file)} → ${link} (no anchor)`)
+        else if (fragment && !readFileSync(target, 'utf8').includes(`<a id="${fragment}"></a>`))
+          broken.push(`${relative(mdDir, file)} → ${link} (no anchor)`)
       }
     }
     expect(broken).toEqual([])
   })
 
-  it('tells each product page how to start: the doctor init command with that product\'s profile', () => {
+  it("tells each product page how to start: the doctor init command with that product's profile", () => {
     for (const p of kb.products) {
       const html = readFileSync(join(htmlDir, 'products', `${p.id}.html`), 'utf8')
       expect(html).toContain(`<h2 id="start">Start here</h2>`)
-      expect(html).toContain(`<pre><code>doctor init --profile ${p.id} --base-url https://your-host\ndoctor all</code></pre>`)
+      expect(html).toContain(
+        `<pre><code>doctor init --profile ${p.id} --base-url https://your-host\ndoctor all</code></pre>`,
+      )
       const md = readFileSync(join(mdDir, 'products', `${p.id}.md`), 'utf8')
-      expect(md).toMatch(new RegExp(`## Start here\\n[\\s\\S]*doctor init --profile ${p.id} --base-url https://your-host\\ndoctor all\\n`))
+      expect(md).toMatch(
+        new RegExp(
+          `## Start here\\n[\\s\\S]*doctor init --profile ${p.id} --base-url https://your-host\\ndoctor all\\n`,
+        ),
+      )
       expect(readFileSync(new URL(`../../kb/profiles/${p.id}.yaml`, import.meta.url), 'utf8')).toContain(`id: ${p.id}`)
     }
   })
@@ -132,7 +145,10 @@ describe.skipIf(!browserAvailable())('docs site in headless Chromium', () => {
       const offenders: string[] = []
       for (const el of Array.from(document.body.querySelectorAll('*'))) {
         const r = el.getBoundingClientRect()
-        if (r.right > root.clientWidth + 1 && offenders.length < 5) offenders.push(`${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ')[0]}` : ''} right=${Math.round(r.right)}`)
+        if (r.right > root.clientWidth + 1 && offenders.length < 5)
+          offenders.push(
+            `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ')[0]}` : ''} right=${Math.round(r.right)}`,
+          )
       }
       return {scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, offenders}
     })
@@ -150,7 +166,10 @@ describe.skipIf(!browserAvailable())('docs site in headless Chromium', () => {
       for (const file of pages) {
         await page.goto(pathToFileURL(file).href, {waitUntil: 'load', timeout: 15_000})
         const m = await overflow(page)
-        if (m.scrollWidth > m.clientWidth + 1) failures.push(`${relative(htmlDir, file)}: scrollWidth ${m.scrollWidth} > clientWidth ${m.clientWidth} (${m.offenders.join(', ')})`)
+        if (m.scrollWidth > m.clientWidth + 1)
+          failures.push(
+            `${relative(htmlDir, file)}: scrollWidth ${m.scrollWidth} > clientWidth ${m.clientWidth} (${m.offenders.join(', ')})`,
+          )
       }
       await context.close()
       expect(failures).toEqual([])
@@ -159,9 +178,15 @@ describe.skipIf(!browserAvailable())('docs site in headless Chromium', () => {
   }
 
   it('the overflow measurement does catch a page that overflows (control)', async () => {
-    const context = await browser.newContext({viewport: {width: 320, height: 640}, isMobile: true, deviceScaleFactor: 3})
+    const context = await browser.newContext({
+      viewport: {width: 320, height: 640},
+      isMobile: true,
+      deviceScaleFactor: 3,
+    })
     const page = await context.newPage()
-    await page.setContent('<!doctype html><meta name="viewport" content="width=device-width, initial-scale=1"><body><table><tr><td>averyveryveryveryverylongunbreakableidentifier_averyveryveryveryverylongunbreakableidentifier</td></tr></table></body>')
+    await page.setContent(
+      '<!doctype html><meta name="viewport" content="width=device-width, initial-scale=1"><body><table><tr><td>averyveryveryveryverylongunbreakableidentifier_averyveryveryveryverylongunbreakableidentifier</td></tr></table></body>',
+    )
     const m = await overflow(page)
     await context.close()
     expect(m.scrollWidth).toBeGreaterThan(m.clientWidth + 1)
@@ -172,13 +197,22 @@ describe.skipIf(!browserAvailable())('docs site in headless Chromium', () => {
     const page = await context.newPage()
     await page.goto(pathToFileURL(join(htmlDir, 'index.html')).href)
     const index = searchIndex(kb)
-    for (const query of ['Error 400: redirect_uri_mismatch', 'audit buffer full; dropping events', 'Timestamp outside the tolerance zone', 'cookie dropped after login']) {
+    for (const query of [
+      'Error 400: redirect_uri_mismatch',
+      'audit buffer full; dropping events',
+      'Timestamp outside the tolerance zone',
+      'cookie dropped after login',
+    ]) {
       await page.fill('#q', query)
       const first = await page.locator('#hits li a').first().getAttribute('href')
       expect(first, query).toBe(`entries/${search(index, query, 1)[0].id}.html`)
     }
-    await page.goto(`${pathToFileURL(join(htmlDir, 'index.html')).href}?q=${encodeURIComponent('Invalid parameter: redirect_uri')}`)
-    await expect.poll(() => page.locator('#hits li a').first().getAttribute('href')).toBe('entries/oidc-redirect-uri-rejected.html')
+    await page.goto(
+      `${pathToFileURL(join(htmlDir, 'index.html')).href}?q=${encodeURIComponent('Invalid parameter: redirect_uri')}`,
+    )
+    await expect
+      .poll(() => page.locator('#hits li a').first().getAttribute('href'))
+      .toBe('entries/oidc-redirect-uri-rejected.html')
     await context.close()
   })
 

@@ -16,7 +16,18 @@ describe.skipIf(!browserAvailable())('the sandbox behind npm run demo: mobile fa
 
 describe('the sandbox behind npm run demo: evidence faults', () => {
   it('diagnoses the stale connector, the label mismatch, the out-of-sync app and the wrong selector; --fixed is clean', async () => {
-    const r = await runCli(['demo', '--fault', 'connector-stale', '--fault', 'prometheus-label-mismatch', '--fault', 'gitops-out-of-sync', '--fault', 'kube-selector-mismatch', '--json'])
+    const r = await runCli([
+      'demo',
+      '--fault',
+      'connector-stale',
+      '--fault',
+      'prometheus-label-mismatch',
+      '--fault',
+      'gitops-out-of-sync',
+      '--fault',
+      'kube-selector-mismatch',
+      '--json',
+    ])
     const report = JSON.parse(r.stdout) as Report
     const result = (id: string) => report.results.find((x) => x.id === id)
     expect(result('evidence-freshness')?.cause?.kb).toBe('connector-stale#worker-cannot-authenticate')
@@ -26,6 +37,7 @@ describe('the sandbox behind npm run demo: evidence faults', () => {
     expect(result('kubernetes-workload')?.cause?.kb).toBe('kubernetes-readiness-missing#label-selector-mismatch')
     expect(result('kubernetes-workload')?.message).toContain('app.kubernetes.io/name=sandbox-api carries the value')
     const fixed = JSON.parse((await runCli(['demo', '--fixed', '--json'])).stdout) as Report
-    for (const id of ['evidence-freshness', 'prometheus-labels', 'gitops-status', 'kubernetes-workload']) expect(fixed.results.find((x) => x.id === id)?.status, id).toBe('pass')
+    for (const id of ['evidence-freshness', 'prometheus-labels', 'gitops-status', 'kubernetes-workload'])
+      expect(fixed.results.find((x) => x.id === id)?.status, id).toBe('pass')
   })
 })

@@ -45,7 +45,11 @@ describe('doctor explain "<pasted text>"', () => {
   it('takes unquoted words and reads a pasted log from stdin', async () => {
     const words = await runCli(['explain', 'Invalid', 'parameter:', 'redirect_uri', '--json'])
     expect(JSON.parse(words.stdout).matches[0].id).toBe('oidc-redirect-uri-rejected')
-    const log = ['10:00:01 INFO request id=42', '10:00:02 WARN audit buffer full; dropping events', '10:00:03 INFO done'].join('\n')
+    const log = [
+      '10:00:01 INFO request id=42',
+      '10:00:02 WARN audit buffer full; dropping events',
+      '10:00:03 INFO done',
+    ].join('\n')
     const r = await runCli(['explain', '-', '--json'], {input: log})
     expect(r.code).toBe(0)
     const out = JSON.parse(r.stdout)
@@ -109,7 +113,16 @@ describe('doctor explain --run', () => {
   })
 
   it('runs the checks behind pasted text and says which causes cannot be checked', async () => {
-    const r = await runCli(['explain', 'the IdP clock is ahead and tokens fail: "exp" claim timestamp check failed', '--run', '--limit', '5', '-c', writeConfig(faulty.config), '--json'])
+    const r = await runCli([
+      'explain',
+      'the IdP clock is ahead and tokens fail: "exp" claim timestamp check failed',
+      '--run',
+      '--limit',
+      '5',
+      '-c',
+      writeConfig(faulty.config),
+      '--json',
+    ])
     const out = JSON.parse(r.stdout)
     expect(out.run.checks).toContain('clock-skew')
     const verdicts = out.run.verdicts as Array<{ref: string; verdict: string}>
@@ -130,7 +143,16 @@ describe('doctor explain --run', () => {
     const canary = 'canary-token-3f9a1c77e2b54d0e'
     const config = {
       ...faulty.config,
-      readiness: {endpoints: [{url: (faulty.config as {readiness: {endpoints: Array<string | {url: string}>}}).readiness.endpoints.map((e) => (typeof e === 'string' ? e : e.url))[0], headers: {Authorization: `Bearer ${canary}`}}]},
+      readiness: {
+        endpoints: [
+          {
+            url: (faulty.config as {readiness: {endpoints: Array<string | {url: string}>}}).readiness.endpoints.map(
+              (e) => (typeof e === 'string' ? e : e.url),
+            )[0],
+            headers: {Authorization: `Bearer ${canary}`},
+          },
+        ],
+      },
     }
     const r = await runCli(['explain', 'service-not-ready', '--run', '-c', writeConfig(config), '--json'])
     expect(r.stdout + r.stderr).not.toContain(canary)

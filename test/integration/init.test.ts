@@ -25,8 +25,25 @@ describe('doctor init against the sandbox', () => {
     it(`${profile}: writes a file that validates and that doctor all runs without config errors`, async () => {
       const dir = mkdtempSync(join(work, `${profile}-`))
       const issuer = (sandbox.config.oidc as {issuer: string}).issuer
-      const init = await runCli(['init', '--profile', profile, '--base-url', sandbox.appUrl, '--issuer', issuer, '--client-id', 'sandbox-console'], {cwd: dir, env})
-      expect(init.stderr).toBe(profile === 'secrets-bridge' ? 'Note: --issuer is not used: the secrets-bridge profile has no place for it.\nNote: --client-id is not used: the secrets-bridge profile has no place for it.\n' : '')
+      const init = await runCli(
+        [
+          'init',
+          '--profile',
+          profile,
+          '--base-url',
+          sandbox.appUrl,
+          '--issuer',
+          issuer,
+          '--client-id',
+          'sandbox-console',
+        ],
+        {cwd: dir, env},
+      )
+      expect(init.stderr).toBe(
+        profile === 'secrets-bridge'
+          ? 'Note: --issuer is not used: the secrets-bridge profile has no place for it.\nNote: --client-id is not used: the secrets-bridge profile has no place for it.\n'
+          : '',
+      )
       expect(init.code).toBe(0)
       expect(init.stdout).toMatch(/^Wrote doctor\.yaml \(.+ profile\)\.\nFilled in: target\.baseUrl/)
       const text = readFileSync(join(dir, 'doctor.yaml'), 'utf8')
@@ -39,7 +56,11 @@ describe('doctor init against the sandbox', () => {
       expect(enabled).toEqual(expect.arrayContaining(['clock-skew', 'session-cookie', 'login-redirect-loop']))
 
       // Findings (exit 1) are expected: the sandbox is not these products. Config errors (2) and crashes (3) are not.
-      const all = await runCli(['all', '-c', 'doctor.yaml', '--timeout', '20s', '--check-timeout', '8s'], {cwd: dir, env, timeoutMs: 40_000})
+      const all = await runCli(['all', '-c', 'doctor.yaml', '--timeout', '20s', '--check-timeout', '8s'], {
+        cwd: dir,
+        env,
+        timeoutMs: 40_000,
+      })
       expect([0, 1], `${all.stderr}\n${all.stdout}`).toContain(all.code)
       for (const id of enabled) expect(all.stdout).toContain(id)
     }, 60_000)
@@ -53,9 +74,14 @@ describe('doctor init on the command line', () => {
     writeFileSync(file, 'target: {baseUrl: https://mine.example.com}\n')
     const refused = await runCli(['init', '-p', 'generic', '-o', 'mine.yaml'], {cwd: dir, env})
     expect(refused.code).toBe(2)
-    expect(refused.stderr).toBe('Error: mine.yaml already exists and doctor init does not overwrite it. Pass --force to replace it, --output FILE to write somewhere else, or --stdout to print the new file instead.\n')
+    expect(refused.stderr).toBe(
+      'Error: mine.yaml already exists and doctor init does not overwrite it. Pass --force to replace it, --output FILE to write somewhere else, or --stdout to print the new file instead.\n',
+    )
     expect(readFileSync(file, 'utf8')).toBe('target: {baseUrl: https://mine.example.com}\n')
-    const forced = await runCli(['init', '-p', 'generic', '-o', 'mine.yaml', '--force', '--base-url', 'https://app.acme.test'], {cwd: dir, env})
+    const forced = await runCli(
+      ['init', '-p', 'generic', '-o', 'mine.yaml', '--force', '--base-url', 'https://app.acme.test'],
+      {cwd: dir, env},
+    )
     expect(forced.code).toBe(0)
     expect(readFileSync(file, 'utf8')).toContain('baseUrl: "https://app.acme.test"')
   })
@@ -63,10 +89,14 @@ describe('doctor init on the command line', () => {
   it('names the profiles when the one asked for does not exist (exit 2)', async () => {
     const r = await runCli(['init', '--profile', 'keycloak'], {cwd: work, env})
     expect(r.code).toBe(2)
-    expect(r.stderr).toMatch(/^Error: There is no profile "keycloak"\. Profiles: api-test, generic, rack-gateway, release-passport, secrets-bridge /)
+    expect(r.stderr).toMatch(
+      /^Error: There is no profile "keycloak"\. Profiles: api-test, generic, rack-gateway, release-passport, secrets-bridge /,
+    )
     const none = await runCli(['init'], {cwd: work, env})
     expect(none.code).toBe(2)
-    expect(none.stderr).toContain('Choose a profile with --profile: api-test, generic, rack-gateway, release-passport, secrets-bridge.')
+    expect(none.stderr).toContain(
+      'Choose a profile with --profile: api-test, generic, rack-gateway, release-passport, secrets-bridge.',
+    )
   })
 
   it('without a terminal asks nothing: --stdout prints a valid file with placeholders, the summary goes to stderr', async () => {
@@ -74,7 +104,9 @@ describe('doctor init on the command line', () => {
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^# doctor\.yaml for api-test/)
     expect(r.stdout).toContain('baseUrl: "${DOCTOR_BASE_URL:-https://api-test.example.invalid}"')
-    expect(r.stderr).toContain('Placeholder: target.baseUrl is https://api-test.example.invalid until you set DOCTOR_BASE_URL')
+    expect(r.stderr).toContain(
+      'Placeholder: target.baseUrl is https://api-test.example.invalid until you set DOCTOR_BASE_URL',
+    )
     const file = join(mkdtempSync(join(work, 'stdout-')), 'doctor.yaml')
     writeFileSync(file, r.stdout)
     expect((await runCli(['config', 'validate', '-c', file], {env})).code).toBe(0)

@@ -1,4 +1,14 @@
-import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join, relative} from 'node:path'
 import {gunzipSync} from 'node:zlib'
@@ -25,12 +35,14 @@ import {type Canary, type LeakyDeployment, startLeakyDeployment, type Survivor} 
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const MOBILE = existsSync(CHROMIUM)
-if (!MOBILE && process.env.CI === 'true') throw new Error(`CI=true but no Chromium at ${CHROMIUM}: the mobile place (viewport-overflow) cannot be exercised`)
+if (!MOBILE && process.env.CI === 'true')
+  throw new Error(`CI=true but no Chromium at ${CHROMIUM}: the mobile place (viewport-overflow) cannot be exercised`)
 
 // ---------------------------------------------------------------------------------------------
 // Forms of a secret
 
-const html = (s: string, apos: string, quot = '&quot;') => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, quot).replace(/'/g, apos)
+const html = (s: string, apos: string, quot = '&quot;') =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, quot).replace(/'/g, apos)
 const jsonEscaped = (s: string) => JSON.stringify(s).slice(1, -1)
 
 /** Every form in which `secret` could show up in bytes doctor writes; [form name, text]. Forms shorter than 8 characters are dropped. */
@@ -42,9 +54,16 @@ function formsOf(secret: string): Array<[string, string]> {
   add('raw', secret)
   add('URL-encoded', encodeURIComponent(secret))
   add('form-encoded', encodeURIComponent(secret).replace(/%20/g, '+'))
-  add('URL-encoded', encodeURIComponent(secret).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
-  add('URL-encoded', encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()))
-  for (const needle of base64Needles(secret)) add(/[-_]/.test(needle) ? 'base64url (any offset)' : 'base64 (any offset)', needle)
+  add(
+    'URL-encoded',
+    encodeURIComponent(secret).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+  )
+  add(
+    'URL-encoded',
+    encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+  )
+  for (const needle of base64Needles(secret))
+    add(/[-_]/.test(needle) ? 'base64url (any offset)' : 'base64 (any offset)', needle)
   add('base64url', Buffer.from(secret).toString('base64url'))
   add('hex', Buffer.from(secret).toString('hex'))
   add('hex', Buffer.from(secret).toString('hex').toUpperCase())
@@ -53,7 +72,10 @@ function formsOf(secret: string): Array<[string, string]> {
   add('HTML-escaped', secret.replace(/&/g, '&amp;').replace(/</g, '&lt;'))
   add('JSON-escaped', jsonEscaped(secret))
   add('JSON-escaped', jsonEscaped(secret).replace(/\//g, '\\/'))
-  add('JSON-escaped', jsonEscaped(secret).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`))
+  add(
+    'JSON-escaped',
+    jsonEscaped(secret).replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`),
+  )
   add('JSON-escaped HTML', jsonEscaped(html(secret, '&#39;')))
   add('Markdown cell', html(secret, "'").replace(/\|/g, '\\|'))
   if (/\r?\n/.test(secret)) {
@@ -120,7 +142,7 @@ interface Run {
 function untar(buf: Buffer): Array<{name: string; data: Buffer}> {
   const out: Array<{name: string; data: Buffer}> = []
   const str = (b: Buffer) => b.toString('utf8').replace(/\0[\s\S]*$/, '')
-  for (let off = 0; off + 512 <= buf.length; ) {
+  for (let off = 0; off + 512 <= buf.length;) {
     const header = buf.subarray(off, off + 512)
     if (header.every((b) => b === 0)) break
     const name = str(header.subarray(0, 100))
@@ -128,7 +150,8 @@ function untar(buf: Buffer): Array<{name: string; data: Buffer}> {
     const size = Number.parseInt(str(header.subarray(124, 136)).trim() || '0', 8)
     const type = header[156]
     off += 512
-    if (type === 0 || type === 48) out.push({name: prefix ? `${prefix}/${name}` : name, data: buf.subarray(off, off + size)})
+    if (type === 0 || type === 48)
+      out.push({name: prefix ? `${prefix}/${name}` : name, data: buf.subarray(off, off + size)})
     off += Math.ceil(size / 512) * 512
   }
   return out
@@ -198,32 +221,70 @@ describe('leaky deployment: secrets a server sends reach no output (issue 16)', 
       {id: 'all --json -o all.json', args: ['all', '--json', '-o', before], stdout: 'json'},
       {id: 'all --format markdown', args: ['all', '--format', 'markdown'], stdout: 'markdown'},
       {id: 'all --format junit -o all.xml', args: ['all', '--format', 'junit', '-o', o('all.xml')]},
-      {id: 'report --output-dir --bundle FILE.tar.gz', args: ['report', '--output-dir', o('report'), '--bundle', o('bundle.tar.gz')], mobile: true},
-      {id: 'report -o report.txt --bundle DIR', args: ['report', '--output', o('report.txt'), '--bundle', o('bundle')], mobile: true},
+      {
+        id: 'report --output-dir --bundle FILE.tar.gz',
+        args: ['report', '--output-dir', o('report'), '--bundle', o('bundle.tar.gz')],
+        mobile: true,
+      },
+      {
+        id: 'report -o report.txt --bundle DIR',
+        args: ['report', '--output', o('report.txt'), '--bundle', o('bundle')],
+        mobile: true,
+      },
       {id: 'explain --run', args: ['explain', 'service-not-ready', '--run']},
       {id: 'analyze', args: ['analyze', before], after: 'all --json -o all.json'},
-      {id: 'analyze --format markdown', args: ['analyze', before, '--format', 'markdown'], stdout: 'markdown', after: 'all --json -o all.json'},
+      {
+        id: 'analyze --format markdown',
+        args: ['analyze', before, '--format', 'markdown'],
+        stdout: 'markdown',
+        after: 'all --json -o all.json',
+      },
       {id: 'verify', args: ['verify', 'service-not-ready', '--before', before], after: 'all --json -o all.json'},
     ]
-    const env = {...d.env, PWD: cwd, OLDPWD: oldpwd, HOME: home, KUBECONFIG: undefined, CHROMIUM_PATH: MOBILE ? CHROMIUM : undefined}
+    const env = {
+      ...d.env,
+      PWD: cwd,
+      OLDPWD: oldpwd,
+      HOME: home,
+      KUBECONFIG: undefined,
+      CHROMIUM_PATH: MOBILE ? CHROMIUM : undefined,
+    }
     const checkRuns = new Set(['all', 'report', 'explain', 'verify'])
     const started = Date.now()
-    const done = new Map(runs.map((r) => {
-      let resolve!: () => void
-      const promise = new Promise<void>((ok) => (resolve = ok))
-      return [r.id, {promise, resolve}] as const
-    }))
+    const done = new Map(
+      runs.map((r) => {
+        let resolve!: () => void
+        const promise = new Promise<void>((ok) => (resolve = ok))
+        return [r.id, {promise, resolve}] as const
+      }),
+    )
     const run = async (r: Run) => {
       if (r.after) await done.get(r.after)!.promise
       const args = [...r.args]
-      if (checkRuns.has(args[0]!)) args.push('-c', r.mobile ? full : fast, '--allow-writes', '--concurrency', '8', '--check-timeout', '25s', '--timeout', '60s')
+      if (checkRuns.has(args[0]!))
+        args.push(
+          '-c',
+          r.mobile ? full : fast,
+          '--allow-writes',
+          '--concurrency',
+          '8',
+          '--check-timeout',
+          '25s',
+          '--timeout',
+          '60s',
+        )
       try {
         const res = await runCli(args, {env, cwd, timeoutMs: 90_000})
         results.set(r.id, res)
         runLog.push(`${r.id}: exit ${res.code}, ${(res.ms / 1000).toFixed(1)} s`)
-        outputs.push({label: `${r.id}: stdout`, text: res.stdout, ...(r.stdout ? {kind: r.stdout} : {})}, {label: `${r.id}: stderr`, text: res.stderr})
-        const said = (re: RegExp) => (res.stderr.split('\n').find((l) => re.test(l)) ?? res.stderr.trim().split('\n').at(-1) ?? '').trim()
-        if (res.code === 3 && /Refusing to write/.test(res.stderr)) refusals.push(`${r.id} exited 3: ${said(/Refusing to write/)}`)
+        outputs.push(
+          {label: `${r.id}: stdout`, text: res.stdout, ...(r.stdout ? {kind: r.stdout} : {})},
+          {label: `${r.id}: stderr`, text: res.stderr},
+        )
+        const said = (re: RegExp) =>
+          (res.stderr.split('\n').find((l) => re.test(l)) ?? res.stderr.trim().split('\n').at(-1) ?? '').trim()
+        if (res.code === 3 && /Refusing to write/.test(res.stderr))
+          refusals.push(`${r.id} exited 3: ${said(/Refusing to write/)}`)
         else if (res.code !== 0 && res.code !== 1) unexpected.push(`${r.id} exited ${res.code}: ${said(/^Error/)}`)
       } catch (error) {
         unexpected.push(`${r.id}: ${(error as Error).message.split('\n')[0]}`)
@@ -243,7 +304,11 @@ describe('leaky deployment: secrets a server sends reach no output (issue 16)', 
     for (const file of filesUnder(out)) {
       const name = relative(out, file)
       const bytes = readFileSync(file)
-      const kind = /(^|\/)(all\.json|doctor-report\.json|report\.json)$/.test(name) ? 'json' : /(^|\/)(all\.md|doctor-report\.md|report\.md)$/.test(name) ? 'markdown' : undefined
+      const kind = /(^|\/)(all\.json|doctor-report\.json|report\.json)$/.test(name)
+        ? 'json'
+        : /(^|\/)(all\.md|doctor-report\.md|report\.md)$/.test(name)
+          ? 'markdown'
+          : undefined
       if (file.endsWith('.tar.gz')) {
         for (const m of untar(gunzipSync(bytes))) {
           const mkind = /\/report\.json$/.test(m.name) ? 'json' : /\/report\.md$/.test(m.name) ? 'markdown' : undefined
@@ -268,7 +333,9 @@ describe('leaky deployment: secrets a server sends reach no output (issue 16)', 
       if (!(d.hits[p.id]! > 0) && !p.optional) missing.push(`${p.id} (${p.via}): ${p.what}`)
     }
     const unserved = d.canaries.filter((c) => !(d.hits[c.place]! > 0)).map((c) => c.id)
-    console.log(`${d.canaries.length} canaries in ${d.places.length} places, ${d.survivors.length} survivors; ${results.size} CLI runs took ${(runsMs / 1000).toFixed(1)} s${MOBILE ? '' : ' (no Chromium: mobile place skipped)'}\n  ${runLog.join('\n  ')}\n${table(rows)}`)
+    console.log(
+      `${d.canaries.length} canaries in ${d.places.length} places, ${d.survivors.length} survivors; ${results.size} CLI runs took ${(runsMs / 1000).toFixed(1)} s${MOBILE ? '' : ' (no Chromium: mobile place skipped)'}\n  ${runLog.join('\n  ')}\n${table(rows)}`,
+    )
     expect(d.canaries.length).toBeGreaterThanOrEqual(60)
     expect(new Set(d.canaries.map((c) => c.value)).size).toBe(d.canaries.length)
     expect(missing, 'places doctor never requested').toEqual([])
@@ -306,7 +373,9 @@ describe('leaky deployment: secrets a server sends reach no output (issue 16)', 
       }
     }
     const h = [...hits.values()].reduce((n, m) => n + [...m.values()].reduce((k, s) => k + s.size, 0), 0)
-    const lines = [`canaries × forms × outputs = ${total}; hits = ${h}   (${d.canaries.length} canaries, ${perOutput} forms of their secrets, ${outputs.length} outputs; a hit is one canary found in one output in one form)`]
+    const lines = [
+      `canaries × forms × outputs = ${total}; hits = ${h}   (${d.canaries.length} canaries, ${perOutput} forms of their secrets, ${outputs.length} outputs; a hit is one canary found in one output in one form)`,
+    ]
     if (h > 0) {
       const leaked = d.canaries.filter((c) => hits.has(c.id))
       const classes = [...new Set(d.canaries.map((c) => c.cls))]
@@ -319,7 +388,12 @@ describe('leaky deployment: secrets a server sends reach no output (issue 16)', 
             const all = d.canaries.filter((c) => c.cls === cls)
             const bad = all.filter((c) => hits.has(c.id))
             const formNames = new Set(bad.flatMap((c) => [...hits.get(c.id)!.values()].flatMap((s) => [...s])))
-            return [cls, `${bad.length}/${all.length}`, `${outputsWith(bad).size}/${outputs.length}`, [...formNames].join(', ')]
+            return [
+              cls,
+              `${bad.length}/${all.length}`,
+              `${outputsWith(bad).size}/${outputs.length}`,
+              [...formNames].join(', '),
+            ]
           }),
         ]),
       )
@@ -352,8 +426,12 @@ describe('leaky deployment: secrets a server sends reach no output (issue 16)', 
 
   it('non-secret values survive in the JSON report and the Markdown (false-positive corpus)', () => {
     const reports = outputs.filter((o) => o.kind && o.text.trim())
-    const kinds = {json: reports.filter((o) => o.kind === 'json'), markdown: reports.filter((o) => o.kind === 'markdown')}
-    const present = (text: string, v: string) => [v, jsonEscaped(v), html(v, '&#39;'), jsonEscaped(html(v, '&#39;'))].some((f) => text.includes(f))
+    const kinds = {
+      json: reports.filter((o) => o.kind === 'json'),
+      markdown: reports.filter((o) => o.kind === 'markdown'),
+    }
+    const present = (text: string, v: string) =>
+      [v, jsonEscaped(v), html(v, '&#39;'), jsonEscaped(html(v, '&#39;'))].some((f) => text.includes(f))
     const failures: string[] = []
     let survived = 0
     for (const v of d.survivors) {
@@ -366,7 +444,7 @@ describe('leaky deployment: secrets a server sends reach no output (issue 16)', 
           if (v.anchor.kind === 'exchange') {
             // The response that carries it must be in the report, with the part (body snippet or headers) that carries it.
             const {path, part} = v.anchor
-            let exchanges: Exchange[] = []
+            let exchanges: Exchange[]
             try {
               exchanges = (JSON.parse(text) as {http?: {exchanges?: Exchange[]}}).http?.exchanges ?? []
             } catch {
@@ -398,7 +476,9 @@ describe('leaky deployment: secrets a server sends reach no output (issue 16)', 
       if (problems.length) failures.push(`${v.id} = ${JSON.stringify(v.value)}: ${problems.join('; ')}`)
       else survived++
     }
-    console.log(`survivors: ${survived}/${d.survivors.length} (checked in ${kinds.json.length} JSON and ${kinds.markdown.length} Markdown reports)${failures.length ? `\n  ${failures.join('\n  ')}` : ''}`)
+    console.log(
+      `survivors: ${survived}/${d.survivors.length} (checked in ${kinds.json.length} JSON and ${kinds.markdown.length} Markdown reports)${failures.length ? `\n  ${failures.join('\n  ')}` : ''}`,
+    )
     expect(d.survivors.length).toBeGreaterThanOrEqual(40)
     expect(failures, 'survivors that did not survive').toEqual([])
   })

@@ -20,7 +20,10 @@ import {makeCertificates} from '../helpers/tls.js'
 
 const servers: TestServer[] = []
 let tls: TlsServer
-let url: Record<'hung' | 'stalled' | 'reset' | 'resetMidBody' | 'tls' | 'loop' | 'oversized' | 'refused' | 'portal404', string>
+let url: Record<
+  'hung' | 'stalled' | 'reset' | 'resetMidBody' | 'tls' | 'loop' | 'oversized' | 'refused' | 'portal404',
+  string
+>
 
 beforeAll(async () => {
   const start = async (handler: Parameters<typeof startServer>[0]) => {
@@ -29,7 +32,9 @@ beforeAll(async () => {
     return s.url
   }
   const certs = makeCertificates()
-  tls = createTlsServer({key: certs.selfSignedKey, cert: certs.selfSignedCert}, (_req, res) => send(res, 200, {status: 'pass'}))
+  tls = createTlsServer({key: certs.selfSignedKey, cert: certs.selfSignedCert}, (_req, res) =>
+    send(res, 200, {status: 'pass'}),
+  )
   tls.on('tlsClientError', () => {})
   await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve))
   url = {
@@ -57,7 +62,9 @@ beforeAll(async () => {
     // Port 1 (tcpmux): nothing listens there, and unlike a closed ephemeral port no parallel test can take it.
     refused: 'http://127.0.0.1:1',
     // Healthy readiness, but the portal is missing: portal-spa reports `error`.
-    portal404: await start((req, res) => (req.url === '/readyz' ? send(res, 200, {status: 'pass'}) : send(res, 404, {error: 'not found'}))),
+    portal404: await start((req, res) =>
+      req.url === '/readyz' ? send(res, 200, {status: 'pass'}) : send(res, 404, {error: 'not found'}),
+    ),
   }
 })
 
@@ -86,7 +93,11 @@ const CHECK_TIMEOUT = ['--check-timeout', '20s']
 const MODES: Mode[] = [
   {
     name: 'request timeout (no answer, and a body that stops)',
-    config: () => ({target: {baseUrl: url.hung}, readiness: {endpoints: ['/readyz', `${url.stalled}/readyz`]}, http: {timeoutMs: 300}}),
+    config: () => ({
+      target: {baseUrl: url.hung},
+      readiness: {endpoints: ['/readyz', `${url.stalled}/readyz`]},
+      http: {timeoutMs: 300},
+    }),
     flags: CHECK_TIMEOUT,
     check: 'readiness',
     label: '✗',
@@ -95,7 +106,11 @@ const MODES: Mode[] = [
   },
   {
     name: 'connection reset (on the request, and mid-body)',
-    config: () => ({target: {baseUrl: url.reset}, readiness: {endpoints: ['/readyz', `${url.resetMidBody}/readyz`]}, http: {timeoutMs: 5000}}),
+    config: () => ({
+      target: {baseUrl: url.reset},
+      readiness: {endpoints: ['/readyz', `${url.resetMidBody}/readyz`]},
+      http: {timeoutMs: 5000},
+    }),
     flags: CHECK_TIMEOUT,
     check: 'readiness',
     label: '✗',
@@ -122,7 +137,11 @@ const MODES: Mode[] = [
   },
   {
     name: 'oversized body (over http.maxBodyBytes)',
-    config: () => ({target: {baseUrl: url.oversized}, readiness: {endpoints: ['/readyz']}, http: {timeoutMs: 5000, maxBodyBytes: 1024}}),
+    config: () => ({
+      target: {baseUrl: url.oversized},
+      readiness: {endpoints: ['/readyz']},
+      http: {timeoutMs: 5000, maxBodyBytes: 1024},
+    }),
     flags: CHECK_TIMEOUT,
     check: 'readiness',
     label: '✗',
@@ -131,7 +150,11 @@ const MODES: Mode[] = [
   },
   {
     name: 'DNS failure (.invalid)',
-    config: () => ({target: {baseUrl: 'http://doctor-roundtrip.invalid'}, readiness: {endpoints: ['/readyz']}, http: {timeoutMs: 5000, connectTimeoutMs: 5000}}),
+    config: () => ({
+      target: {baseUrl: 'http://doctor-roundtrip.invalid'},
+      readiness: {endpoints: ['/readyz']},
+      http: {timeoutMs: 5000, connectTimeoutMs: 5000},
+    }),
     flags: CHECK_TIMEOUT,
     check: 'readiness',
     label: '✗',
@@ -158,7 +181,12 @@ const MODES: Mode[] = [
   },
   {
     name: 'a check error',
-    config: () => ({target: {baseUrl: url.portal404}, readiness: {endpoints: ['/readyz']}, portal: {path: '/portal/'}, http: {timeoutMs: 5000}}),
+    config: () => ({
+      target: {baseUrl: url.portal404},
+      readiness: {endpoints: ['/readyz']},
+      portal: {path: '/portal/'},
+      http: {timeoutMs: 5000},
+    }),
     flags: CHECK_TIMEOUT,
     check: 'portal-spa',
     label: '✗',
@@ -189,7 +217,12 @@ const collapse = (text: string) => text.replace(/\s+/g, ' ')
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
 /** `doctor analyze FILE` renders it; `doctor verify service-not-ready --before FILE` compares with it. Neither may reject it. */
-async function loadsBack(file: string, config: string, flags: string[], rendered: {check: string; label: string; found: RegExp[]}): Promise<void> {
+async function loadsBack(
+  file: string,
+  config: string,
+  flags: string[],
+  rendered: {check: string; label: string; found: RegExp[]},
+): Promise<void> {
   const opts = {cwd: dirname(config), timeoutMs: 40_000}
   const [analyzed, verified] = await Promise.all([
     runCli(['analyze', file], opts),
@@ -213,7 +246,10 @@ describe('every report doctor writes loads back into analyze and verify', () => 
   it.for(MODES)('doctor report --output-dir: $name', async (mode) => {
     const config = writeConfig(mode.config())
     const dir = join(dirname(config), 'report')
-    const saved = await runCli(['report', '-c', config, '--output-dir', dir, ...mode.flags], {cwd: dirname(config), timeoutMs: 40_000})
+    const saved = await runCli(['report', '-c', config, '--output-dir', dir, ...mode.flags], {
+      cwd: dirname(config),
+      timeoutMs: 40_000,
+    })
     expect(saved.code, saved.stderr).toBeLessThanOrEqual(1)
     const file = join(dir, 'doctor-report.json')
     expect(existsSync(file), saved.stderr).toBe(true)
@@ -221,7 +257,8 @@ describe('every report doctor writes loads back into analyze and verify', () => 
     expect(report.results.find((r) => r.id === mode.check)?.status).not.toMatch(/^(pass|skip)$/)
     expect(outcomes(report, 'readiness')).toEqual(mode.outcomes)
     await loadsBack(file, config, mode.flags, {check: mode.check, label: mode.label, found: [mode.found]})
-    for (const exchange of report.http.exchanges) if (exchange.error?.code !== undefined) expect(typeof exchange.error.code).toBe('string')
+    for (const exchange of report.http.exchanges)
+      if (exchange.error?.code !== undefined) expect(typeof exchange.error.code).toBe('string')
   })
 
   // `doctor all --json > file`, with every failing endpoint in one run (the deadline has its own run above).
@@ -251,19 +288,48 @@ describe('every report doctor writes loads back into analyze and verify', () => 
     const report = JSON.parse(r.stdout) as SavedReport
     expect(report.results.find((x) => x.id === 'readiness')?.status).toBe('fail')
     expect(report.results.find((x) => x.id === 'portal-spa')?.status).toBe('error')
-    expect(outcomes(report, 'readiness')).toEqual(['302', '503', 'dns', 'refused', 'reset', 'reset', 'timeout', 'timeout', 'tls'])
-    await loadsBack(file, config, CHECK_TIMEOUT, {check: 'readiness', label: '✗', found: [/9 endpoints are not ready/, /did not answer within 2000 ms/, /closed the connection/, /TLS verification/, /connection refused/]})
+    expect(outcomes(report, 'readiness')).toEqual([
+      '302',
+      '503',
+      'dns',
+      'refused',
+      'reset',
+      'reset',
+      'timeout',
+      'timeout',
+      'tls',
+    ])
+    await loadsBack(file, config, CHECK_TIMEOUT, {
+      check: 'readiness',
+      label: '✗',
+      found: [
+        /9 endpoints are not ready/,
+        /did not answer within 2000 ms/,
+        /closed the connection/,
+        /TLS verification/,
+        /connection refused/,
+      ],
+    })
   })
 
   // A longer timer fires after 1 ms (the run ended at once), and past 2^53 ms the report's options were not integers the schema accepts.
   it('a time limit too long for a timer is refused up front, not written into a report that cannot load', async () => {
     const config = writeConfig({target: {baseUrl: url.portal404}, readiness: {endpoints: ['/readyz']}})
-    for (const [flag, value] of [['--timeout', '30d'], ['--check-timeout', '99999999999999999999999s']]) {
-      const r = await runCli(['run', 'readiness', '-c', config, '--json', flag, value], {cwd: dirname(config), timeoutMs: 20_000})
+    for (const [flag, value] of [
+      ['--timeout', '30d'],
+      ['--check-timeout', '99999999999999999999999s'],
+    ]) {
+      const r = await runCli(['run', 'readiness', '-c', config, '--json', flag, value], {
+        cwd: dirname(config),
+        timeoutMs: 20_000,
+      })
       expect(r.code, r.stdout).toBe(2)
       expect(r.stdout).toMatch(/is longer than doctor can wait; use at most 24d/)
     }
-    const ok = await runCli(['run', 'readiness', '-c', config, '--json', '--timeout', '24d', '--check-timeout', '24d'], {cwd: dirname(config), timeoutMs: 20_000})
+    const ok = await runCli(
+      ['run', 'readiness', '-c', config, '--json', '--timeout', '24d', '--check-timeout', '24d'],
+      {cwd: dirname(config), timeoutMs: 20_000},
+    )
     expect(ok.code, ok.stderr).toBe(0)
     const saved = join(dirname(config), 'long.json')
     writeFileSync(saved, ok.stdout)

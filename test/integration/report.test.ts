@@ -35,13 +35,20 @@ const C = {
   respFormPassword: 'cnry-resp-formpw-3f4a5b',
   respGithubToken: 'ghp_CnryResponseGithubToken00000000000001',
   respJwt: `eyJhbGciOiJIUzI1NiJ9.${Buffer.from('{"sub":"cnry-jwt-subject-77"}').toString('base64url')}.Y25yeS1qd3Qtc2lnbmF0dXJl`,
-  respPem: '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcnryPemKey0123456789\n-----END PRIVATE KEY-----',
+  respPem:
+    '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcnryPemKey0123456789\n-----END PRIVATE KEY-----',
   email: 'cnry.person@example.org',
 }
 
 /** Every way a canary could show up in bytes doctor writes. */
 function encodings(value: string): string[] {
-  const forms = new Set([value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1), value.replace(/&/g, '&amp;').replace(/</g, '&lt;'), Buffer.from(value).toString('hex')])
+  const forms = new Set([
+    value,
+    encodeURIComponent(value),
+    JSON.stringify(value).slice(1, -1),
+    value.replace(/&/g, '&amp;').replace(/</g, '&lt;'),
+    Buffer.from(value).toString('hex'),
+  ])
   for (const needle of base64Needles(value)) forms.add(needle)
   forms.add(Buffer.from(value).toString('base64url'))
   // The PEM's body line and the JWT's payload are the secret parts of those canaries.
@@ -54,7 +61,11 @@ function expectNoCanary(label: string, bytes: Buffer | string, skip: string[] = 
   const text = Buffer.isBuffer(bytes) ? bytes.toString('latin1') : bytes
   for (const [name, value] of Object.entries(C)) {
     if (skip.includes(name)) continue
-    for (const form of encodings(value)) expect(text.includes(form), `${label} contains canary ${name} (${form === value ? 'as is' : `encoded as ${form.slice(0, 12)}…`})`).toBe(false)
+    for (const form of encodings(value))
+      expect(
+        text.includes(form),
+        `${label} contains canary ${name} (${form === value ? 'as is' : `encoded as ${form.slice(0, 12)}…`})`,
+      ).toBe(false)
   }
 }
 
@@ -72,7 +83,12 @@ describe('canary suite: no secret reaches any output, in any format or encoding'
   const work = mkdtempSync(join(tmpdir(), 'doctor-canary-'))
   const outputs: Array<{label: string; bytes: Buffer | string; skip?: string[]}> = []
   let config: string
-  const env = {DOCTOR_CANARY_HEADER: C.headerFromEnv, CANARY_API_TOKEN: C.apiToken, CANARY_WEBHOOK_SECRET: C.webhookSecret, SOME_SERVICE_PASSWORD: C.unusedEnv}
+  const env = {
+    DOCTOR_CANARY_HEADER: C.headerFromEnv,
+    CANARY_API_TOKEN: C.apiToken,
+    CANARY_WEBHOOK_SECRET: C.webhookSecret,
+    SOME_SERVICE_PASSWORD: C.unusedEnv,
+  }
 
   beforeAll(async () => {
     const closed = await startServer(() => {})
@@ -101,15 +117,27 @@ describe('canary suite: no secret reaches any output, in any format or encoding'
       }
       if (url === '/boom') {
         res.writeHead(500, {'content-type': 'text/plain'})
-        return res.end(`Traceback: login failed with password=${C.respFormPassword}&user=admin\nsession jwt ${C.respJwt}\n${C.respPem}\n`)
+        return res.end(
+          `Traceback: login failed with password=${C.respFormPassword}&user=admin\nsession jwt ${C.respJwt}\n${C.respPem}\n`,
+        )
       }
       if (url.startsWith('/api/whoami')) {
-        res.setHeader('www-authenticate', `Bearer realm="x", error="invalid_token", error_description="token ${C.apiToken} is not known"`)
-        return send(res, 401, {error: 'invalid_token', received: req.headers.authorization, basic: Buffer.from(`ci-bot:${C.apiToken}`).toString('base64')})
+        res.setHeader(
+          'www-authenticate',
+          `Bearer realm="x", error="invalid_token", error_description="token ${C.apiToken} is not known"`,
+        )
+        return send(res, 401, {
+          error: 'invalid_token',
+          received: req.headers.authorization,
+          basic: Buffer.from(`ci-bot:${C.apiToken}`).toString('base64'),
+        })
       }
       if (url === '/webhook') {
         seen.webhookPosts++
-        return send(res, 400, {error: `signature mismatch; expected a signature made with ${C.webhookSecret}`, headers: req.headers})
+        return send(res, 400, {
+          error: `signature mismatch; expected a signature made with ${C.webhookSecret}`,
+          headers: req.headers,
+        })
       }
       send(res, 200, {status: 'pass'})
     })
@@ -129,7 +157,11 @@ describe('canary suite: no secret reaches any output, in any format or encoding'
     })
 
     const run = async (label: string, args: string[], skip: string[] = ['email']) => {
-      const r = await runCli([...args, '-c', config, '--allow-writes', '--check-timeout', '5s'], {env, cwd: work, timeoutMs: 45_000})
+      const r = await runCli([...args, '-c', config, '--allow-writes', '--check-timeout', '5s'], {
+        env,
+        cwd: work,
+        timeoutMs: 45_000,
+      })
       expect(r.code, `${label}: ${r.stderr}`).toBe(1)
       outputs.push({label: `${label} stdout`, bytes: r.stdout, skip}, {label: `${label} stderr`, bytes: r.stderr, skip})
       return r
@@ -138,14 +170,38 @@ describe('canary suite: no secret reaches any output, in any format or encoding'
     await run('all --json', ['all', '--json'])
     await run('all --format markdown', ['all', '--format', 'markdown'])
     await run('all --format junit -o', ['all', '--format', 'junit', '-o', join(work, 'junit.xml')])
-    await run('report + archive', ['report', '--output-dir', join(work, 'report'), '--bundle', join(work, 'bundle.tar.gz')])
-    await run('report + folder, --redact-emails', ['report', '--output-dir', join(work, 'report-emails'), '--bundle', join(work, 'bundle-emails'), '--redact-emails'], [])
-    const analyzed = await runCli(['analyze', join(work, 'report', 'doctor-report.json'), '--format', 'markdown'], {env, cwd: work})
+    await run('report + archive', [
+      'report',
+      '--output-dir',
+      join(work, 'report'),
+      '--bundle',
+      join(work, 'bundle.tar.gz'),
+    ])
+    await run(
+      'report + folder, --redact-emails',
+      [
+        'report',
+        '--output-dir',
+        join(work, 'report-emails'),
+        '--bundle',
+        join(work, 'bundle-emails'),
+        '--redact-emails',
+      ],
+      [],
+    )
+    const analyzed = await runCli(['analyze', join(work, 'report', 'doctor-report.json'), '--format', 'markdown'], {
+      env,
+      cwd: work,
+    })
     expect(analyzed.code, analyzed.stderr).toBe(0)
     outputs.push({label: 'analyze stdout', bytes: analyzed.stdout, skip: ['email']})
     for (const file of filesUnder(work)) {
       const bytes = readFileSync(file)
-      outputs.push({label: file.slice(work.length + 1), bytes: file.endsWith('.tar.gz') ? gunzipSync(bytes) : bytes, skip: file.includes('emails') ? [] : ['email']})
+      outputs.push({
+        label: file.slice(work.length + 1),
+        bytes: file.endsWith('.tar.gz') ? gunzipSync(bytes) : bytes,
+        skip: file.includes('emails') ? [] : ['email'],
+      })
     }
   }, 240_000)
   afterAll(() => leaky?.close())
@@ -156,7 +212,18 @@ describe('canary suite: no secret reaches any output, in any format or encoding'
     expect(seen.webhookPosts).toBeGreaterThan(0)
     const report = JSON.parse(readFileSync(join(work, 'report', 'doctor-report.json'), 'utf8')) as Report
     const kinds = new Set(report.redactions.map((r) => r.kind))
-    for (const kind of ['cookie', 'credential', 'jwt', 'private-key', 'param:code', 'param:state', 'password', 'secret', 'token']) expect(kinds, kind).toContain(kind)
+    for (const kind of [
+      'cookie',
+      'credential',
+      'jwt',
+      'private-key',
+      'param:code',
+      'param:state',
+      'password',
+      'secret',
+      'token',
+    ])
+      expect(kinds, kind).toContain(kind)
     const text = JSON.stringify(report)
     expect(text).toMatch(/sid=‹redacted:cookie:[0-9a-f]{4}›; Path=\/; HttpOnly/) // cookie names and attributes survive, values never
     expect(text).toContain(C.email) // emails stay unless --redact-emails
@@ -168,17 +235,24 @@ describe('canary suite: no secret reaches any output, in any format or encoding'
   })
 
   it('--redact-emails removes the email everywhere in that run', () => {
-    for (const o of outputs.filter((x) => x.label.includes('emails'))) expect(Buffer.from(o.bytes).toString('utf8'), o.label).not.toContain(C.email)
+    for (const o of outputs.filter((x) => x.label.includes('emails')))
+      expect(Buffer.from(o.bytes).toString('utf8'), o.label).not.toContain(C.email)
     expect(outputs.filter((x) => x.label.includes('emails')).length).toBeGreaterThan(5)
   })
 
   it('the archive unpacks with the system tar into the same files as the folder bundle', () => {
     const into = mkdtempSync(join(tmpdir(), 'doctor-untar-'))
     execFileSync('tar', ['-xzf', join(work, 'bundle.tar.gz'), '-C', into])
-    const unpacked = filesUnder(join(into, 'bundle')).map((f) => f.slice(join(into, 'bundle').length + 1)).sort()
-    const folder = filesUnder(join(work, 'bundle-emails')).map((f) => f.slice(join(work, 'bundle-emails').length + 1)).sort()
+    const unpacked = filesUnder(join(into, 'bundle'))
+      .map((f) => f.slice(join(into, 'bundle').length + 1))
+      .sort()
+    const folder = filesUnder(join(work, 'bundle-emails'))
+      .map((f) => f.slice(join(work, 'bundle-emails').length + 1))
+      .sort()
     expect(unpacked).toEqual(folder)
-    expect(unpacked).toEqual(expect.arrayContaining(['report.md', 'report.json', 'junit.xml', 'evidence/http.har', 'redactions.json']))
+    expect(unpacked).toEqual(
+      expect.arrayContaining(['report.md', 'report.json', 'junit.xml', 'evidence/http.har', 'redactions.json']),
+    )
     for (const f of unpacked) expectNoCanary(`unpacked ${f}`, readFileSync(join(into, 'bundle', f)), ['email'])
   })
 
@@ -191,8 +265,14 @@ describe('canary suite: no secret reaches any output, in any format or encoding'
     expect(index.session.cookie).toBeGreaterThan(0)
     expect(index.session.email).toBeGreaterThan(0)
     expect(index.files.find((f) => f.file === 'report.json')?.redactions.cookie).toBeGreaterThan(0)
-    expect(index.places.map((p) => p.where)).toEqual(expect.arrayContaining(['results.readiness', 'results.api-token', 'config.values', 'http.exchanges']))
-    for (const counts of [index.session, ...index.files.map((f) => f.redactions), ...index.places.map((p) => p.redactions)]) {
+    expect(index.places.map((p) => p.where)).toEqual(
+      expect.arrayContaining(['results.readiness', 'results.api-token', 'config.values', 'http.exchanges']),
+    )
+    for (const counts of [
+      index.session,
+      ...index.files.map((f) => f.redactions),
+      ...index.places.map((p) => p.redactions),
+    ]) {
       for (const v of Object.values(counts)) expect(typeof v).toBe('number')
     }
   })
@@ -231,12 +311,17 @@ describe('doctor report, analyze: end to end on the demo sandbox', () => {
     // The comparison a support engineer runs to confirm the fix.
     const compared = await runCli(['analyze', join(work, 'before.json'), join(work, 'after.json')], {cwd: work})
     expect(compared.code, compared.stdout).toBe(0)
-    const failing = (JSON.parse(readFileSync(join(work, 'before.json'), 'utf8')) as Report).results.filter((r) => r.status === 'fail').length
+    const failing = (JSON.parse(readFileSync(join(work, 'before.json'), 'utf8')) as Report).results.filter(
+      (r) => r.status === 'fail',
+    ).length
     expect(failing).toBeGreaterThan(10)
     expect(compared.stdout).toContain(`Fixed: ${failing} (a finding before, passing now)`)
     expect(compared.stdout).toMatch(/New: 0\n/)
     expect(compared.stdout).toMatch(/Still failing: 0\n/)
-    const reversed = await runCli(['analyze', join(work, 'after.json'), join(work, 'before.json'), '--format', 'json'], {cwd: work})
+    const reversed = await runCli(
+      ['analyze', join(work, 'after.json'), join(work, 'before.json'), '--format', 'json'],
+      {cwd: work},
+    )
     expect(reversed.code).toBe(1)
     expect(JSON.parse(reversed.stdout).new).toHaveLength(failing)
 
@@ -247,13 +332,24 @@ describe('doctor report, analyze: end to end on the demo sandbox', () => {
     expect(markdown).toMatch(/^## ❌ doctor: Problems found/)
   }, 150_000)
 
-  it.runIf(spawnSync('xmllint', ['--version']).status === 0 || process.env.CI === 'true')('the demo\'s JUnit report validates against the JUnit XSD', async () => {
-    const r = await runCli(['demo', '--format', 'junit', '-o', join(work, 'junit.xml')], {cwd: work, timeoutMs: 60_000})
-    expect(r.code, r.stderr).toBe(0)
-    expect(r.stderr).toContain('Wrote the junit report to')
-    expect(existsSync(join(work, 'junit.xml'))).toBe(true)
-    execFileSync('xmllint', ['--noout', '--schema', new URL('../fixtures/junit.xsd', import.meta.url).pathname, join(work, 'junit.xml')], {stdio: 'pipe'})
-  }, 90_000)
+  it.runIf(spawnSync('xmllint', ['--version']).status === 0 || process.env.CI === 'true')(
+    "the demo's JUnit report validates against the JUnit XSD",
+    async () => {
+      const r = await runCli(['demo', '--format', 'junit', '-o', join(work, 'junit.xml')], {
+        cwd: work,
+        timeoutMs: 60_000,
+      })
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stderr).toContain('Wrote the junit report to')
+      expect(existsSync(join(work, 'junit.xml'))).toBe(true)
+      execFileSync(
+        'xmllint',
+        ['--noout', '--schema', new URL('../fixtures/junit.xsd', import.meta.url).pathname, join(work, 'junit.xml')],
+        {stdio: 'pipe'},
+      )
+    },
+    90_000,
+  )
 
   it('usage errors: --json with --format markdown to stdout, unknown extension, a non-report to analyze', async () => {
     const both = await runCli(['demo', '--json', '--format', 'markdown'])
@@ -264,7 +360,13 @@ describe('doctor report, analyze: end to end on the demo sandbox', () => {
     expect(pdf.stderr).toMatch(/cannot tell which format to write to ".*x\.pdf"/)
     const three = await runCli(['analyze', 'a.json', 'b.json', 'c.json'])
     expect(three.code).toBe(2)
-    const junitCompare = await runCli(['analyze', join(work, 'before.json'), join(work, 'after.json'), '--format', 'junit'])
+    const junitCompare = await runCli([
+      'analyze',
+      join(work, 'before.json'),
+      join(work, 'after.json'),
+      '--format',
+      'junit',
+    ])
     expect(junitCompare.code).toBe(2)
     expect(junitCompare.stderr).toMatch(/JUnit describes one run/)
   })

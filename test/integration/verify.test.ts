@@ -40,7 +40,9 @@ describe('doctor verify <entry>', () => {
     const result = JSON.parse(json.stdout)
     expect(result.checks).toEqual(['readiness'])
     expect(result.comparison.fixed.map((x: {id: string}) => x.id)).toEqual(['readiness'])
-    expect(result.verdicts.before.find((v: {ref: string}) => v.ref === 'service-not-ready#dependency-down').verdict).toBe('confirmed')
+    expect(
+      result.verdicts.before.find((v: {ref: string}) => v.ref === 'service-not-ready#dependency-down').verdict,
+    ).toBe('confirmed')
     expect(result.verdicts.after[0].verdict).toBe('ruled-out')
   })
 
@@ -53,8 +55,13 @@ describe('doctor verify <entry>', () => {
     expect(r.stdout).toMatch(/✗ confirmed +service-not-ready#dependency-down/)
     expect(r.stdout).toMatch(/✗ Still failing: readiness\./)
 
-    writeFileSync(join(work, 'old.json'), (await runCli(['run', 'readiness', '-c', broken, '--json'], {cwd: work})).stdout)
-    const again = await runCli(['verify', 'service-not-ready', '-c', broken, '--before', join(work, 'old.json')], {cwd: work})
+    writeFileSync(
+      join(work, 'old.json'),
+      (await runCli(['run', 'readiness', '-c', broken, '--json'], {cwd: work})).stdout,
+    )
+    const again = await runCli(['verify', 'service-not-ready', '-c', broken, '--before', join(work, 'old.json')], {
+      cwd: work,
+    })
     expect(again.code).toBe(1)
     expect(again.stdout).toMatch(/readiness +✗ fail +→ ✗ fail +still failing/)
   })
@@ -68,14 +75,23 @@ describe('doctor verify <entry>', () => {
   it('unknown ids and guides are usage errors', async () => {
     const unknown = await runCli(['verify', 'service-not-redy'])
     expect(unknown.code).toBe(2)
-    expect(unknown.stderr).toMatch(/No knowledge-base entry has the id "service-not-redy"\. Did you mean "service-not-ready"\?/)
+    expect(unknown.stderr).toMatch(
+      /No knowledge-base entry has the id "service-not-redy"\. Did you mean "service-not-ready"\?/,
+    )
     const cause = await runCli(['verify', 'service-not-ready#nope'])
     expect(cause.code).toBe(2)
     expect(cause.stderr).toMatch(/has no cause "nope"\. Its causes: dependency-down, /)
     const guide = await runCli(['verify', 'api-test-when-in-doubt'])
     expect(guide.code).toBe(2)
     expect(guide.stderr).toMatch(/is a guide, not a symptom/)
-    const badBefore = await runCli(['verify', 'service-not-ready', '--before', '/nonexistent/x.json', '-c', writeConfig({target: {baseUrl: 'http://127.0.0.1:9'}})])
+    const badBefore = await runCli([
+      'verify',
+      'service-not-ready',
+      '--before',
+      '/nonexistent/x.json',
+      '-c',
+      writeConfig({target: {baseUrl: 'http://127.0.0.1:9'}}),
+    ])
     expect(badBefore.code).toBe(2)
     expect(badBefore.stderr).toMatch(/There is no report at \/nonexistent\/x\.json/)
   })

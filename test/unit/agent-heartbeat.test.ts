@@ -19,7 +19,13 @@ const methods = new Set<string>()
 
 const fresh = {id: 'a1', name: 'agent-eu-1', status: 'healthy', last_heartbeat_at: iso(-10 * SEC)}
 const stale = {id: 'a2', name: 'agent-us-1', status: 'stale', last_heartbeat_at: iso(-25 * MIN)}
-const heartbeat = (error: string | undefined, agent = 'agent-us-1') => ({occurred_at: iso(-30 * SEC), actor: `agent:${agent}`, action: 'agent.heartbeat', status: error ? 'denied' : 'ok', metadata: error ? {error_kind: error} : {}})
+const heartbeat = (error: string | undefined, agent = 'agent-us-1') => ({
+  occurred_at: iso(-30 * SEC),
+  actor: `agent:${agent}`,
+  action: 'agent.heartbeat',
+  status: error ? 'denied' : 'ok',
+  metadata: error ? {error_kind: error} : {},
+})
 
 beforeAll(async () => {
   cp = await startServer((req, res) => {
@@ -38,9 +44,21 @@ beforeAll(async () => {
       case '/unknown/agents':
         return send(res, 200, [fresh, stale])
       case '/stale/audit-events':
-        return send(res, 200, [heartbeat('unauthorized'), heartbeat('unauthorized'), heartbeat(undefined, 'agent-eu-1')])
+        return send(res, 200, [
+          heartbeat('unauthorized'),
+          heartbeat('unauthorized'),
+          heartbeat(undefined, 'agent-eu-1'),
+        ])
       case '/quiet/audit-events':
-        return send(res, 200, [heartbeat(undefined, 'agent-eu-1'), {occurred_at: iso(-2 * MIN), action: 'auth.login', status: 'denied', metadata: {error_kind: 'wrong_password'}}])
+        return send(res, 200, [
+          heartbeat(undefined, 'agent-eu-1'),
+          {
+            occurred_at: iso(-2 * MIN),
+            action: 'auth.login',
+            status: 'denied',
+            metadata: {error_kind: 'wrong_password'},
+          },
+        ])
       case '/unknown/audit-events':
         return send(res, 403, {error: 'forbidden'})
       case '/empty/agents':
@@ -54,7 +72,11 @@ beforeAll(async () => {
 })
 afterAll(() => cp.close())
 
-async function check(scenario: string | undefined, extra: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Promise<CheckOutcome> {
+async function check(
+  scenario: string | undefined,
+  extra: Record<string, unknown> = {},
+  config: Record<string, unknown> = {},
+): Promise<CheckOutcome> {
   const headers = {Authorization: `Bearer ${TOKEN}`}
   const agents = scenario ? {url: `/${scenario}/agents`, headers, ...extra} : undefined
   const ctx = makeContext({target: {baseUrl: cp.url}, ...(agents ? {agents} : {}), ...config}, {}, {}, false, () => NOW)
@@ -79,7 +101,9 @@ describe('agent-heartbeat: healthy', () => {
   it('other shapes: a wrapped list, camelCase keys, epoch seconds', async () => {
     const o = await check('wrapped')
     expect(o.status, o.message).toBe('pass')
-    expect(o.items).toEqual([{label: 'a9', status: 'pass', message: expect.stringMatching(/^last heartbeat 3[01] s ago$/)}])
+    expect(o.items).toEqual([
+      {label: 'a9', status: 'pass', message: expect.stringMatching(/^last heartbeat 3[01] s ago$/)},
+    ])
   })
 
   it('agents.items, name, lastHeartbeat and maxAge for custom shapes', async () => {
@@ -94,18 +118,26 @@ describe('agent-heartbeat: stale agents, by cause', () => {
     const o = await check('stale', {auditUrl: '/stale/audit-events'})
     expect(o.status).toBe('fail')
     expect(o.cause?.kb).toBe('agent-stale#wrong-agent-secret')
-    expect(o.message).toMatch(/^1 of 2 agents are stale: agent-us-1 \(last heartbeat 25 min ago, over the 2m limit; status "stale"\)\. The audit log has 2 requests rejected with error_kind "unauthorized" in the last 15 min, naming agent-us-1 \(latest 30 s ago\): heartbeats arrive, but with the wrong agent secret$/)
+    expect(o.message).toMatch(
+      /^1 of 2 agents are stale: agent-us-1 \(last heartbeat 25 min ago, over the 2m limit; status "stale"\)\. The audit log has 2 requests rejected with error_kind "unauthorized" in the last 15 min, naming agent-us-1 \(latest 30 s ago\): heartbeats arrive, but with the wrong agent secret$/,
+    )
     expect(o.items?.map((i) => `${i.label}:${i.status}`)).toEqual(['agent-eu-1:pass', 'agent-us-1:fail'])
   })
 
   it('stale, and no rejected heartbeat in the audit log (other error kinds do not count): heartbeat-not-reaching', async () => {
     const o = await check('quiet', {auditUrl: '/quiet/audit-events'})
     expect(o.cause?.kb).toBe('agent-stale#heartbeat-not-reaching')
-    expect(o.message).toMatch(/shows no heartbeat rejected as unauthorized in the last 15 min: the heartbeats do not reach the control plane$/)
+    expect(o.message).toMatch(
+      /shows no heartbeat rejected as unauthorized in the last 15 min: the heartbeats do not reach the control plane$/,
+    )
   })
 
   it('the audit section stands in for agents.auditUrl', async () => {
-    const o = await check('stale', {}, {audit: {url: '/stale/audit-events', headers: {Authorization: `Bearer ${TOKEN}`}}})
+    const o = await check(
+      'stale',
+      {},
+      {audit: {url: '/stale/audit-events', headers: {Authorization: `Bearer ${TOKEN}`}}},
+    )
     expect(o.cause?.kb).toBe('agent-stale#wrong-agent-secret')
   })
 

@@ -44,7 +44,13 @@ beforeAll(async () => {
   }
   rfc = await startServer(async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]
-    if (path === '/idp/.well-known/openid-configuration') return send(res, 200, {issuer: `${rfc.url}/idp`, authorization_endpoint: `${rfc.url}/idp/auth`, token_endpoint: `${rfc.url}/idp/token`, jwks_uri: `${rfc.url}/idp/jwks`})
+    if (path === '/idp/.well-known/openid-configuration')
+      return send(res, 200, {
+        issuer: `${rfc.url}/idp`,
+        authorization_endpoint: `${rfc.url}/idp/auth`,
+        token_endpoint: `${rfc.url}/idp/token`,
+        jwks_uri: `${rfc.url}/idp/jwks`,
+      })
     if (path === '/idp/jwks') return send(res, 200, {keys: [jwk]})
     const auth = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')
     if (!auth) return challenge(res, 401)
@@ -53,15 +59,29 @@ beforeAll(async () => {
     else if (auth[1].startsWith('eyJ')) {
       try {
         // /skewed runs on a clock 10 minutes ahead of everyone else's.
-        const {payload} = await jwtVerify(auth[1], jwks, {audience: AUD, issuer: `${rfc.url}/idp`, currentDate: path === '/skewed' ? new Date(Date.now() + 600_000) : undefined})
+        const {payload} = await jwtVerify(auth[1], jwks, {
+          audience: AUD,
+          issuer: `${rfc.url}/idp`,
+          currentDate: path === '/skewed' ? new Date(Date.now() + 600_000) : undefined,
+        })
         scopes = scopesOf(payload as Record<string, unknown>)
       } catch (error) {
-        return challenge(res, 401, `, error="invalid_token", error_description="${(error as Error).message.replace(/"/g, "'")}"`)
+        return challenge(
+          res,
+          401,
+          `, error="invalid_token", error_description="${(error as Error).message.replace(/"/g, "'")}"`,
+        )
       }
     } else return challenge(res, 401, ', error="invalid_token", error_description="unknown token"')
-    if (path === '/deploy' && !scopes.includes('gate:write')) return challenge(res, 403, ', error="insufficient_scope", scope="gate:write"')
-    if (path === '/admin/mfa') return send(res, 403, {error: 'forbidden', message: 'This action requires an MFA step-up: rerun with --mfa-code'})
-    if (path === '/admin/role') return send(res, 403, {error: 'forbidden', message: 'role viewer cannot deploy; an admin must grant the deployer role'})
+    if (path === '/deploy' && !scopes.includes('gate:write'))
+      return challenge(res, 403, ', error="insufficient_scope", scope="gate:write"')
+    if (path === '/admin/mfa')
+      return send(res, 403, {error: 'forbidden', message: 'This action requires an MFA step-up: rerun with --mfa-code'})
+    if (path === '/admin/role')
+      return send(res, 403, {
+        error: 'forbidden',
+        message: 'role viewer cannot deploy; an admin must grant the deployer role',
+      })
     if (path === '/admin/policy') return send(res, 403, {error: 'forbidden', message: 'denied by policy rule 12'})
     send(res, 200, {user: 'ci-bot', workspace: 'acme', scope: {services: ['api'], environments: ['staging']}})
   })
@@ -77,7 +97,10 @@ beforeAll(async () => {
     const key = req.headers['x-api-key']
     if (key === undefined) return send(res, 200, {user: 'anonymous'})
     if (key !== API_KEY) {
-      res.writeHead(401, {'www-authenticate': 'Bearer realm="api-test", error="invalid_token"', 'content-type': 'application/json'})
+      res.writeHead(401, {
+        'www-authenticate': 'Bearer realm="api-test", error="invalid_token"',
+        'content-type': 'application/json',
+      })
       return res.end('{"error":"invalid_token"}')
     }
     send(res, 200, {user: 'ci-bot'})
@@ -87,7 +110,11 @@ afterAll(async () => {
   await Promise.all([rfc.close(), plain.close(), anon.close()])
 })
 
-async function check(api: Record<string, unknown>, env: Record<string, string> = {}, extra: Record<string, unknown> = {}): Promise<CheckOutcome> {
+async function check(
+  api: Record<string, unknown>,
+  env: Record<string, string> = {},
+  extra: Record<string, unknown> = {},
+): Promise<CheckOutcome> {
   const ctx = makeContext({api, ...extra}, {}, env)
   try {
     return await apiToken.run(ctx)
@@ -106,7 +133,11 @@ describe('api-token against an RFC 6750 server', () => {
 
   it('a valid JWT, verified against the IdP key set: pass, with its public claims in the evidence', async () => {
     const jwt = await mint({})
-    const o = await check({url: `${rfc.url}/whoami`, tokenEnv: 'T', audience: AUD, requiredScopes: ['gate:read']}, {T: jwt}, {oidc: {issuer: `${rfc.url}/idp`}})
+    const o = await check(
+      {url: `${rfc.url}/whoami`, tokenEnv: 'T', audience: AUD, requiredScopes: ['gate:read']},
+      {T: jwt},
+      {oidc: {issuer: `${rfc.url}/idp`}},
+    )
     expect(o.status, o.message).toBe('pass')
     const token = (o.evidence?.observed as {token: {kind: string; claims: Record<string, unknown>}}).token
     expect(token.kind).toBe('jwt')
@@ -114,26 +145,160 @@ describe('api-token against an RFC 6750 server', () => {
     expect(JSON.stringify(o)).not.toContain(jwt.split('.')[2])
   })
 
-  const cases: Array<[string, () => Promise<{api: Record<string, unknown>; env: Record<string, string>; extra?: Record<string, unknown>}>, string, RegExp]> = [
-    ['the token variable is not set', async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'RACK_GATEWAY_API_TOKEN'}, env: {}}), 'api-credential-rejected#credential-not-sent', /RACK_GATEWAY_API_TOKEN is not set/],
-    ['the token variable is empty', async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'RACK_GATEWAY_API_TOKEN'}, env: {RACK_GATEWAY_API_TOKEN: ''}}), 'api-credential-rejected#credential-not-sent', /is set but empty/],
-    ['a pasted trailing newline', async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'T'}, env: {T: `${RGW}\n`}}), 'api-credential-rejected#token-value-mangled', /a newline at its end .*sent it without the whitespace and the API accepted it/],
-    ['a literal ${VAR} that nothing expanded', async () => ({api: {url: `${rfc.url}/whoami`, token: '$${GATE_TOKEN}'}, env: {}}), 'api-credential-rejected#token-value-mangled', /the literal text \$\{GATE_TOKEN\}/],
-    ['a token of another kind (prefix)', async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'T', prefix: 'rgw_'}, env: {T: 'convox_9aF3kL2mQ8xV1bN7cR4t'}}), 'api-credential-rejected#wrong-kind-of-token', /does not start with rgw_/],
-    ['a revoked opaque token', async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'T', prefix: 'rgw_'}, env: {T: 'rgw_RevokedRevokedRevokedRevoked01'}}), 'api-credential-rejected#token-invalid-revoked-expired', /sees the token rgw_… .*error="invalid_token"/],
-    ['an expired JWT', async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'T'}, env: {T: await mint({iat: now() - 7200, exp: now() - 3600})}}), 'token-expired#token-really-expired', /the JWT expired at .*\(1 h ago\)|\(60 min ago\)/],
-    ['a JWT not valid yet', async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'T'}, env: {T: await mint({nbf: now() + 3600})}}), 'token-expired#nbf-in-future', /not valid before .*in (60 min|1 h)/],
-    ['a JWT for another audience', async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'T', audience: AUD}, env: {T: await mint({aud: 'billing-api'})}}), 'api-credential-rejected#token-for-another-audience', /aud is "billing-api", not gate-api/],
-    ['a JWT signed with a key the IdP does not publish', async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'T'}, env: {T: await mint({}, {key: keys.other, kid: 'rotated-2'})}, extra: {oidc: {issuer: `${rfc.url}/idp`}}}), 'oidc-discovery-failed#jwks-kid-not-found', /kid "rotated-2"\) is not in the IdP's key set/],
-    ['a JWT the API judges on a clock 10 minutes ahead', async () => ({api: {url: `${rfc.url}/skewed`, tokenEnv: 'T'}, env: {T: await mint({exp: now() + 300})}}), 'token-expired#clock-skew-issuer-verifier', /by this machine's clock the token is valid/],
-    ['a token without the scope the call needs', async () => ({api: {url: `${rfc.url}/deploy`, tokenEnv: 'T'}, env: {T: RGW}}), 'api-credential-rejected#token-under-scoped', /the API asks for gate:write/],
-    ['a JWT whose scope misses what the config requires', async () => ({api: {url: `${rfc.url}/deploy`, tokenEnv: 'T', requiredScopes: ['gate:write']}, env: {T: await mint({scope: 'gate:read'})}}), 'api-credential-rejected#token-under-scoped', /lacks scope .*gate:write.*the token has gate:read/],
-    ['a 403 that asks for MFA step-up', async () => ({api: {url: `${rfc.url}/admin/mfa`, tokenEnv: 'T'}, env: {T: RGW}}), 'forbidden-for-expected-user#mfa-step-up-required', /needs an MFA step-up/],
-    ['a 403 that names a role', async () => ({api: {url: `${rfc.url}/admin/role`, tokenEnv: 'T'}, env: {T: RGW}}), 'forbidden-for-expected-user#role-not-updated', /role viewer cannot deploy/],
-    ['a 403 from a policy, without a challenge', async () => ({api: {url: `${rfc.url}/admin/policy`, tokenEnv: 'T'}, env: {T: RGW}}), 'api-credential-rejected#role-or-policy-denied', /a role or policy decision: .*denied by policy/],
-    ['the token in the wrong header', async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'T', header: 'X-API-Key'}, env: {T: RGW}}), 'api-credential-rejected#credential-not-sent', /answers exactly as if no credential was sent .*does not read the token from X-API-Key/],
-    ['a workspace the pipeline does not work in', async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'T', expect: {'$.workspace': 'globex', '$.scope.environments': 'staging'}}, env: {T: RGW}}), 'api-credential-rejected#wrong-workspace', /\$\.workspace is "acme", expected "globex"/],
-    ['an environment outside the token scope', async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'T', expect: {'$.scope.environments': 'production'}}, env: {T: RGW}}), 'api-credential-rejected#token-under-scoped', /\$\.scope\.environments is \["staging"\], expected "production"/],
+  const cases: Array<
+    [
+      string,
+      () => Promise<{api: Record<string, unknown>; env: Record<string, string>; extra?: Record<string, unknown>}>,
+      string,
+      RegExp,
+    ]
+  > = [
+    [
+      'the token variable is not set',
+      async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'RACK_GATEWAY_API_TOKEN'}, env: {}}),
+      'api-credential-rejected#credential-not-sent',
+      /RACK_GATEWAY_API_TOKEN is not set/,
+    ],
+    [
+      'the token variable is empty',
+      async () => ({
+        api: {url: `${rfc.url}/whoami`, tokenEnv: 'RACK_GATEWAY_API_TOKEN'},
+        env: {RACK_GATEWAY_API_TOKEN: ''},
+      }),
+      'api-credential-rejected#credential-not-sent',
+      /is set but empty/,
+    ],
+    [
+      'a pasted trailing newline',
+      async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'T'}, env: {T: `${RGW}\n`}}),
+      'api-credential-rejected#token-value-mangled',
+      /a newline at its end .*sent it without the whitespace and the API accepted it/,
+    ],
+    [
+      'a literal ${VAR} that nothing expanded',
+      async () => ({api: {url: `${rfc.url}/whoami`, token: '$${GATE_TOKEN}'}, env: {}}),
+      'api-credential-rejected#token-value-mangled',
+      /the literal text \$\{GATE_TOKEN\}/,
+    ],
+    [
+      'a token of another kind (prefix)',
+      async () => ({
+        api: {url: `${rfc.url}/whoami`, tokenEnv: 'T', prefix: 'rgw_'},
+        env: {T: 'convox_9aF3kL2mQ8xV1bN7cR4t'},
+      }),
+      'api-credential-rejected#wrong-kind-of-token',
+      /does not start with rgw_/,
+    ],
+    [
+      'a revoked opaque token',
+      async () => ({
+        api: {url: `${rfc.url}/whoami`, tokenEnv: 'T', prefix: 'rgw_'},
+        env: {T: 'rgw_RevokedRevokedRevokedRevoked01'},
+      }),
+      'api-credential-rejected#token-invalid-revoked-expired',
+      /sees the token rgw_… .*error="invalid_token"/,
+    ],
+    [
+      'an expired JWT',
+      async () => ({
+        api: {url: `${rfc.url}/whoami`, tokenEnv: 'T'},
+        env: {T: await mint({iat: now() - 7200, exp: now() - 3600})},
+      }),
+      'token-expired#token-really-expired',
+      /the JWT expired at .*\(1 h ago\)|\(60 min ago\)/,
+    ],
+    [
+      'a JWT not valid yet',
+      async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'T'}, env: {T: await mint({nbf: now() + 3600})}}),
+      'token-expired#nbf-in-future',
+      /not valid before .*in (60 min|1 h)/,
+    ],
+    [
+      'a JWT for another audience',
+      async () => ({
+        api: {url: `${rfc.url}/whoami`, tokenEnv: 'T', audience: AUD},
+        env: {T: await mint({aud: 'billing-api'})},
+      }),
+      'api-credential-rejected#token-for-another-audience',
+      /aud is "billing-api", not gate-api/,
+    ],
+    [
+      'a JWT signed with a key the IdP does not publish',
+      async () => ({
+        api: {url: `${rfc.url}/whoami`, tokenEnv: 'T'},
+        env: {T: await mint({}, {key: keys.other, kid: 'rotated-2'})},
+        extra: {oidc: {issuer: `${rfc.url}/idp`}},
+      }),
+      'oidc-discovery-failed#jwks-kid-not-found',
+      /kid "rotated-2"\) is not in the IdP's key set/,
+    ],
+    [
+      'a JWT the API judges on a clock 10 minutes ahead',
+      async () => ({api: {url: `${rfc.url}/skewed`, tokenEnv: 'T'}, env: {T: await mint({exp: now() + 300})}}),
+      'token-expired#clock-skew-issuer-verifier',
+      /by this machine's clock the token is valid/,
+    ],
+    [
+      'a token without the scope the call needs',
+      async () => ({api: {url: `${rfc.url}/deploy`, tokenEnv: 'T'}, env: {T: RGW}}),
+      'api-credential-rejected#token-under-scoped',
+      /the API asks for gate:write/,
+    ],
+    [
+      'a JWT whose scope misses what the config requires',
+      async () => ({
+        api: {url: `${rfc.url}/deploy`, tokenEnv: 'T', requiredScopes: ['gate:write']},
+        env: {T: await mint({scope: 'gate:read'})},
+      }),
+      'api-credential-rejected#token-under-scoped',
+      /lacks scope .*gate:write.*the token has gate:read/,
+    ],
+    [
+      'a 403 that asks for MFA step-up',
+      async () => ({api: {url: `${rfc.url}/admin/mfa`, tokenEnv: 'T'}, env: {T: RGW}}),
+      'forbidden-for-expected-user#mfa-step-up-required',
+      /needs an MFA step-up/,
+    ],
+    [
+      'a 403 that names a role',
+      async () => ({api: {url: `${rfc.url}/admin/role`, tokenEnv: 'T'}, env: {T: RGW}}),
+      'forbidden-for-expected-user#role-not-updated',
+      /role viewer cannot deploy/,
+    ],
+    [
+      'a 403 from a policy, without a challenge',
+      async () => ({api: {url: `${rfc.url}/admin/policy`, tokenEnv: 'T'}, env: {T: RGW}}),
+      'api-credential-rejected#role-or-policy-denied',
+      /a role or policy decision: .*denied by policy/,
+    ],
+    [
+      'the token in the wrong header',
+      async () => ({api: {url: `${rfc.url}/whoami`, tokenEnv: 'T', header: 'X-API-Key'}, env: {T: RGW}}),
+      'api-credential-rejected#credential-not-sent',
+      /answers exactly as if no credential was sent .*does not read the token from X-API-Key/,
+    ],
+    [
+      'a workspace the pipeline does not work in',
+      async () => ({
+        api: {
+          url: `${rfc.url}/whoami`,
+          tokenEnv: 'T',
+          expect: {'$.workspace': 'globex', '$.scope.environments': 'staging'},
+        },
+        env: {T: RGW},
+      }),
+      'api-credential-rejected#wrong-workspace',
+      /\$\.workspace is "acme", expected "globex"/,
+    ],
+    [
+      'an environment outside the token scope',
+      async () => ({
+        api: {url: `${rfc.url}/whoami`, tokenEnv: 'T', expect: {'$.scope.environments': 'production'}},
+        env: {T: RGW},
+      }),
+      'api-credential-rejected#token-under-scoped',
+      /\$\.scope\.environments is \["staging"\], expected "production"/,
+    ],
   ]
   for (const [name, make, kb, message] of cases) {
     it(name, async () => {
@@ -142,15 +307,21 @@ describe('api-token against an RFC 6750 server', () => {
       expect(o.status, o.message).toBe('fail')
       expect(o.cause?.kb).toBe(kb)
       expect(o.message).toMatch(message)
-      for (const value of Object.values(env)) if (value.trim().length > 8) expect(JSON.stringify(o)).not.toContain(value.trim())
+      for (const value of Object.values(env))
+        if (value.trim().length > 8) expect(JSON.stringify(o)).not.toContain(value.trim())
     })
   }
 })
 
 describe('api-token against servers that do not follow RFC 6750', () => {
   it('401s without WWW-Authenticate: a good key passes, a bad one is told apart from a missing one by the body', async () => {
-    expect((await check({url: `${plain.url}/v1/whoami`, tokenEnv: 'K', header: 'X-API-Key'}, {K: API_KEY})).status).toBe('pass')
-    const bad = await check({url: `${plain.url}/v1/whoami`, tokenEnv: 'K', header: 'X-API-Key'}, {K: 'atk_live_0000000000000000'})
+    expect(
+      (await check({url: `${plain.url}/v1/whoami`, tokenEnv: 'K', header: 'X-API-Key'}, {K: API_KEY})).status,
+    ).toBe('pass')
+    const bad = await check(
+      {url: `${plain.url}/v1/whoami`, tokenEnv: 'K', header: 'X-API-Key'},
+      {K: 'atk_live_0000000000000000'},
+    )
     expect(bad.cause?.kb).toBe('api-credential-rejected#token-invalid-revoked-expired')
     expect(bad.message).toMatch(/no Bearer challenge \(non-standard\)/)
     const wrongHeader = await check({url: `${plain.url}/v1/whoami`, tokenEnv: 'K'}, {K: API_KEY})
@@ -158,16 +329,25 @@ describe('api-token against servers that do not follow RFC 6750', () => {
   })
 
   it('anonymous mode: no credential is served, a wrong key is not, and doctor says it does not fall back', async () => {
-    const ok = await check({url: `${anon.url}/v1/whoami`, tokenEnv: 'K', header: 'X-API-Key', anonymous: true}, {K: API_KEY})
+    const ok = await check(
+      {url: `${anon.url}/v1/whoami`, tokenEnv: 'K', header: 'X-API-Key', anonymous: true},
+      {K: API_KEY},
+    )
     expect(ok.status, ok.message).toBe('pass')
     expect(ok.message).toContain('with no credential it takes the anonymous path')
-    const bad = await check({url: `${anon.url}/v1/whoami`, tokenEnv: 'K', header: 'X-API-Key', anonymous: true}, {K: 'atk_live_1111111111111111'})
+    const bad = await check(
+      {url: `${anon.url}/v1/whoami`, tokenEnv: 'K', header: 'X-API-Key', anonymous: true},
+      {K: 'atk_live_1111111111111111'},
+    )
     expect(bad.cause?.kb).toBe('api-credential-rejected#bad-key-no-anonymous-fallback')
     expect(bad.message).toMatch(/serves anonymous requests .* a wrong key does not fall back to anonymous/)
   })
 
   it('an endpoint that needs no credential proves nothing: skipped with the reason', async () => {
-    const open = await check({url: `${anon.url}/v1/whoami`, tokenEnv: 'K', header: 'X-API-Key'}, {K: 'atk_live_2222222222222222'})
+    const open = await check(
+      {url: `${anon.url}/v1/whoami`, tokenEnv: 'K', header: 'X-API-Key'},
+      {K: 'atk_live_2222222222222222'},
+    )
     // anonymous: a bad key is 401 there, so the endpoint does tell tokens apart; on a fully open one it cannot.
     expect(open.status).toBe('fail')
     const wideOpen = await startServer((_req, res) => send(res, 200, {ok: true}))
@@ -208,8 +388,13 @@ describe('api-token against servers that do not follow RFC 6750', () => {
 
 describe('token and challenge parsing', () => {
   it('parses RFC 9110 challenges, including several in one header and quoted commas', () => {
-    expect(parseChallenges('Bearer realm="example", error="invalid_token", error_description="The access token expired"')).toEqual([
-      {scheme: 'bearer', params: {realm: 'example', error: 'invalid_token', error_description: 'The access token expired'}},
+    expect(
+      parseChallenges('Bearer realm="example", error="invalid_token", error_description="The access token expired"'),
+    ).toEqual([
+      {
+        scheme: 'bearer',
+        params: {realm: 'example', error: 'invalid_token', error_description: 'The access token expired'},
+      },
     ])
     const two = parseChallenges('Basic realm="a, b", Bearer scope="read write", error=insufficient_scope')
     expect(two.map((c) => c.scheme)).toEqual(['basic', 'bearer'])

@@ -38,7 +38,10 @@ beforeAll(async () => {
       case 'disabled':
         return send(res, 200, [])
       case 'stopped':
-        return send(res, 200, [{occurred_at: iso(-3 * 24 * 60 * MIN), path: '/v1/whoami'}, {occurred_at: iso(-4 * 24 * 60 * MIN), path: '/v1/keys'}])
+        return send(res, 200, [
+          {occurred_at: iso(-3 * 24 * 60 * MIN), path: '/v1/whoami'},
+          {occurred_at: iso(-4 * 24 * 60 * MIN), path: '/v1/keys'},
+        ])
       case 'unaudited':
         return send(res, 200, {items: [{timestamp: Math.floor(Date.now() / 1000), path: '/v1/other'}]})
       case 'recent':
@@ -60,8 +63,19 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-async function check(scenario: string | undefined, extra: Record<string, unknown> = {}, probe = true): Promise<CheckOutcome> {
-  const audit = scenario ? {url: `/${scenario}/audit`, headers: {'X-API-Key': KEY}, ...(probe ? {probe: {url: `/${scenario}/v1/whoami`, headers: {'X-API-Key': KEY}}} : {}), ...extra} : undefined
+async function check(
+  scenario: string | undefined,
+  extra: Record<string, unknown> = {},
+  probe = true,
+): Promise<CheckOutcome> {
+  const audit = scenario
+    ? {
+        url: `/${scenario}/audit`,
+        headers: {'X-API-Key': KEY},
+        ...(probe ? {probe: {url: `/${scenario}/v1/whoami`, headers: {'X-API-Key': KEY}}} : {}),
+        ...extra,
+      }
+    : undefined
   const ctx = makeContext({target: {baseUrl: api.url}, ...(audit ? {audit} : {})})
   try {
     const outcome = await auditLog.run(ctx)
@@ -102,14 +116,18 @@ describe('audit-log: empty or stale', () => {
     const o = await check('disabled')
     expect(o.status).toBe('fail')
     expect(o.cause?.kb).toBe('audit-log-empty#audit-disabled')
-    expect(o.message).toMatch(/has no events at all \(\$ is an empty list\), even right after GET \/disabled\/v1\/whoami \(answered 200\): auditing is switched off$/)
+    expect(o.message).toMatch(
+      /has no events at all \(\$ is an empty list\), even right after GET \/disabled\/v1\/whoami \(answered 200\): auditing is switched off$/,
+    )
   })
 
   it('events that stop days before the probe: audit-disabled (auditing stopped)', async () => {
     const o = await check('stopped')
     expect(o.status).toBe('fail')
     expect(o.cause?.kb).toBe('audit-log-empty#audit-disabled')
-    expect(o.message).toMatch(/did not record GET \/stopped\/v1\/whoami \(answered 200\); its newest event is 3 days ago/)
+    expect(o.message).toMatch(
+      /did not record GET \/stopped\/v1\/whoami \(answered 200\); its newest event is 3 days ago/,
+    )
   })
 
   it('newer events, but not the probe: path-not-audited', async () => {
@@ -132,7 +150,9 @@ describe('audit-log: the audit API refuses or fails', () => {
     const o = await check('forbidden')
     expect(o.status).toBe('fail')
     expect(o.cause?.kb).toBe('audit-events-forbidden#missing-audit-read')
-    expect(o.message).toMatch(/answered 403 Forbidden .*lacks the permission to read audit events \(secrets-bridge: audit\.read\)$/)
+    expect(o.message).toMatch(
+      /answered 403 Forbidden .*lacks the permission to read audit events \(secrets-bridge: audit\.read\)$/,
+    )
   })
 
   it('503: api-unreachable, not a permission problem', async () => {

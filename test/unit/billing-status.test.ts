@@ -24,15 +24,33 @@ beforeAll(async () => {
       case '/billing/trialing':
         return send(res, 200, {subscription: {id: 'sub_1', status: 'trialing'}})
       case '/billing/past-due':
-        return send(res, 200, {status: 'past_due', lastWebhookAt: iso(-180 * MIN), checkoutStartedAt: iso(-40 * 24 * 60 * MIN)})
+        return send(res, 200, {
+          status: 'past_due',
+          lastWebhookAt: iso(-180 * MIN),
+          checkoutStartedAt: iso(-40 * 24 * 60 * MIN),
+        })
       case '/billing/never':
         return send(res, 200, {status: 'pending', lastWebhookAt: null, checkoutStartedAt: iso(-20 * MIN)})
       case '/billing/stale':
-        return send(res, 200, {state: 'pending', webhook: {lastReceivedAt: iso(-3 * 24 * 60 * MIN)}, checkout: {createdAt: iso(-20 * MIN)}})
+        return send(res, 200, {
+          state: 'pending',
+          webhook: {lastReceivedAt: iso(-3 * 24 * 60 * MIN)},
+          checkout: {createdAt: iso(-20 * MIN)},
+        })
       case '/billing/after':
-        return send(res, 200, {status: 'pending', last_webhook_at: Math.floor((Date.now() - 5 * MIN) / 1000), checkout_started_at: iso(-20 * MIN)})
+        return send(res, 200, {
+          status: 'pending',
+          last_webhook_at: Math.floor((Date.now() - 5 * MIN) / 1000),
+          checkout_started_at: iso(-20 * MIN),
+        })
       case '/billing/rejected':
-        return send(res, 200, {status: 'pending', webhook: {lastReceivedAt: iso(-10 * MIN), lastError: 'No signatures found matching the expected signature for payload'}})
+        return send(res, 200, {
+          status: 'pending',
+          webhook: {
+            lastReceivedAt: iso(-10 * MIN),
+            lastError: 'No signatures found matching the expected signature for payload',
+          },
+        })
       case '/billing/pending':
         return send(res, 200, {status: 'pending'})
       case '/billing/canceled':
@@ -83,9 +101,14 @@ describe('billing-status: healthy', () => {
   })
 
   it('a custom billing.expect that holds: pass, one item per expectation', async () => {
-    const o = await check({statusUrl: '/billing/custom', expect: ['$.billing.plan.state == paid', {path: '$.billing.plan.seats', equals: 25, label: 'seats'}]})
+    const o = await check({
+      statusUrl: '/billing/custom',
+      expect: ['$.billing.plan.state == paid', {path: '$.billing.plan.seats', equals: 25, label: 'seats'}],
+    })
     expect(o.status, o.message).toBe('pass')
-    expect(o.message).toBe('billing meets all 2 expectations ($.billing.plan.state is "paid"; seats ($.billing.plan.seats) is 25)')
+    expect(o.message).toBe(
+      'billing meets all 2 expectations ($.billing.plan.state is "paid"; seats ($.billing.plan.seats) is 25)',
+    )
     expect(o.items?.map((i) => i.status)).toEqual(['pass', 'pass'])
   })
 })
@@ -115,34 +138,48 @@ describe('billing-status: each state gets its own diagnosis', () => {
   it('pending, the last webhook older than the checkout: webhook-not-accepted, with both times', async () => {
     const o = await check({statusUrl: '/billing/stale'})
     expect(o.cause?.kb).toBe('entitlement-not-active#webhook-not-accepted')
-    expect(o.message).toMatch(/The last webhook arrived 3 days ago \(\$\.webhook\.lastReceivedAt\), before the checkout started 20 min ago \(\$\.checkout\.createdAt\): the payment webhook for this checkout probably never arrived or was rejected$/)
-    expect(o.cause?.verify[0]).toMatch(/shows billing active, and \$\.webhook\.lastReceivedAt is the time of the resend\.$/)
+    expect(o.message).toMatch(
+      /The last webhook arrived 3 days ago \(\$\.webhook\.lastReceivedAt\), before the checkout started 20 min ago \(\$\.checkout\.createdAt\): the payment webhook for this checkout probably never arrived or was rejected$/,
+    )
+    expect(o.cause?.verify[0]).toMatch(
+      /shows billing active, and \$\.webhook\.lastReceivedAt is the time of the resend\.$/,
+    )
   })
 
   it('pending, a webhook recorded with a signature error: webhook-not-accepted, quoting the error', async () => {
     const o = await check({statusUrl: '/billing/rejected'})
     expect(o.cause?.kb).toBe('entitlement-not-active#webhook-not-accepted')
-    expect(o.message).toMatch(/the status records its last webhook error: "No signatures found matching the expected signature for payload" \(\$\.webhook\.lastError\): the payment webhook was probably rejected$/)
-    expect(o.cause?.fix).toContain('Start from the error the runtime recorded: "No signatures found matching the expected signature for payload".')
+    expect(o.message).toMatch(
+      /the status records its last webhook error: "No signatures found matching the expected signature for payload" \(\$\.webhook\.lastError\): the payment webhook was probably rejected$/,
+    )
+    expect(o.cause?.fix).toContain(
+      'Start from the error the runtime recorded: "No signatures found matching the expected signature for payload".',
+    )
   })
 
   it('pending, a webhook after the checkout (epoch seconds, snake_case): payment-not-completed', async () => {
     const o = await check({statusUrl: '/billing/after'})
     expect(o.cause?.kb).toBe('entitlement-not-active#payment-not-completed')
-    expect(o.message).toMatch(/The last webhook arrived 5 min ago \(\$\.last_webhook_at\), after the checkout started 20 min ago \(\$\.checkout_started_at\), yet billing is not active: the provider has probably not reported the payment as succeeded yet/)
+    expect(o.message).toMatch(
+      /The last webhook arrived 5 min ago \(\$\.last_webhook_at\), after the checkout started 20 min ago \(\$\.checkout_started_at\), yet billing is not active: the provider has probably not reported the payment as succeeded yet/,
+    )
   })
 
   it('pending with nothing about webhooks: the entry, not a guessed cause', async () => {
     const o = await check({statusUrl: '/billing/pending'})
     expect(o.status).toBe('fail')
     expect(o.cause?.kb).toBe('entitlement-not-active')
-    expect(o.message).toMatch(/The status does not say when a webhook last arrived, so doctor cannot tell whether the payment event arrived/)
+    expect(o.message).toMatch(
+      /The status does not say when a webhook last arrived, so doctor cannot tell whether the payment event arrived/,
+    )
   })
 
   it('canceled: subscription-canceled', async () => {
     const o = await check({statusUrl: '/billing/canceled'})
     expect(o.cause?.kb).toBe('entitlement-not-active#subscription-canceled')
-    expect(o.message).toMatch(/^billing is "canceled" \(\$\.subscription\.status\), expected "active" or "trialing": the subscription was canceled .*\. The subscription is over; a new checkout \(or a reactivation at the provider\) is needed; the last webhook arrived 2 days ago/)
+    expect(o.message).toMatch(
+      /^billing is "canceled" \(\$\.subscription\.status\), expected "active" or "trialing": the subscription was canceled .*\. The subscription is over; a new checkout \(or a reactivation at the provider\) is needed; the last webhook arrived 2 days ago/,
+    )
   })
 
   it('incomplete: payment-not-completed, with the customer-action fix', async () => {
@@ -155,8 +192,16 @@ describe('billing-status: each state gets its own diagnosis', () => {
   it('a custom billing.expect that fails: names the expectation and the observed value', async () => {
     const o = await check({statusUrl: '/billing/custom-unpaid', expect: ['$.billing.plan.state == paid']})
     expect(o.status).toBe('fail')
-    expect(o.message).toMatch(/^billing does not meet billing\.expect: \$\.billing\.plan\.state is "unpaid", expected "paid"\. /)
-    expect(o.items).toEqual([{label: '$.billing.plan.state == paid', status: 'fail', message: '$.billing.plan.state is "unpaid", expected "paid"'}])
+    expect(o.message).toMatch(
+      /^billing does not meet billing\.expect: \$\.billing\.plan\.state is "unpaid", expected "paid"\. /,
+    )
+    expect(o.items).toEqual([
+      {
+        label: '$.billing.plan.state == paid',
+        status: 'fail',
+        message: '$.billing.plan.state is "unpaid", expected "paid"',
+      },
+    ])
     expect(o.cause?.kb).toBe('entitlement-not-active')
   })
 
@@ -169,19 +214,25 @@ describe('billing-status: when the status cannot be judged', () => {
   it('no status field and no billing.expect: error asking for billing.expect, listing the keys', async () => {
     const o = await check({statusUrl: '/billing/shapeless'})
     expect(o.status).toBe('error')
-    expect(o.message).toMatch(/has no status, state or subscription\.status field \(it has the keys \["plan","seats"\]\), so doctor cannot tell whether billing is active: say what active looks like in billing\.expect/)
+    expect(o.message).toMatch(
+      /has no status, state or subscription\.status field \(it has the keys \["plan","seats"\]\), so doctor cannot tell whether billing is active: say what active looks like in billing\.expect/,
+    )
   })
 
   it('HTML instead of JSON: error with a snippet', async () => {
     const o = await check({statusUrl: '/billing/html'})
     expect(o.status).toBe('error')
-    expect(o.message).toMatch(/answered 200 \(text\/html\), but it does not parse as JSON .*: <!doctype html><html><body>Sign in/)
+    expect(o.message).toMatch(
+      /answered 200 \(text\/html\), but it does not parse as JSON .*: <!doctype html><html><body>Sign in/,
+    )
   })
 
   it('a 500: error with the status and the body', async () => {
     const o = await check({statusUrl: '/billing/broken'})
     expect(o.status).toBe('error')
-    expect(o.message).toMatch(/the billing status at .*\/billing\/broken answered 500 \(text\/plain\), not 2xx, so doctor cannot read it: Internal Server Error$/)
+    expect(o.message).toMatch(
+      /the billing status at .*\/billing\/broken answered 500 \(text\/plain\), not 2xx, so doctor cannot read it: Internal Server Error$/,
+    )
   })
 
   it('a wrong path (404): error pointing at billing.statusUrl', async () => {
@@ -195,13 +246,20 @@ describe('billing-status: when the status cannot be judged', () => {
     await closed.close()
     const o = await check({statusUrl: `${closed.url}/billing/status`})
     expect(o.status).toBe('error')
-    expect(o.message).toMatch(new RegExp(`^could not read the billing status at ${closed.url}/billing/status: .*refused`, 'i'))
+    expect(o.message).toMatch(
+      new RegExp(`^could not read the billing status at ${closed.url}/billing/status: .*refused`, 'i'),
+    )
   })
 
   it('a billing.expect doctor cannot read: error naming it', async () => {
-    const o = await check({statusUrl: '/billing/custom', expect: ['$.billing.plan.state == paid', '$.billing.seats contains']})
+    const o = await check({
+      statusUrl: '/billing/custom',
+      expect: ['$.billing.plan.state == paid', '$.billing.seats contains'],
+    })
     expect(o.status).toBe('error')
-    expect(o.message).toMatch(/^fix the config first: billing\.expect\[1\]: "\$\.billing\.seats contains": "contains" needs a value/)
+    expect(o.message).toMatch(
+      /^fix the config first: billing\.expect\[1\]: "\$\.billing\.seats contains": "contains" needs a value/,
+    )
   })
 
   it('no billing section: skipped', async () => {

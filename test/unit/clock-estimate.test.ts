@@ -50,7 +50,9 @@ describe('combine', () => {
   })
 
   it('falls back to the median when samples disagree (two backends with different clocks)', () => {
-    const samples = [0, 1, 2].map((i) => synthetic(0, start + i * 300)).concat([3, 4].map((i) => synthetic(10, start + i * 300)))
+    const samples = [0, 1, 2]
+      .map((i) => synthetic(0, start + i * 300))
+      .concat([3, 4].map((i) => synthetic(10, start + i * 300)))
     const estimate = combineSamples(samples)
     expect(estimate.inconsistent).toBe(true)
     expect(Math.abs(estimate.offsetSeconds)).toBeLessThan(1)
@@ -72,7 +74,10 @@ describe('serverClock against a loopback server', () => {
     await Promise.all([...servers.splice(0).map((s) => s.close()), ...contexts.splice(0).map((c) => c.close())])
   })
 
-  async function estimateOf(handler: Parameters<typeof startServer>[0], samples: number): Promise<{estimate: ClockEstimate; server: TestServer}> {
+  async function estimateOf(
+    handler: Parameters<typeof startServer>[0],
+    samples: number,
+  ): Promise<{estimate: ClockEstimate; server: TestServer}> {
     const server = await startServer(handler)
     servers.push(server)
     const ctx = makeContext({target: {baseUrl: server.url}})
@@ -80,17 +85,22 @@ describe('serverClock against a loopback server', () => {
     return {estimate: await serverClock(ctx.facts, server.url, samples), server}
   }
 
-  it.each([95, -40, 0])('estimates a %s s skew within its uncertainty, to better than 0.6 s with 5 samples', async (skewS) => {
-    const {estimate} = await estimateOf((_req, res) => {
-      stampDate(res, skewS * 1000)
-      res.end()
-    }, 5)
-    expect(estimate.samples).toBe(5)
-    expect(estimate.inconsistent).toBe(false)
-    expect(estimate.uncertaintySeconds).toBeLessThan(0.6)
-    expect(Math.abs(estimate.offsetSeconds - skewS)).toBeLessThanOrEqual(estimate.uncertaintySeconds + EPOCH_CLOCKS_EPSILON_S)
-    expect(estimate.exchanges.every((e) => e.method === 'HEAD')).toBe(true)
-  })
+  it.each([95, -40, 0])(
+    'estimates a %s s skew within its uncertainty, to better than 0.6 s with 5 samples',
+    async (skewS) => {
+      const {estimate} = await estimateOf((_req, res) => {
+        stampDate(res, skewS * 1000)
+        res.end()
+      }, 5)
+      expect(estimate.samples).toBe(5)
+      expect(estimate.inconsistent).toBe(false)
+      expect(estimate.uncertaintySeconds).toBeLessThan(0.6)
+      expect(Math.abs(estimate.offsetSeconds - skewS)).toBeLessThanOrEqual(
+        estimate.uncertaintySeconds + EPOCH_CLOCKS_EPSILON_S,
+      )
+      expect(estimate.exchanges.every((e) => e.method === 'HEAD')).toBe(true)
+    },
+  )
 
   it('reads the Date header Node stamps itself (cached per second) without calling it inconsistent', async () => {
     const {estimate} = await estimateOf((_req, res) => res.end(), 5)
@@ -110,7 +120,9 @@ describe('serverClock against a loopback server', () => {
     expect(server.seen).toEqual(['HEAD /', 'GET /', 'GET /', 'GET /'])
     expect(estimate.samples).toBe(3)
     expect(estimate.notes).toContain('HEAD answered 405; sampled with GET instead')
-    expect(Math.abs(estimate.offsetSeconds - 30)).toBeLessThanOrEqual(estimate.uncertaintySeconds + EPOCH_CLOCKS_EPSILON_S)
+    expect(Math.abs(estimate.offsetSeconds - 30)).toBeLessThanOrEqual(
+      estimate.uncertaintySeconds + EPOCH_CLOCKS_EPSILON_S,
+    )
   })
 
   it('ignores responses served from a cache (Age > 0)', async () => {

@@ -55,12 +55,23 @@ describe('clock-skew', () => {
     const app = await serve((_req, res) => res.end()) // Node stamps its own Date
     const idp = await skewed(0)
     const extra = await skewed(0)
-    const outcome = await run({target: {baseUrl: app}, oidc: {issuer: idp}, clock: {...FAST, servers: [{url: extra, name: 'billing'}]}})
+    const outcome = await run({
+      target: {baseUrl: app},
+      oidc: {issuer: idp},
+      clock: {...FAST, servers: [{url: extra, name: 'billing'}]},
+    })
     expect(outcome.status, outcome.message).toBe('pass')
     expect(outcome.cause).toBeUndefined()
     expect(outcome.message).toMatch(/All 3 server clocks agree/)
     expect(outcome.message).toContain('tightest tolerance: oidcLeeway 30 s')
-    expect(outcome.items?.map((i) => i.label)).toEqual([expect.stringMatching(/^app \(/), expect.stringMatching(/^IdP \(/), expect.stringMatching(/^billing \(/), 'app vs IdP', 'app vs billing', 'IdP vs billing'])
+    expect(outcome.items?.map((i) => i.label)).toEqual([
+      expect.stringMatching(/^app \(/),
+      expect.stringMatching(/^IdP \(/),
+      expect.stringMatching(/^billing \(/),
+      'app vs IdP',
+      'app vs billing',
+      'IdP vs billing',
+    ])
     expect(outcome.items?.every((i) => i.status === 'pass')).toBe(true)
     expect(outcome.evidence?.exchanges).toHaveLength(9)
   })
@@ -68,8 +79,12 @@ describe('clock-skew', () => {
   it('fails naming the app when its clock is 95 s ahead of the IdP and this machine', async () => {
     const outcome = await run({target: {baseUrl: await skewed(95)}, oidc: {issuer: await skewed(0)}, clock: FAST})
     expect(outcome.status).toBe('fail')
-    expect(outcome.message).toMatch(/^app's clock is likely wrong: it is \+9[45]\.\d s ± 0\.\d s off this machine, while this machine and IdP agree/)
-    expect(item(outcome, 'app').message).toMatch(/^offset \+9[45]\.\d s ± 0\.\d s vs this machine, beyond the 30 s tolerance/)
+    expect(outcome.message).toMatch(
+      /^app's clock is likely wrong: it is \+9[45]\.\d s ± 0\.\d s off this machine, while this machine and IdP agree/,
+    )
+    expect(item(outcome, 'app').message).toMatch(
+      /^offset \+9[45]\.\d s ± 0\.\d s vs this machine, beyond the 30 s tolerance/,
+    )
     expect(item(outcome, 'app').status).toBe('fail')
     expect(item(outcome, 'IdP').status).toBe('pass')
     expect(item(outcome, 'app vs IdP').status).toBe('fail')
@@ -92,7 +107,9 @@ describe('clock-skew', () => {
   it('says it cannot tell which side is wrong with a single server', async () => {
     const outcome = await run({target: {baseUrl: await skewed(-95)}, clock: FAST})
     expect(outcome.status).toBe('fail')
-    expect(outcome.message).toMatch(/cannot tell which side is wrong, app or this machine: app is -9[45]\.\d s ± 0\.\d s off this machine; check time sync \(NTP\/chrony\) on this machine and app/)
+    expect(outcome.message).toMatch(
+      /cannot tell which side is wrong, app or this machine: app is -9[45]\.\d s ± 0\.\d s off this machine; check time sync \(NTP\/chrony\) on this machine and app/,
+    )
     expect(outcome.cause?.kb).toBe('clock-skew')
   })
 
@@ -112,7 +129,9 @@ describe('clock-skew', () => {
   it("blames this machine's clock when the servers agree with each other but not with it", async () => {
     const outcome = await run({target: {baseUrl: await skewed(120)}, oidc: {issuer: await skewed(120)}, clock: FAST})
     expect(outcome.status).toBe('fail')
-    expect(outcome.message).toMatch(/^This machine's clock is likely wrong: app and IdP agree with each other but are both about 1(19|2\d)\.\d s ahead of it; check `timedatectl status`/)
+    expect(outcome.message).toMatch(
+      /^This machine's clock is likely wrong: app and IdP agree with each other but are both about 1(19|2\d)\.\d s ahead of it; check `timedatectl status`/,
+    )
     expect(item(outcome, 'app vs IdP').status).toBe('pass')
     expect(outcome.cause?.kb).toBe('clock-skew#local-clock')
     expect(outcome.cause?.fix.join(' ')).toMatch(/timedatectl/)
@@ -125,20 +144,29 @@ describe('clock-skew', () => {
       clock: {...FAST, servers: [{url: await skewed(60), name: 'billing'}]},
     })
     expect(outcome.status).toBe('fail')
-    expect(outcome.message).toMatch(/^billing's clock is likely wrong: it is \+[56]\d\.\d s ± 0\.\d s off this machine, while this machine, app and IdP agree/)
+    expect(outcome.message).toMatch(
+      /^billing's clock is likely wrong: it is \+[56]\d\.\d s ± 0\.\d s off this machine, while this machine, app and IdP agree/,
+    )
     expect(outcome.message).not.toMatch(/app's clock|IdP's clock|This machine's clock/)
-    expect(outcome.cause?.summary).toMatch(/^The clock of billing \(127\.0\.0\.1:\d+\) is off by \+[56]\d\.\d s relative to this machine, app and IdP\./)
+    expect(outcome.cause?.summary).toMatch(
+      /^The clock of billing \(127\.0\.0\.1:\d+\) is off by \+[56]\d\.\d s relative to this machine, app and IdP\./,
+    )
     expect(item(outcome, 'app vs IdP').status).toBe('pass')
     expect(item(outcome, 'app vs billing').status).toBe('fail')
   })
 
   it('reports an unreachable server as an error and still judges the others', async () => {
-    const outcome = await run({target: {baseUrl: await skewed(0)}, clock: {...FAST, servers: [{url: await refusedUrl(), name: 'ntp-box'}]}})
+    const outcome = await run({
+      target: {baseUrl: await skewed(0)},
+      clock: {...FAST, servers: [{url: await refusedUrl(), name: 'ntp-box'}]},
+    })
     expect(outcome.status).toBe('error')
     expect(item(outcome, 'ntp-box').status).toBe('error')
     expect(item(outcome, 'ntp-box').message).toMatch(/connection refused by 127\.0\.0\.1:\d+\. Nothing is listening/)
     expect(item(outcome, 'app').status).toBe('pass')
-    expect(outcome.message).toMatch(/^app's clock agrees with this machine: .*Could not read: ntp-box \(connection refused/)
+    expect(outcome.message).toMatch(
+      /^app's clock agrees with this machine: .*Could not read: ntp-box \(connection refused/,
+    )
   })
 
   it('errors with a clear message when no server could be read', async () => {
@@ -148,7 +176,9 @@ describe('clock-skew', () => {
     })
     const outcome = await run({target: {baseUrl: dateless}, oidc: {issuer: await refusedUrl()}, clock: FAST})
     expect(outcome.status).toBe('error')
-    expect(outcome.message).toMatch(/^Could not read the clock of any server: app \(answered HTTP 200 without a usable Date header\); IdP \(connection refused/)
+    expect(outcome.message).toMatch(
+      /^Could not read the clock of any server: app \(answered HTTP 200 without a usable Date header\); IdP \(connection refused/,
+    )
     expect(item(outcome, 'app').status).toBe('skip')
     expect(item(outcome, 'app').message).toContain('response 200 carried no Date header')
   })
@@ -162,7 +192,11 @@ describe('clock-skew', () => {
 
   it('counts one origin once, whatever config keys name it', async () => {
     const shared = await skewed(0)
-    const outcome = await run({target: {baseUrl: shared}, oidc: {issuer: `${shared}/realms/main`}, clock: {...FAST, servers: [shared]}})
+    const outcome = await run({
+      target: {baseUrl: shared},
+      oidc: {issuer: `${shared}/realms/main`},
+      clock: {...FAST, servers: [shared]},
+    })
     expect(outcome.status).toBe('pass')
     expect(outcome.items?.map((i) => i.label)).toEqual([expect.stringMatching(/^app\/IdP \(127\.0\.0\.1:\d+\)$/)])
   })

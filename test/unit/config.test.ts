@@ -46,7 +46,9 @@ describe('config loading', () => {
   })
 
   it('rejects unknown keys with a suggestion', () => {
-    const e = errorOf(() => parseConfigText('target:\n  baseURL: https://x.example\nreadines: {}\n', 'doctor.yaml', IDS, {}))
+    const e = errorOf(() =>
+      parseConfigText('target:\n  baseURL: https://x.example\nreadines: {}\n', 'doctor.yaml', IDS, {}),
+    )
     const t = text(e)
     expect(t).toContain('target.baseURL: unknown key "baseURL". Did you mean "baseUrl"?')
     expect(t).toContain('readines: unknown key "readines". Did you mean "readiness"?')
@@ -69,7 +71,9 @@ describe('config loading', () => {
   })
 
   it('interpolates ${VAR} and ${VAR:-default}', () => {
-    const loaded = validateConfig({target: {baseUrl: '${APP_URL}', name: '${NAME:-staging}'}}, IDS, {APP_URL: 'https://app.example.com'})
+    const loaded = validateConfig({target: {baseUrl: '${APP_URL}', name: '${NAME:-staging}'}}, IDS, {
+      APP_URL: 'https://app.example.com',
+    })
     expect(loaded.config.target).toEqual({baseUrl: 'https://app.example.com', name: 'staging'})
     expect(loaded.envRefs.map((r) => r.name)).toEqual(['APP_URL', 'NAME'])
   })
@@ -80,7 +84,14 @@ describe('config loading', () => {
 
   it('reports unset and empty env vars by name instead of keeping the literal', () => {
     const e = errorOf(() =>
-      validateConfig({target: {baseUrl: '${APP_URL}'}, readiness: {endpoints: [{url: '/r', headers: {Authorization: 'Bearer ${API_TOKEN}'}}]}}, IDS, {API_TOKEN: ''}),
+      validateConfig(
+        {
+          target: {baseUrl: '${APP_URL}'},
+          readiness: {endpoints: [{url: '/r', headers: {Authorization: 'Bearer ${API_TOKEN}'}}]},
+        },
+        IDS,
+        {API_TOKEN: ''},
+      ),
     )
     const t = text(e)
     expect(t).toContain('target.baseUrl: ${APP_URL} is unset')
@@ -90,7 +101,11 @@ describe('config loading', () => {
 
   it('collects secrets from writeOnly fields and secret-named env vars', () => {
     const loaded = validateConfig(
-      {target: {baseUrl: 'https://a.example'}, readiness: {endpoints: [{url: '/r', headers: {'X-Api-Key': 'inline-key-123456'}}]}, http: {headers: {Authorization: 'Bearer ${RGW_TOKEN}'}}},
+      {
+        target: {baseUrl: 'https://a.example'},
+        readiness: {endpoints: [{url: '/r', headers: {'X-Api-Key': 'inline-key-123456'}}]},
+        http: {headers: {Authorization: 'Bearer ${RGW_TOKEN}'}},
+      },
       IDS,
       {RGW_TOKEN: 'rgw_live_abcdef123456'},
     )
@@ -118,7 +133,9 @@ describe('config loading', () => {
 
   it('exports a JSON Schema that marks secrets writeOnly and lists check ids', () => {
     const schema = configJsonSchema(IDS) as {properties: Record<string, {properties?: Record<string, unknown>}>}
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['target', 'oidc', 'readiness', 'clock', 'http', 'checks']))
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['target', 'oidc', 'readiness', 'clock', 'http', 'checks']),
+    )
     expect(Object.keys(schema.properties.checks.properties ?? {})).toEqual(IDS)
     expect(JSON.stringify(schema)).toContain('"writeOnly":true')
   })
@@ -126,7 +143,12 @@ describe('config loading', () => {
 
 describe('redact: deployment-specific secrets', () => {
   it('accepts names and patterns, as strings or with a kind', () => {
-    const loaded = parseConfigText('redact:\n  names: [rp_internal, X-Customer-Auth]\n  patterns:\n    - ACME-[A-Z0-9]{20}\n    - pattern: "ref=(?<secret>[a-z0-9]{10})"\n      kind: ticket\n', 'doctor.yaml', IDS, {})
+    const loaded = parseConfigText(
+      'redact:\n  names: [rp_internal, X-Customer-Auth]\n  patterns:\n    - ACME-[A-Z0-9]{20}\n    - pattern: "ref=(?<secret>[a-z0-9]{10})"\n      kind: ticket\n',
+      'doctor.yaml',
+      IDS,
+      {},
+    )
     expect(loaded.config.redact?.names).toEqual(['rp_internal', 'X-Customer-Auth'])
     expect(loaded.config.redact?.patterns).toHaveLength(2)
   })
@@ -138,12 +160,14 @@ describe('redact: deployment-specific secrets', () => {
 
   it('a pattern that matches the empty string is refused: it would replace nothing useful and everything around it', () => {
     const e = errorOf(() => parseConfigText('redact:\n  patterns:\n    - pattern: "x*"\n', 'doctor.yaml', IDS, {}))
-    expect(text(e)).toMatch(/redact\.patterns\[0\]\.pattern: not a usable regular expression: it matches the empty string/)
+    expect(text(e)).toMatch(
+      /redact\.patterns\[0\]\.pattern: not a usable regular expression: it matches the empty string/,
+    )
   })
 })
 
 describe('checks.<id>.timeout', () => {
-  it('decides a check\'s time limit before --check-timeout and the check\'s own need', async () => {
+  it("decides a check's time limit before --check-timeout and the check's own need", async () => {
     const {checkTimeout} = await import('../../src/engine/session.js')
     const browser = {meta: {id: 'readiness', timeoutMs: 45_000}} as never
     const plain = {meta: {id: 'clock-skew'}} as never
@@ -152,6 +176,8 @@ describe('checks.<id>.timeout', () => {
     expect(checkTimeout(plain, config, 5000)).toEqual({ms: 5000, source: '--check-timeout'})
     expect(checkTimeout(browser, {} as never)).toEqual({ms: 45_000, source: 'the time readiness allows itself'})
     expect(checkTimeout(plain, {} as never)).toEqual({ms: 10_000, source: 'the default per-check limit'})
-    expect(text(errorOf(() => parseConfigText('checks:\n  readiness:\n    timeout: soon\n', 'doctor.yaml', IDS, {})))).toMatch(/checks\.readiness\.timeout: a duration such as 30s or 2m/)
+    expect(
+      text(errorOf(() => parseConfigText('checks:\n  readiness:\n    timeout: soon\n', 'doctor.yaml', IDS, {}))),
+    ).toMatch(/checks\.readiness\.timeout: a duration such as 30s or 2m/)
   })
 })

@@ -10,12 +10,37 @@ const ago = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOSt
 const statuses: Record<string, unknown> = {
   '/connectors/fresh': {name: 'prometheus', health: 'ok', lastSyncAt: ago(2)},
   '/connectors/stale': {name: 'prometheus', health: 'stale', lastSyncAt: ago(180)},
-  '/connectors/auth': {name: 'argocd', lastSyncAt: ago(240), lastError: 'GET https://argocd.example.com/api/v1/applications/checkout: 401 Unauthorized: invalid token'},
-  '/connectors/scope': {name: 'kubernetes', sync: {lastSuccess: ago(90), lastError: {message: 'deployments.apps is forbidden: User "system:serviceaccount:rp:connector" cannot list resource "deployments" in API group "apps" in the namespace "prod"'}}},
+  '/connectors/auth': {
+    name: 'argocd',
+    lastSyncAt: ago(240),
+    lastError: 'GET https://argocd.example.com/api/v1/applications/checkout: 401 Unauthorized: invalid token',
+  },
+  '/connectors/scope': {
+    name: 'kubernetes',
+    sync: {
+      lastSuccess: ago(90),
+      lastError: {
+        message:
+          'deployments.apps is forbidden: User "system:serviceaccount:rp:connector" cannot list resource "deployments" in API group "apps" in the namespace "prod"',
+      },
+    },
+  },
   '/connectors/allowlist': {name: 'prometheus', lastSyncAt: ago(60), lastError: 'query refused: not on the allowlist'},
-  '/connectors/url': {name: 'prometheus', lastSyncAt: ago(60), lastError: 'Get "http://prometheus.monitoring:9090/api/v1/query": dial tcp: lookup prometheus.monitoring: no such host'},
+  '/connectors/url': {
+    name: 'prometheus',
+    lastSyncAt: ago(60),
+    lastError:
+      'Get "http://prometheus.monitoring:9090/api/v1/query": dial tcp: lookup prometheus.monitoring: no such host',
+  },
   '/connectors/never': {name: 'flux', lastSyncAt: null},
-  '/gate/scope': {service: 'checkout-api', namespace: 'prod', releaseId: 'rel-2026-11-22.3', sourceSha: '4f2c9e1d7a', imageDigest: 'sha256:aa11', manifestPath: 'out/rendered.yaml'},
+  '/gate/scope': {
+    service: 'checkout-api',
+    namespace: 'prod',
+    releaseId: 'rel-2026-11-22.3',
+    sourceSha: '4f2c9e1d7a',
+    imageDigest: 'sha256:aa11',
+    manifestPath: 'out/rendered.yaml',
+  },
 }
 
 beforeAll(async () => {
@@ -36,22 +61,60 @@ async function check(evidence: Record<string, unknown>): Promise<CheckOutcome> {
   }
 }
 
-const connector = (path: string, lastSync = '$.lastSyncAt', maxAge = '30m') => ({connectors: [{name: path.split('/').pop(), url: path, lastSync, maxAge}]})
+const connector = (path: string, lastSync = '$.lastSyncAt', maxAge = '30m') => ({
+  connectors: [{name: path.split('/').pop(), url: path, lastSync, maxAge}],
+})
 
 describe('evidence-freshness', () => {
   it('a connector that synced 2 minutes ago, and a scope that matches: pass, no false alarm', async () => {
-    const o = await check({...connector('/connectors/fresh'), scope: {url: '/gate/scope', expect: ['$.service == checkout-api', '$.namespace == prod', '$.sourceSha == 4f2c9e1d7a']}})
+    const o = await check({
+      ...connector('/connectors/fresh'),
+      scope: {
+        url: '/gate/scope',
+        expect: ['$.service == checkout-api', '$.namespace == prod', '$.sourceSha == 4f2c9e1d7a'],
+      },
+    })
     expect(o.status, o.message).toBe('pass')
     expect(o.message).toMatch(/fresh synced 2 min ago \(limit 30m\)/)
   })
 
   const stale: Array<[string, Record<string, unknown>, string, RegExp]> = [
-    ['stale with no error recorded', connector('/connectors/stale'), 'gate-hold-missing-evidence#evidence-stale', /stale last synced 3 h ago .*longer ago than the 30m allowed/],
-    ['stale, its last error a 401', connector('/connectors/auth'), 'connector-stale#worker-cannot-authenticate', /401 Unauthorized: invalid token/],
-    ['stale, its last error an RBAC denial', connector('/connectors/scope', '$.sync.lastSuccess'), 'connector-stale#scope-too-narrow', /is forbidden/],
-    ['stale, the query not on the allowlist', connector('/connectors/allowlist'), 'connector-stale#query-not-allowlisted', /allowlist/],
-    ['stale, the provider host does not resolve', connector('/connectors/url'), 'connector-stale#provider-url-wrong', /no such host/],
-    ['never synced', connector('/connectors/never'), 'gate-hold-missing-evidence#evidence-stale', /\$\.lastSyncAt is null, not a date .*never synced/],
+    [
+      'stale with no error recorded',
+      connector('/connectors/stale'),
+      'gate-hold-missing-evidence#evidence-stale',
+      /stale last synced 3 h ago .*longer ago than the 30m allowed/,
+    ],
+    [
+      'stale, its last error a 401',
+      connector('/connectors/auth'),
+      'connector-stale#worker-cannot-authenticate',
+      /401 Unauthorized: invalid token/,
+    ],
+    [
+      'stale, its last error an RBAC denial',
+      connector('/connectors/scope', '$.sync.lastSuccess'),
+      'connector-stale#scope-too-narrow',
+      /is forbidden/,
+    ],
+    [
+      'stale, the query not on the allowlist',
+      connector('/connectors/allowlist'),
+      'connector-stale#query-not-allowlisted',
+      /allowlist/,
+    ],
+    [
+      'stale, the provider host does not resolve',
+      connector('/connectors/url'),
+      'connector-stale#provider-url-wrong',
+      /no such host/,
+    ],
+    [
+      'never synced',
+      connector('/connectors/never'),
+      'gate-hold-missing-evidence#evidence-stale',
+      /\$\.lastSyncAt is null, not a date .*never synced/,
+    ],
   ]
   for (const [name, evidence, kb, message] of stale) {
     it(name, async () => {
@@ -63,9 +126,24 @@ describe('evidence-freshness', () => {
   }
 
   const scope: Array<[string, string[], string, RegExp]> = [
-    ['another service name', ['$.service == checkout', '$.namespace == prod'], 'gate-hold-missing-evidence#service-or-namespace-mismatch', /\$\.service is "checkout-api", expected "checkout"/],
-    ['another source SHA', ['$.service == checkout-api', '$.sourceSha == 9b8a7c6d5e'], 'gate-hold-missing-evidence#release-identity-mismatch', /\$\.sourceSha is "4f2c9e1d7a", expected "9b8a7c6d5e"/],
-    ['another manifest path', ['$.manifestPath == dist/manifests.yaml'], 'gate-hold-missing-evidence#manifest-path-wrong', /\$\.manifestPath/],
+    [
+      'another service name',
+      ['$.service == checkout', '$.namespace == prod'],
+      'gate-hold-missing-evidence#service-or-namespace-mismatch',
+      /\$\.service is "checkout-api", expected "checkout"/,
+    ],
+    [
+      'another source SHA',
+      ['$.service == checkout-api', '$.sourceSha == 9b8a7c6d5e'],
+      'gate-hold-missing-evidence#release-identity-mismatch',
+      /\$\.sourceSha is "4f2c9e1d7a", expected "9b8a7c6d5e"/,
+    ],
+    [
+      'another manifest path',
+      ['$.manifestPath == dist/manifests.yaml'],
+      'gate-hold-missing-evidence#manifest-path-wrong',
+      /\$\.manifestPath/,
+    ],
   ]
   for (const [name, expectList, kb, message] of scope) {
     it(`evidence scope: ${name}, field by field`, async () => {

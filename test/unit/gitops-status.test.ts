@@ -9,23 +9,62 @@ const SHA = '4f2c9e1a7b3d5e6f8091a2b3c4d5e6f708192a3b'
 const PREV = '9d8c7b6a5f4e3d2c1b0a99887766554433221100'
 const OTHER = 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678'
 
-function app(name: string, project: string, opts: {health?: string; sync?: string; revision?: string; resources?: unknown[]} = {}) {
+function app(
+  name: string,
+  project: string,
+  opts: {health?: string; sync?: string; revision?: string; resources?: unknown[]} = {},
+) {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     metadata: {name, namespace: 'argocd'},
-    spec: {project, source: {repoURL: 'https://git.example.com/shop/deploy.git', path: 'checkout', targetRevision: 'main'}, destination: {server: 'https://kubernetes.default.svc', namespace: 'shop-prod'}},
+    spec: {
+      project,
+      source: {repoURL: 'https://git.example.com/shop/deploy.git', path: 'checkout', targetRevision: 'main'},
+      destination: {server: 'https://kubernetes.default.svc', namespace: 'shop-prod'},
+    },
     status: {
-      sync: {status: opts.sync ?? 'Synced', revision: opts.revision ?? SHA, comparedTo: {source: {repoURL: 'https://git.example.com/shop/deploy.git', targetRevision: 'main'}}},
+      sync: {
+        status: opts.sync ?? 'Synced',
+        revision: opts.revision ?? SHA,
+        comparedTo: {source: {repoURL: 'https://git.example.com/shop/deploy.git', targetRevision: 'main'}},
+      },
       health: {status: opts.health ?? 'Healthy'},
       history: [
-        {id: 11, revision: PREV, deployedAt: '2025-04-30T09:00:00Z', deployStartedAt: '2025-04-30T08:59:40Z', source: {repoURL: 'https://git.example.com/shop/deploy.git'}},
-        {id: 12, revision: SHA, deployedAt: '2025-05-01T10:00:00Z', deployStartedAt: '2025-05-01T09:59:30Z', source: {repoURL: 'https://git.example.com/shop/deploy.git'}},
+        {
+          id: 11,
+          revision: PREV,
+          deployedAt: '2025-04-30T09:00:00Z',
+          deployStartedAt: '2025-04-30T08:59:40Z',
+          source: {repoURL: 'https://git.example.com/shop/deploy.git'},
+        },
+        {
+          id: 12,
+          revision: SHA,
+          deployedAt: '2025-05-01T10:00:00Z',
+          deployStartedAt: '2025-05-01T09:59:30Z',
+          source: {repoURL: 'https://git.example.com/shop/deploy.git'},
+        },
       ],
       reconciledAt: '2025-05-01T10:05:00Z',
       resources: opts.resources ?? [
-        {group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'shop-prod', name: 'checkout', status: 'Synced', health: {status: 'Healthy'}},
-        {version: 'v1', kind: 'Service', namespace: 'shop-prod', name: 'checkout', status: 'Synced', health: {status: 'Healthy'}},
+        {
+          group: 'apps',
+          version: 'v1',
+          kind: 'Deployment',
+          namespace: 'shop-prod',
+          name: 'checkout',
+          status: 'Synced',
+          health: {status: 'Healthy'},
+        },
+        {
+          version: 'v1',
+          kind: 'Service',
+          namespace: 'shop-prod',
+          name: 'checkout',
+          status: 'Synced',
+          health: {status: 'Healthy'},
+        },
       ],
     },
   }
@@ -33,8 +72,35 @@ function app(name: string, project: string, opts: {health?: string; sync?: strin
 
 const APPS = [
   app('checkout-prod', 'shop'),
-  app('payments-prod', 'shop', {health: 'Degraded', resources: [{group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'shop-prod', name: 'payments', status: 'Synced', health: {status: 'Degraded', message: 'Deployment "payments" exceeded its progress deadline'}}]}),
-  app('cart-prod', 'shop', {sync: 'OutOfSync', revision: OTHER, resources: [{group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'shop-prod', name: 'cart', status: 'OutOfSync', health: {status: 'Healthy'}}]}),
+  app('payments-prod', 'shop', {
+    health: 'Degraded',
+    resources: [
+      {
+        group: 'apps',
+        version: 'v1',
+        kind: 'Deployment',
+        namespace: 'shop-prod',
+        name: 'payments',
+        status: 'Synced',
+        health: {status: 'Degraded', message: 'Deployment "payments" exceeded its progress deadline'},
+      },
+    ],
+  }),
+  app('cart-prod', 'shop', {
+    sync: 'OutOfSync',
+    revision: OTHER,
+    resources: [
+      {
+        group: 'apps',
+        version: 'v1',
+        kind: 'Deployment',
+        namespace: 'shop-prod',
+        name: 'cart',
+        status: 'OutOfSync',
+        health: {status: 'Healthy'},
+      },
+    ],
+  }),
   app('billing-prod', 'finance'),
 ]
 
@@ -44,15 +110,24 @@ let kube: FakeKube
 beforeAll(async () => {
   argo = await startServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(res, 401, {error: 'no session information', code: 16, message: 'no session information'})
+    if (req.headers.authorization !== `Bearer ${TOKEN}`)
+      return send(res, 401, {error: 'no session information', code: 16, message: 'no session information'})
     const denied = {error: 'permission denied', code: 7, message: 'permission denied'}
-    if (url.pathname === '/api/v1/applications') return send(res, 200, {metadata: {}, items: APPS.filter((a) => a.spec.project === 'shop')})
+    if (url.pathname === '/api/v1/applications')
+      return send(res, 200, {metadata: {}, items: APPS.filter((a) => a.spec.project === 'shop')})
     const m = /^\/api\/v1\/applications\/([^/]+)$/.exec(url.pathname)
     if (!m) return send(res, 404, 'Not Found', 'text/plain')
     const project = url.searchParams.get('project')
     const found = APPS.find((a) => a.metadata.name === decodeURIComponent(m[1]!))
     // The token is a project-role token for "shop".
-    if (!found) return project ? send(res, 404, {error: `applications.argoproj.io "${m[1]}" not found`, code: 5, message: `applications.argoproj.io "${m[1]}" not found`}) : send(res, 403, denied)
+    if (!found)
+      return project
+        ? send(res, 404, {
+            error: `applications.argoproj.io "${m[1]}" not found`,
+            code: 5,
+            message: `applications.argoproj.io "${m[1]}" not found`,
+          })
+        : send(res, 403, denied)
     if (found.spec.project !== 'shop' || (project && project !== found.spec.project)) return send(res, 403, denied)
     return send(res, 200, found)
   })
@@ -63,7 +138,11 @@ afterAll(async () => {
   await kube.close()
 })
 
-async function run(gitops: Record<string, unknown>, env: NodeJS.ProcessEnv = {ARGOCD_TOKEN: TOKEN}, extra: Record<string, unknown> = {}) {
+async function run(
+  gitops: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = {ARGOCD_TOKEN: TOKEN},
+  extra: Record<string, unknown> = {},
+) {
   const ctx = makeContext({gitops, ...extra}, {}, env)
   try {
     return await check.run(ctx)
@@ -71,7 +150,12 @@ async function run(gitops: Record<string, unknown>, env: NodeJS.ProcessEnv = {AR
     await ctx.close()
   }
 }
-const argocd = (appName: string, more: Record<string, unknown> = {}) => ({url: argo.url, tokenEnv: 'ARGOCD_TOKEN', app: appName, ...more})
+const argocd = (appName: string, more: Record<string, unknown> = {}) => ({
+  url: argo.url,
+  tokenEnv: 'ARGOCD_TOKEN',
+  app: appName,
+  ...more,
+})
 
 describe('gitops-status: Argo CD', () => {
   it('passes for a Healthy, Synced app at the expected (short) revision, naming the previous revision', async () => {
@@ -85,7 +169,9 @@ describe('gitops-status: Argo CD', () => {
     const out = await run({argocd: argocd('payments-prod', {project: 'shop'})})
     expect(out.status).toBe('fail')
     expect(out.cause?.kb).toBe('gitops-status-unavailable#status-incomplete')
-    expect(out.message).toContain('is Degraded: Deployment/payments Degraded ("Deployment "payments" exceeded its progress deadline")')
+    expect(out.message).toContain(
+      'is Degraded: Deployment/payments Degraded ("Deployment "payments" exceeded its progress deadline")',
+    )
   })
 
   it('OutOfSync at another revision: fails against expectedRevision and lists the out-of-sync resources', async () => {
@@ -116,7 +202,9 @@ describe('gitops-status: Argo CD', () => {
     const out = await run({argocd: argocd('billing-prod', {project: 'finance'})})
     expect(out.status).toBe('fail')
     expect(out.cause?.kb).toBe('gitops-status-unavailable#token-permission-missing')
-    expect(out.cause?.fix.join('\n')).toContain('p, proj:finance:<role>, applications, get, finance/billing-prod, allow')
+    expect(out.cause?.fix.join('\n')).toContain(
+      'p, proj:finance:<role>, applications, get, finance/billing-prod, allow',
+    )
   })
 
   it('unset token variable: a clear error naming it', async () => {
@@ -140,18 +228,45 @@ describe('gitops-status: Argo CD', () => {
   })
 })
 
-function kustomization(name: string, o: {ready?: 'True' | 'False' | 'Unknown'; reason?: string; message?: string; applied?: string; attempted?: string; generation?: number; observed?: number; suspend?: boolean} = {}): KObj {
+function kustomization(
+  name: string,
+  o: {
+    ready?: 'True' | 'False' | 'Unknown'
+    reason?: string
+    message?: string
+    applied?: string
+    attempted?: string
+    generation?: number
+    observed?: number
+    suspend?: boolean
+  } = {},
+): KObj {
   const applied = o.applied ?? `main@sha1:${SHA}`
   return {
     apiVersion: 'kustomize.toolkit.fluxcd.io/v1',
     kind: 'Kustomization',
     metadata: {name, namespace: 'flux-system', generation: o.generation ?? 2},
-    spec: {interval: '10m', path: './clusters/prod', prune: true, sourceRef: {kind: 'GitRepository', name: 'flux-system'}, suspend: o.suspend ?? false},
+    spec: {
+      interval: '10m',
+      path: './clusters/prod',
+      prune: true,
+      sourceRef: {kind: 'GitRepository', name: 'flux-system'},
+      suspend: o.suspend ?? false,
+    },
     status: {
       observedGeneration: o.observed ?? o.generation ?? 2,
       lastAppliedRevision: applied,
       lastAttemptedRevision: o.attempted ?? applied,
-      conditions: [{type: 'Ready', status: o.ready ?? 'True', reason: o.reason ?? 'ReconciliationSucceeded', message: o.message ?? `Applied revision: ${applied}`, lastTransitionTime: '2025-05-01T10:00:00Z', observedGeneration: 2}],
+      conditions: [
+        {
+          type: 'Ready',
+          status: o.ready ?? 'True',
+          reason: o.reason ?? 'ReconciliationSucceeded',
+          message: o.message ?? `Applied revision: ${applied}`,
+          lastTransitionTime: '2025-05-01T10:00:00Z',
+          observedGeneration: 2,
+        },
+      ],
     },
   }
 }
@@ -161,13 +276,45 @@ describe('gitops-status: Flux through the Kubernetes API', () => {
     kube.state.deny = []
     kube.state.objects = [
       kustomization('apps'),
-      kustomization('infra', {ready: 'False', reason: 'HealthCheckFailed', message: 'health check failed after 5m0s: timeout waiting for: [Deployment/shop-prod/checkout status: \'InProgress\']', applied: `main@sha1:${PREV}`, attempted: `main@sha1:${SHA}`}),
+      kustomization('infra', {
+        ready: 'False',
+        reason: 'HealthCheckFailed',
+        message:
+          "health check failed after 5m0s: timeout waiting for: [Deployment/shop-prod/checkout status: 'InProgress']",
+        applied: `main@sha1:${PREV}`,
+        attempted: `main@sha1:${SHA}`,
+      }),
       kustomization('paused', {suspend: true}),
       kustomization('lagging', {generation: 4, observed: 3}),
-      {apiVersion: 'helm.toolkit.fluxcd.io/v2', kind: 'HelmRelease', metadata: {name: 'checkout', namespace: 'flux-system', generation: 1}, spec: {interval: '5m', chart: {spec: {chart: 'checkout', version: '1.4.x'}}}, status: {observedGeneration: 1, lastAttemptedRevision: '1.4.3', history: [{chartVersion: '1.4.2', status: 'deployed'}], conditions: [{type: 'Ready', status: 'False', reason: 'UpgradeFailed', message: 'Helm upgrade failed for release shop-prod/checkout with chart checkout@1.4.3: context deadline exceeded'}, {type: 'Released', status: 'False', reason: 'UpgradeFailed', message: 'Helm upgrade failed'}]}},
+      {
+        apiVersion: 'helm.toolkit.fluxcd.io/v2',
+        kind: 'HelmRelease',
+        metadata: {name: 'checkout', namespace: 'flux-system', generation: 1},
+        spec: {interval: '5m', chart: {spec: {chart: 'checkout', version: '1.4.x'}}},
+        status: {
+          observedGeneration: 1,
+          lastAttemptedRevision: '1.4.3',
+          history: [{chartVersion: '1.4.2', status: 'deployed'}],
+          conditions: [
+            {
+              type: 'Ready',
+              status: 'False',
+              reason: 'UpgradeFailed',
+              message:
+                'Helm upgrade failed for release shop-prod/checkout with chart checkout@1.4.3: context deadline exceeded',
+            },
+            {type: 'Released', status: 'False', reason: 'UpgradeFailed', message: 'Helm upgrade failed'},
+          ],
+        },
+      },
     ]
   })
-  const fluxRun = (flux: Record<string, unknown>, expectedRevision?: string) => run({flux, ...(expectedRevision ? {expectedRevision} : {})}, {}, {kubernetes: {kubeconfig: kube.kubeconfig, namespace: 'flux-system'}})
+  const fluxRun = (flux: Record<string, unknown>, expectedRevision?: string) =>
+    run(
+      {flux, ...(expectedRevision ? {expectedRevision} : {})},
+      {},
+      {kubernetes: {kubeconfig: kube.kubeconfig, namespace: 'flux-system'}},
+    )
 
   it('passes for a Ready Kustomization at the expected revision', async () => {
     const out = await fluxRun({kind: 'Kustomization', name: 'apps', namespace: 'flux-system'}, SHA.slice(0, 8))
@@ -180,7 +327,9 @@ describe('gitops-status: Flux through the Kubernetes API', () => {
     expect(out.status).toBe('fail')
     expect(out.cause?.kb).toBe('gitops-status-unavailable#status-incomplete')
     expect(out.message).toContain('Ready=False HealthCheckFailed: health check failed')
-    expect(out.evidence?.notes?.join('\n')).toContain(`attempted main@sha1:${SHA} but the last applied revision is still main@sha1:${PREV}`)
+    expect(out.evidence?.notes?.join('\n')).toContain(
+      `attempted main@sha1:${SHA} but the last applied revision is still main@sha1:${PREV}`,
+    )
   })
 
   it('HelmRelease UpgradeFailed', async () => {
@@ -191,7 +340,9 @@ describe('gitops-status: Flux through the Kubernetes API', () => {
   })
 
   it('suspended and not-yet-observed objects warn', async () => {
-    expect((await fluxRun({kind: 'Kustomization', name: 'paused', namespace: 'flux-system'})).message).toContain('is suspended')
+    expect((await fluxRun({kind: 'Kustomization', name: 'paused', namespace: 'flux-system'})).message).toContain(
+      'is suspended',
+    )
     const lag = await fluxRun({kind: 'Kustomization', name: 'lagging', namespace: 'flux-system'})
     expect(lag.status).toBe('warn')
     expect(lag.message).toContain('generation 4, observedGeneration 3')
@@ -202,7 +353,9 @@ describe('gitops-status: Flux through the Kubernetes API', () => {
     expect(out.status).toBe('fail')
     expect(out.cause?.kb).toBe('gitops-status-unavailable#app-name-wrong')
     expect(out.message).toContain('there is one in "flux-system"')
-    expect((await fluxRun({kind: 'Kustomization', name: 'app', namespace: 'flux-system'})).message).toContain('did you mean "apps"')
+    expect((await fluxRun({kind: 'Kustomization', name: 'app', namespace: 'flux-system'})).message).toContain(
+      'did you mean "apps"',
+    )
   })
 
   it('forbidden Flux objects: flux-objects-not-readable', async () => {

@@ -33,7 +33,10 @@ beforeAll(async () => {
       return res.writeHead(302, {location: `/forever?n=${n + 1}`}).end()
     }
     if (url.pathname === '/huge') return streamBytes(res, 50 * 1024 * 1024) // the client must stop at its cap
-    if (url.pathname === '/cookie') return res.writeHead(200, {'set-cookie': 'sid=abcdef0123456789; Path=/; HttpOnly', 'content-type': 'text/plain'}).end('ok')
+    if (url.pathname === '/cookie')
+      return res
+        .writeHead(200, {'set-cookie': 'sid=abcdef0123456789; Path=/; HttpOnly', 'content-type': 'text/plain'})
+        .end('ok')
     send(res, 404, {error: 'nope'})
   })
   hung = await startServer(() => {
@@ -85,7 +88,11 @@ describe('HTTP client', () => {
   it('never forwards Authorization or Cookie to another origin', async () => {
     seenHeaders.length = 0
     const c = client()
-    await c.follow({url: `${main.url}/away`, purpose: 't', headers: {Authorization: 'Bearer secret-token-1', Cookie: 'sid=1'}})
+    await c.follow({
+      url: `${main.url}/away`,
+      purpose: 't',
+      headers: {Authorization: 'Bearer secret-token-1', Cookie: 'sid=1'},
+    })
     expect(seenHeaders[0]).toMatchObject({url: 'main/away', authorization: 'Bearer secret-token-1', cookie: 'sid=1'})
     expect(seenHeaders[1]).toEqual({url: 'other/landing', authorization: undefined, cookie: undefined})
     await c.close()
@@ -94,7 +101,13 @@ describe('HTTP client', () => {
   it('keeps credentials on same-origin hops and turns 303 into GET', async () => {
     seenHeaders.length = 0
     const c = client()
-    const chain = await c.follow({url: `${main.url}/see-other`, method: 'POST', body: 'x=1', purpose: 't', headers: {Authorization: 'Bearer same-origin-tok'}})
+    const chain = await c.follow({
+      url: `${main.url}/see-other`,
+      method: 'POST',
+      body: 'x=1',
+      purpose: 't',
+      headers: {Authorization: 'Bearer same-origin-tok'},
+    })
     expect(chain.hops.map((h) => h.exchange.method)).toEqual(['POST', 'GET'])
     expect(seenHeaders[1].authorization).toBe('Bearer same-origin-tok')
     await c.close()
@@ -140,10 +153,16 @@ describe('HTTP client', () => {
 
   it('records exchanges with credentials redacted', async () => {
     const c = client()
-    await c.request({url: `${main.url}/cookie?token=abc123456789`, purpose: 't', headers: {Authorization: 'Bearer tok-abcdef-123'}})
+    await c.request({
+      url: `${main.url}/cookie?token=abc123456789`,
+      purpose: 't',
+      headers: {Authorization: 'Bearer tok-abcdef-123'},
+    })
     const text = JSON.stringify(c.exchanges)
     expect(text).not.toMatch(/tok-abcdef-123|abcdef0123456789|abc123456789/)
-    expect(String(c.exchanges[0].responseHeaders['set-cookie'])).toMatch(/^sid=‹redacted:cookie:[0-9a-f]{4}›; Path=\/; HttpOnly$/)
+    expect(String(c.exchanges[0].responseHeaders['set-cookie'])).toMatch(
+      /^sid=‹redacted:cookie:[0-9a-f]{4}›; Path=\/; HttpOnly$/,
+    )
     await c.close()
   })
 
@@ -155,7 +174,9 @@ describe('HTTP client', () => {
     beforeAll(async () => {
       certs = makeCertificates()
       trusted = createTlsServer({key: certs.key, cert: certs.cert}, (_req, res) => res.end('tls ok'))
-      selfSigned = createTlsServer({key: certs.selfSignedKey, cert: certs.selfSignedCert}, (_req, res) => res.end('tls ok'))
+      selfSigned = createTlsServer({key: certs.selfSignedKey, cert: certs.selfSignedCert}, (_req, res) =>
+        res.end('tls ok'),
+      )
       await Promise.all([trusted, selfSigned].map((s) => new Promise<void>((r) => s.listen(0, '127.0.0.1', r))))
     })
     afterAll(() => {
@@ -194,7 +215,7 @@ describe('classifyNetError', () => {
   const url = 'http://127.0.0.1:9/readyz'
   const netErrorSchema = exchangeSchema.shape.error
 
-  it('gives an AbortSignal.timeout abort a string code, not the DOMException\'s numeric 23', async () => {
+  it("gives an AbortSignal.timeout abort a string code, not the DOMException's numeric 23", async () => {
     const signal = AbortSignal.timeout(1)
     await new Promise((resolve) => signal.addEventListener('abort', resolve, {once: true}))
     expect((signal.reason as {code: unknown}).code).toBe(23) // what undici rethrows
@@ -209,7 +230,10 @@ describe('classifyNetError', () => {
   })
 
   it('skips numeric codes in the cause chain and classifies by the string codes below them', () => {
-    const reset = Object.assign(new Error('other side closed'), {code: 'UND_ERR_SOCKET', cause: Object.assign(new Error('read ECONNRESET'), {code: 'ECONNRESET', errno: -104})})
+    const reset = Object.assign(new Error('other side closed'), {
+      code: 'UND_ERR_SOCKET',
+      cause: Object.assign(new Error('read ECONNRESET'), {code: 'ECONNRESET', errno: -104}),
+    })
     const error = classifyNetError(Object.assign(new Error('fetch failed'), {code: 42, cause: reset}), url, 1000)
     expect(error).toMatchObject({kind: 'reset', code: 'UND_ERR_SOCKET'})
   })

@@ -14,7 +14,11 @@ import {VARIABLES} from '../../src/init/variables.js'
 
 const profiles = loadProfiles()
 const ids = checkIds()
-const ALL: Values = {'base-url': 'https://app.acme.test/', issuer: 'https://idp.acme.test/realms/main/', 'client-id': 'console-client'}
+const ALL: Values = {
+  'base-url': 'https://app.acme.test/',
+  issuer: 'https://idp.acme.test/realms/main/',
+  'client-id': 'console-client',
+}
 
 /** Validate the way `doctor config validate` does, with none of the DOCTOR_* variables set. */
 function validate(text: string): DoctorConfig {
@@ -37,7 +41,9 @@ describe('profiles', () => {
   })
 
   it('refuses an unknown profile with the list and a suggestion', () => {
-    expect(() => loadProfile('rack-gatway')).toThrow(/no profile "rack-gatway". Did you mean "rack-gateway"\? Profiles: api-test, generic, rack-gateway, release-passport, secrets-bridge/)
+    expect(() => loadProfile('rack-gatway')).toThrow(
+      /no profile "rack-gatway". Did you mean "rack-gateway"\? Profiles: api-test, generic, rack-gateway, release-passport, secrets-bridge/,
+    )
     expect(() => parseProfile('id: x\n', 'x.yaml')).toThrow(UsageError)
   })
 
@@ -50,7 +56,9 @@ describe('profiles', () => {
         expect(r.filled).toEqual([])
         expect(r.placeholders.map((p) => p.flag)).toContain('base-url')
         expect(r.text).toContain('"${DOCTOR_BASE_URL:-https://')
-        expect(r.text.split('\n')[0]).toBe(`# doctor.yaml for ${profile.name}, written by \`doctor init --profile ${profile.id}\` (doctor 0.0.0).`)
+        expect(r.text.split('\n')[0]).toBe(
+          `# doctor.yaml for ${profile.name}, written by \`doctor init --profile ${profile.id}\` (doctor 0.0.0).`,
+        )
         // The optional client id is commented out rather than left empty (an empty client id is a finding).
         expect(config.oidc?.clientId).toBeUndefined()
       })
@@ -80,7 +88,8 @@ describe('profiles', () => {
 
       it('keeps placeholders inside double quotes, secrets as ${ENV} references, and a check comment on every section', () => {
         const lines = profile.template.split('\n')
-        for (const line of lines.filter((l) => /\$\{DOCTOR_[A-Z_]+:-/.test(l))) expect(line, line).toMatch(/"[^"]*\$\{DOCTOR_[A-Z_]+:-[^}]*\}[^"]*"/)
+        for (const line of lines.filter((l) => /\$\{DOCTOR_[A-Z_]+:-/.test(l)))
+          expect(line, line).toMatch(/"[^"]*\$\{DOCTOR_[A-Z_]+:-[^}]*\}[^"]*"/)
         for (const line of lines) {
           const secret = /^\s*#?\s*(?:password|token|secret|Authorization|X-API-Key):\s*(.*?)\s*(?:#.*)?$/.exec(line)
           if (secret) expect(secret[1], line).toMatch(/^"(?:Bearer )?\$\{[A-Z_][A-Z0-9_]*(?::-)?\}"$/)
@@ -91,7 +100,10 @@ describe('profiles', () => {
           let start = i
           while (start > 0 && lines[start - 1].startsWith('#')) start--
           const comment = lines.slice(start, i).join(' ')
-          expect(ids.some((id) => comment.includes(id)), `${profile.id}: section ${section[1]} says which check it enables`).toBe(true)
+          expect(
+            ids.some((id) => comment.includes(id)),
+            `${profile.id}: section ${section[1]} says which check it enables`,
+          ).toBe(true)
         })
       })
     })
@@ -113,9 +125,14 @@ describe('what each profile fills in (facts from the seed pages and KB entries)'
 
   it('rack-gateway: Google issuer by default, web and CLI callbacks, health endpoint, rgw_ token conventions', () => {
     const c = render('rack-gateway')
-    expect(c.oidc?.redirectUris).toEqual(['https://app.acme.test/api/v1/auth/web/callback', 'https://app.acme.test/api/v1/auth/cli/callback'])
+    expect(c.oidc?.redirectUris).toEqual([
+      'https://app.acme.test/api/v1/auth/web/callback',
+      'https://app.acme.test/api/v1/auth/cli/callback',
+    ])
     expect(c.readiness?.endpoints).toEqual([{url: '/api/v1/health', name: 'gateway'}])
-    expect(validate(renderProfile(loadProfile('rack-gateway'), {}).text).oidc?.issuer).toBe('https://accounts.google.com')
+    expect(validate(renderProfile(loadProfile('rack-gateway'), {}).text).oidc?.issuer).toBe(
+      'https://accounts.google.com',
+    )
     const text = loadProfile('rack-gateway').template
     expect(text).toContain('tokenEnv: RACK_GATEWAY_API_TOKEN')
     expect(text).toContain('prefix: rgw_')
@@ -135,8 +152,15 @@ describe('what each profile fills in (facts from the seed pages and KB entries)'
     const c = render('secrets-bridge')
     expect(c.oidc).toBeUndefined()
     expect(c.api).toMatchObject({url: '/api/v1/audit-events', tokenEnv: 'TOKEN'})
-    expect(c.audit).toMatchObject({url: '/api/v1/audit-events', headers: {Authorization: 'Bearer '}, time: '$.occurred_at'})
-    expect(validateConfig(parse(renderProfile(loadProfile('secrets-bridge'), {}).text), ids, {TOKEN: 'sb_admin'}).config.audit?.headers).toEqual({Authorization: 'Bearer sb_admin'})
+    expect(c.audit).toMatchObject({
+      url: '/api/v1/audit-events',
+      headers: {Authorization: 'Bearer '},
+      time: '$.occurred_at',
+    })
+    expect(
+      validateConfig(parse(renderProfile(loadProfile('secrets-bridge'), {}).text), ids, {TOKEN: 'sb_admin'}).config
+        .audit?.headers,
+    ).toEqual({Authorization: 'Bearer sb_admin'})
   })
 })
 
@@ -160,11 +184,23 @@ describe('renderProfile', () => {
     const r = renderProfile(generic, {'base-url': 'https://app.acme.test'})
     expect(r.text).toContain('  # clientId: "${DOCTOR_OIDC_CLIENT_ID:-}"')
     expect(r.text).toContain('  issuer: "${DOCTOR_OIDC_ISSUER:-https://idp.example.invalid}"')
-    expect(r.placeholders).toEqual([{flag: 'issuer', key: 'oidc.issuer', env: 'DOCTOR_OIDC_ISSUER', example: 'https://idp.example.invalid', placeholder: true}])
+    expect(r.placeholders).toEqual([
+      {
+        flag: 'issuer',
+        key: 'oidc.issuer',
+        env: 'DOCTOR_OIDC_ISSUER',
+        example: 'https://idp.example.invalid',
+        placeholder: true,
+      },
+    ])
     expect(r.commentedOut).toEqual([{flag: 'client-id', key: 'oidc.clientId'}])
-    expect(r.text).toMatch(/^# {3}oidc\.issuer: DOCTOR_OIDC_ISSUER \(until then https:\/\/idp\.example\.invalid, a host that does not exist\)$/m)
+    expect(r.text).toMatch(
+      /^# {3}oidc\.issuer: DOCTOR_OIDC_ISSUER \(until then https:\/\/idp\.example\.invalid, a host that does not exist\)$/m,
+    )
     // An exported variable fills a placeholder later, without editing the file.
-    expect(validateConfig(parse(r.text), ids, {DOCTOR_OIDC_ISSUER: 'https://login.acme.test'}).config.oidc?.issuer).toBe('https://login.acme.test')
+    expect(
+      validateConfig(parse(r.text), ids, {DOCTOR_OIDC_ISSUER: 'https://login.acme.test'}).config.oidc?.issuer,
+    ).toBe('https://login.acme.test')
   })
 
   it('reports values the profile has no place for', () => {
@@ -172,7 +208,9 @@ describe('renderProfile', () => {
   })
 
   it('refuses values that are not URLs or span lines', () => {
-    expect(() => renderProfile(generic, {'base-url': 'app.acme.test'})).toThrow(/--base-url "app.acme.test" is not an absolute URL/)
+    expect(() => renderProfile(generic, {'base-url': 'app.acme.test'})).toThrow(
+      /--base-url "app.acme.test" is not an absolute URL/,
+    )
     expect(() => renderProfile(generic, {issuer: 'ftp://idp.acme.test'})).toThrow(/not an http:\/\/ or https:\/\/ URL/)
     expect(() => renderProfile(generic, {'client-id': 'a\nb'})).toThrow(/line break/)
   })
@@ -182,7 +220,10 @@ describe('prompting', () => {
   const tty = <T extends object>(stream: T, isTTY: boolean) => Object.assign(stream, {isTTY})
 
   it('only when stdin and stdout are terminals and CI is not set', () => {
-    const streams = (input: boolean, output: boolean) => ({input: tty(new PassThrough(), input), output: tty(new PassThrough(), output)})
+    const streams = (input: boolean, output: boolean) => ({
+      input: tty(new PassThrough(), input),
+      output: tty(new PassThrough(), output),
+    })
     expect(canPrompt(streams(true, true), {})).toBe(true)
     expect(canPrompt(streams(false, true), {})).toBe(false)
     expect(canPrompt(streams(true, false), {})).toBe(false)
@@ -194,7 +235,10 @@ describe('prompting', () => {
 
   it('asks only for values no flag gave; Enter keeps the placeholder, a bad URL is asked again', async () => {
     const profile = loadProfile('generic')
-    expect(missingValues(profile, {issuer: 'https://idp.acme.test'}).map((v) => v.flag)).toEqual(['base-url', 'client-id'])
+    expect(missingValues(profile, {issuer: 'https://idp.acme.test'}).map((v) => v.flag)).toEqual([
+      'base-url',
+      'client-id',
+    ])
     const input = tty(new PassThrough(), true)
     const output = tty(new PassThrough(), true)
     let shown = ''
@@ -205,7 +249,11 @@ describe('prompting', () => {
       await new Promise((r) => setTimeout(r, 20))
       input.write(`${line}\n`)
     }
-    expect(await answers).toEqual({issuer: 'https://idp.acme.test', 'base-url': 'https://app.acme.test', 'client-id': undefined})
+    expect(await answers).toEqual({
+      issuer: 'https://idp.acme.test',
+      'base-url': 'https://app.acme.test',
+      'client-id': undefined,
+    })
     expect(shown).toContain('The public URL of the app')
     expect(shown).toContain('is not an absolute URL')
     expect(shown).not.toContain('OIDC issuer')

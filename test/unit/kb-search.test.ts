@@ -33,7 +33,9 @@ describe('search quality on pasted strings from the seeds and the IdP reference'
       expect(hits, c.query).toContain(c.expect)
     }
     const accuracy = first / tuning.length
-    console.log(`search top-1 accuracy (tuning set): ${first}/${tuning.length} (${(accuracy * 100).toFixed(1)}%)${misses.length ? `\n  ${misses.join('\n  ')}` : ''}`)
+    console.log(
+      `search top-1 accuracy (tuning set): ${first}/${tuning.length} (${(accuracy * 100).toFixed(1)}%)${misses.length ? `\n  ${misses.join('\n  ')}` : ''}`,
+    )
     expect(accuracy).toBeGreaterThanOrEqual(0.95)
   })
 
@@ -49,7 +51,9 @@ describe('search quality on pasted strings from the seeds and the IdP reference'
       else misses.push(`${c.query} → ${hits.join(', ')} (want ${c.expect})`)
       if (hits.includes(c.expect)) top3++
     }
-    console.log(`search top-1 accuracy (held-out set): ${first}/${held.length}, top-3 ${top3}/${held.length}${misses.length ? `\n  ${misses.join('\n  ')}` : ''}`)
+    console.log(
+      `search top-1 accuracy (held-out set): ${first}/${held.length}, top-3 ${top3}/${held.length}${misses.length ? `\n  ${misses.join('\n  ')}` : ''}`,
+    )
     expect(first / held.length).toBeGreaterThanOrEqual(0.85)
     expect(top3 / held.length).toBeGreaterThanOrEqual(0.95)
   })

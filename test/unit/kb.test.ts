@@ -24,7 +24,12 @@ describe('knowledge base integrity', () => {
 
   it('covers every seed symptom of every product', () => {
     const model = buildModel(kb, metas, 'test')
-    const missing = kb.products.flatMap((p) => model.coverage(p).filter((c) => !c.entry).map((c) => `${p.id}: ${c.symptom}`))
+    const missing = kb.products.flatMap((p) =>
+      model
+        .coverage(p)
+        .filter((c) => !c.entry)
+        .map((c) => `${p.id}: ${c.symptom}`),
+    )
     expect(missing).toEqual([])
     for (const p of kb.products) expect(p.symptoms.length, p.id).toBeGreaterThan(0)
   })
@@ -35,9 +40,15 @@ describe('knowledge base integrity', () => {
       for (const ref of meta.kb) {
         const resolved = resolveRef(kb, ref)
         expect(resolved.kind, `${meta.id} → ${ref}`).toBe('entry')
-        if (resolved.kind !== 'entry' || resolved.entry.kind !== 'symptom') throw new Error(`${ref} is not a symptom entry`)
-        if (resolved.cause) expect(resolved.cause.checks, `${ref} should list ${meta.id} under checks:`).toContain(meta.id)
-        else expect(resolved.entry.causes.some((c) => c.checks.includes(meta.id)), `${ref}: some cause should list ${meta.id}`).toBe(true)
+        if (resolved.kind !== 'entry' || resolved.entry.kind !== 'symptom')
+          throw new Error(`${ref} is not a symptom entry`)
+        if (resolved.cause)
+          expect(resolved.cause.checks, `${ref} should list ${meta.id} under checks:`).toContain(meta.id)
+        else
+          expect(
+            resolved.entry.causes.some((c) => c.checks.includes(meta.id)),
+            `${ref}: some cause should list ${meta.id}`,
+          ).toBe(true)
       }
     }
   })
@@ -49,7 +60,10 @@ describe('knowledge base integrity', () => {
         for (const id of cause.checks) {
           const meta = metas.find((m) => m.id === id)!
           const refs = [`${entry.id}#${cause.id}`, ...cause.sameAs]
-          expect(meta.kb.some((r) => refs.includes(r)), `${id} should declare ${refs.join(' or ')}`).toBe(true)
+          expect(
+            meta.kb.some((r) => refs.includes(r)),
+            `${id} should declare ${refs.join(' or ')}`,
+          ).toBe(true)
         }
       }
     }
@@ -63,7 +77,9 @@ describe('knowledge base integrity', () => {
     for (const entry of kb.entries) {
       if (entry.kind !== 'symptom') continue
       for (const cause of entry.causes) {
-        expect(cause.checks.length + cause.planned.length > 0 || Boolean(cause.manual), `${entry.id}#${cause.id}`).toBe(true)
+        expect(cause.checks.length + cause.planned.length > 0 || Boolean(cause.manual), `${entry.id}#${cause.id}`).toBe(
+          true,
+        )
         for (const step of cause.verify) expect(stepObject(step).expect, `${entry.id}#${cause.id}`).toBeTruthy()
       }
     }
@@ -105,7 +121,12 @@ describe('knowledge base integrity', () => {
 })
 
 function decode(html: string): string {
-  return html.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')
+  return html
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&')
 }
 
 describe('parsed knowledge-base cache (compiled package only)', () => {
@@ -153,13 +174,18 @@ ${extra}`
   function kbDir(files: Record<string, string>): string {
     const dir = mkdtempSync(join(tmpdir(), 'doctor-kb-'))
     mkdirSync(join(dir, 'entries'))
-    writeFileSync(join(dir, 'products.yaml'), '- {id: demo, name: Demo, description: A product., symptoms: [Symptom one]}\n')
+    writeFileSync(
+      join(dir, 'products.yaml'),
+      '- {id: demo, name: Demo, description: A product., symptoms: [Symptom one]}\n',
+    )
     for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text)
     return dir
   }
 
   it('accepts a minimal valid knowledge base', () => {
-    const loaded = loadKnowledgeBase(kbDir({'entries/thing-broken.yaml': entry('thing-broken')}), {checkIds: ['readiness']})
+    const loaded = loadKnowledgeBase(kbDir({'entries/thing-broken.yaml': entry('thing-broken')}), {
+      checkIds: ['readiness'],
+    })
     expect(loaded.entries.map((e) => e.id)).toEqual(['thing-broken'])
   })
 
@@ -168,8 +194,12 @@ ${extra}`
       'entries/a.yaml': entry('b'),
       'entries/b.yaml': entry('b'),
       'entries/c.yaml': `${entry('c').replace('id: demo', 'id: nope').replace('covers: [Symptom one]', 'covers: []')}related: [missing-entry]\n`,
-      'entries/d.yaml': entry('d').replace('    manual: Look at the log.\n', '    checks: [no-such-check]\n    planned: [readiness]\n').replace('fix: [Do a thing.]', 'fix:\n      - {text: Restart., command: systemctl restart app}'),
-      'entries/e.yaml': entry('e').replace('    manual: Look at the log.\n', '').replace('covers: [Symptom one]', 'covers: [Symptom tow]'),
+      'entries/d.yaml': entry('d')
+        .replace('    manual: Look at the log.\n', '    checks: [no-such-check]\n    planned: [readiness]\n')
+        .replace('fix: [Do a thing.]', 'fix:\n      - {text: Restart., command: systemctl restart app}'),
+      'entries/e.yaml': entry('e')
+        .replace('    manual: Look at the log.\n', '')
+        .replace('covers: [Symptom one]', 'covers: [Symptom tow]'),
       'entries/f.yaml': 'id: f\ntitle: [unclosed\n',
       'retired.yaml': '- {id: e, replacedBy: gone, reason: merged, retiredOn: 2026-01-01}\n',
     })
@@ -187,9 +217,13 @@ ${extra}`
     expect(details).toMatch(/c\.yaml:\d+:\d+: products\[0\]\.id: unknown product "nope"/)
     expect(details).toMatch(/c\.yaml:\d+:\d+: related\[0\]: unknown entry "missing-entry"/)
     expect(details).toMatch(/d\.yaml:\d+:\d+: causes\[0\]\.checks\[0\]: no registered check "no-such-check"/)
-    expect(details).toMatch(/d\.yaml:\d+:\d+: causes\[0\]\.planned\[0\]: "readiness" is registered now; move it to checks:/)
+    expect(details).toMatch(
+      /d\.yaml:\d+:\d+: causes\[0\]\.planned\[0\]: "readiness" is registered now; move it to checks:/,
+    )
     expect(details).toMatch(/d\.yaml:\d+:\d+: causes\[0\]\.fix\[0\]: a step with a command must say effect/)
-    expect(details).toMatch(/e\.yaml:\d+:\d+: causes\[0\] \(first\): no check can observe it, so say what to look at under manual:/)
+    expect(details).toMatch(
+      /e\.yaml:\d+:\d+: causes\[0\] \(first\): no check can observe it, so say what to look at under manual:/,
+    )
     expect(details).toMatch(/e\.yaml:\d+:\d+: products\[0\]\.covers: "Symptom tow" is not one of Demo's seed symptoms/)
     expect(details).toMatch(/f\.yaml:\d+:\d+: /)
     expect(details).toMatch(/retired\.yaml: "e" is retired and must not be reused/)
@@ -197,7 +231,10 @@ ${extra}`
   })
 
   it('resolves a retired id to its replacement', () => {
-    const dir = kbDir({'entries/new-thing.yaml': entry('new-thing'), 'retired.yaml': '- {id: old-thing, replacedBy: new-thing#first, reason: renamed, retiredOn: 2026-01-01}\n'})
+    const dir = kbDir({
+      'entries/new-thing.yaml': entry('new-thing'),
+      'retired.yaml': '- {id: old-thing, replacedBy: new-thing#first, reason: renamed, retiredOn: 2026-01-01}\n',
+    })
     const loaded = loadKnowledgeBase(dir, {checkIds: []})
     const resolved = resolveRef(loaded, 'old-thing')
     expect(resolved.kind).toBe('entry')

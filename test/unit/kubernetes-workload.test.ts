@@ -44,11 +44,16 @@ beforeEach(() => healthy())
 
 describe('kubernetes-workload', () => {
   it('passes for a rolled-out Deployment whose Service selects ready pods (through a real kubeconfig, CA and bearer token)', async () => {
-    const out = await run({namespace: NS, workloads: [{selector: 'app.kubernetes.io/name=checkout', service: 'checkout'}]})
+    const out = await run({
+      namespace: NS,
+      workloads: [{selector: 'app.kubernetes.io/name=checkout', service: 'checkout'}],
+    })
     expect(out.status, out.message).toBe('pass')
     expect(out.message).toContain('deployment "checkout" successfully rolled out (2/2 ready)')
     expect(out.items?.find((i) => i.label === 'Service checkout')?.status).toBe('pass')
-    expect(kube.seen.some((s) => s.startsWith('POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews'))).toBe(true)
+    expect(kube.seen.some((s) => s.startsWith('POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews'))).toBe(
+      true,
+    )
     expect(out.items?.filter((i) => i.label.startsWith('can-i')).map((i) => i.label)).toEqual([
       `can-i get deployments.apps -n ${NS}`,
       `can-i list deployments.apps -n ${NS}`,
@@ -69,7 +74,9 @@ describe('kubernetes-workload', () => {
     expect(out.status).toBe('fail')
     expect(out.cause?.kb).toBe('kubernetes-readiness-missing#label-selector-mismatch')
     expect(out.message).toContain('No resources found in shop-prod namespace')
-    expect(out.message).toContain('nearest label sets: checkout (key app is missing; app.kubernetes.io/name=checkout carries the value)')
+    expect(out.message).toContain(
+      'nearest label sets: checkout (key app is missing; app.kubernetes.io/name=checkout carries the value)',
+    )
     expect(out.cause?.fix.join('\n')).toContain('app.kubernetes.io/name=checkout')
   })
 
@@ -96,11 +103,14 @@ describe('kubernetes-workload', () => {
     expect(out.message).toContain('matches in the namespace "shop-staging"')
   })
 
-  it('rollout stuck: ProgressDeadlineExceeded fails with kubectl\'s words and names the pods', async () => {
+  it("rollout stuck: ProgressDeadlineExceeded fails with kubectl's words and names the pods", async () => {
     kube.state.objects = [
       deployment(NS, 'checkout', LABELS, {replicas: 2, ready: 1, updated: 1, deadlineExceeded: true}),
       pod(NS, 'checkout-old-aaaaa', LABELS),
-      pod(NS, 'checkout-7d9f8b6c5d-new01', LABELS, {ready: false, waiting: {reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.example.com/checkout:1.4.3"'}}),
+      pod(NS, 'checkout-7d9f8b6c5d-new01', LABELS, {
+        ready: false,
+        waiting: {reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.example.com/checkout:1.4.3"'},
+      }),
     ]
     const out = await run({namespace: NS, workloads: [{name: 'checkout'}]})
     expect(out.status).toBe('fail')
@@ -111,7 +121,10 @@ describe('kubernetes-workload', () => {
   })
 
   it('rollout waiting for the new generation to be observed warns', async () => {
-    kube.state.objects = [deployment(NS, 'checkout', LABELS, {generation: 5, observedGeneration: 4}), pod(NS, 'checkout-a', LABELS)]
+    kube.state.objects = [
+      deployment(NS, 'checkout', LABELS, {generation: 5, observedGeneration: 4}),
+      pod(NS, 'checkout-a', LABELS),
+    ]
     const out = await run({namespace: NS, workloads: [{name: 'checkout'}]})
     expect(out.status).toBe('warn')
     expect(out.message).toContain('Waiting for deployment spec update to be observed')
@@ -120,7 +133,14 @@ describe('kubernetes-workload', () => {
   it('zero ready replicas: names the pods in CrashLoopBackOff', async () => {
     kube.state.objects = [
       deployment(NS, 'checkout', LABELS, {replicas: 2, ready: 0, available: 0}),
-      pod(NS, 'checkout-7d9f8b6c5d-abcde', LABELS, {ready: false, waiting: {reason: 'CrashLoopBackOff', message: 'back-off 5m0s restarting failed container=app pod=checkout-7d9f8b6c5d-abcde'}, restarts: 7}),
+      pod(NS, 'checkout-7d9f8b6c5d-abcde', LABELS, {
+        ready: false,
+        waiting: {
+          reason: 'CrashLoopBackOff',
+          message: 'back-off 5m0s restarting failed container=app pod=checkout-7d9f8b6c5d-abcde',
+        },
+        restarts: 7,
+      }),
       pod(NS, 'checkout-7d9f8b6c5d-fghij', LABELS, {ready: false, waiting: {reason: 'CrashLoopBackOff'}, restarts: 6}),
     ]
     const out = await run({namespace: NS, workloads: [{selector: 'app.kubernetes.io/name=checkout'}]})
@@ -147,7 +167,9 @@ describe('kubernetes-workload', () => {
     const out = await run({namespace: NS, workloads: [{name: 'checkout'}]})
     expect(out.status).toBe('fail')
     expect(out.cause?.kb).toBe('kubernetes-readiness-missing#rbac-missing')
-    expect(out.message).toBe(`the identity "system:serviceaccount:release-passport:connector" may not get deployments.apps, list pods in the namespace "${NS}"`)
+    expect(out.message).toBe(
+      `the identity "system:serviceaccount:release-passport:connector" may not get deployments.apps, list pods in the namespace "${NS}"`,
+    )
     const yaml = out.cause!.fix.join('\n')
     expect(yaml).toContain('kind: Role\n')
     expect(yaml).toContain('- apiGroups: ["apps"]\n  resources: ["deployments"]\n  verbs: ["get"]')
@@ -176,7 +198,11 @@ describe('kubernetes-workload', () => {
   })
 
   it('$KUBECONFIG from the environment is used when kubernetes.kubeconfig is not set', async () => {
-    const ctx = makeContext({kubernetes: {namespace: NS, workloads: [{name: 'checkout'}]}}, {}, {HOME: '/nonexistent', KUBECONFIG: kube.kubeconfig})
+    const ctx = makeContext(
+      {kubernetes: {namespace: NS, workloads: [{name: 'checkout'}]}},
+      {},
+      {HOME: '/nonexistent', KUBECONFIG: kube.kubeconfig},
+    )
     const out = await check.run(ctx)
     await ctx.close()
     expect(out.status, out.message).toBe('pass')

@@ -10,7 +10,10 @@ import {send, startServer, type TestServer} from '../helpers/servers.js'
 import {makeCertificates} from '../helpers/tls.js'
 
 /** Run the check against a fresh app + oidc-provider pair with these faults. */
-async function walk(options: {rp?: Partial<RpOptions>; named?: boolean} = {}, extra: Parameters<LoginEnv['config']>[0] = {}): Promise<{outcome: CheckOutcome; env: LoginEnv}> {
+async function walk(
+  options: {rp?: Partial<RpOptions>; named?: boolean} = {},
+  extra: Parameters<LoginEnv['config']>[0] = {},
+): Promise<{outcome: CheckOutcome; env: LoginEnv}> {
   const env = await startLoginEnv(options)
   const ctx = makeContext(env.config(extra))
   try {
@@ -46,20 +49,90 @@ describe('login-redirect-loop against oidc-provider and a real relying party', (
   })
 
   const loops: Array<[string, {rp?: Partial<RpOptions>; named?: boolean}, string, RegExp]> = [
-    ['a session cookie Domain that does not match the host', {named: true, rp: {sessionCookieAttributes: 'Path=/; HttpOnly; SameSite=Lax; Domain=other.example.test'}}, 'login-redirect-loop#session-cookie-domain', /drops rp_session: .*Domain=other\.example\.test does not domain-match the host console\.example\.test/],
-    ['a Secure session cookie over plain http on a named host', {named: true, rp: {sessionCookieAttributes: 'Path=/; HttpOnly; Secure; SameSite=Lax'}}, 'login-redirect-loop#cookie-rejected-insecure', /drops rp_session: .*Secure cookie set over plain http:\/\/console\.example\.test/],
-    ['SameSite=None without Secure', {rp: {sessionCookieAttributes: 'Path=/; HttpOnly; SameSite=None'}}, 'login-redirect-loop#cookie-rejected-insecure', /drops rp_session: .*SameSite=None requires Secure/],
-    ['a session cookie over 4096 bytes', {rp: {sessionCookieBytes: 5000}}, 'cookie-too-large#tokens-in-cookie', /drops rp_session: .*over the 4096-octet limit/],
-    ['a session cookie Path that does not cover /console', {rp: {sessionCookieAttributes: 'Path=/auth; HttpOnly; SameSite=Lax'}}, 'cookie-path-too-narrow#explicit-path-too-narrow', /rp_session is stored with path \/auth and not sent to \/console/],
-    ['a session cookie without Path, set by /auth/callback', {rp: {sessionCookieAttributes: 'HttpOnly; SameSite=Lax'}}, 'cookie-path-too-narrow#default-path-from-callback', /stored with path \/auth/],
-    ['a SameSite=Strict state cookie on a cross-site callback', {named: true, rp: {stateCookieAttributes: 'Path=/; HttpOnly; SameSite=Strict'}}, 'login-redirect-loop#state-cookie-withheld', /does not send rp_state .*SameSite=Strict/],
-    ['a Lax state cookie on a cross-site form_post callback', {named: true, rp: {formPost: true}}, 'login-redirect-loop#state-cookie-withheld', /does not send rp_state/],
-    ['an issuer the app does not expect', {rp: {callbackError: 'issuer'}}, 'login-redirect-loop#issuer-mismatch', /rejects the ID token's issuer: .*iss/],
-    ['an audience the app does not expect', {rp: {callbackError: 'audience'}}, 'login-redirect-loop#audience-mismatch', /rejects the ID token's audience/],
-    ['an app clock ten minutes ahead', {rp: {callbackError: 'clock'}}, 'login-redirect-loop#clock-skew', /rejects the ID token's timestamps: .*exp/],
-    ['a group the user is not in', {rp: {requireGroup: 'owners'}}, 'login-redirect-loop#group-or-membership-denied', /groups claim does not contain owners/],
-    ['a claim the token does not carry', {rp: {requireClaim: 'department'}}, 'login-redirect-loop#required-claim-missing', /lacks the department claim/],
-    ['a meta-refresh login page (mod_auth_openidc style) with a dropped cookie', {named: true, rp: {metaRefresh: true, sessionCookieAttributes: 'Path=/; Domain=other.example.test'}}, 'login-redirect-loop#session-cookie-domain', /drops rp_session/],
+    [
+      'a session cookie Domain that does not match the host',
+      {named: true, rp: {sessionCookieAttributes: 'Path=/; HttpOnly; SameSite=Lax; Domain=other.example.test'}},
+      'login-redirect-loop#session-cookie-domain',
+      /drops rp_session: .*Domain=other\.example\.test does not domain-match the host console\.example\.test/,
+    ],
+    [
+      'a Secure session cookie over plain http on a named host',
+      {named: true, rp: {sessionCookieAttributes: 'Path=/; HttpOnly; Secure; SameSite=Lax'}},
+      'login-redirect-loop#cookie-rejected-insecure',
+      /drops rp_session: .*Secure cookie set over plain http:\/\/console\.example\.test/,
+    ],
+    [
+      'SameSite=None without Secure',
+      {rp: {sessionCookieAttributes: 'Path=/; HttpOnly; SameSite=None'}},
+      'login-redirect-loop#cookie-rejected-insecure',
+      /drops rp_session: .*SameSite=None requires Secure/,
+    ],
+    [
+      'a session cookie over 4096 bytes',
+      {rp: {sessionCookieBytes: 5000}},
+      'cookie-too-large#tokens-in-cookie',
+      /drops rp_session: .*over the 4096-octet limit/,
+    ],
+    [
+      'a session cookie Path that does not cover /console',
+      {rp: {sessionCookieAttributes: 'Path=/auth; HttpOnly; SameSite=Lax'}},
+      'cookie-path-too-narrow#explicit-path-too-narrow',
+      /rp_session is stored with path \/auth and not sent to \/console/,
+    ],
+    [
+      'a session cookie without Path, set by /auth/callback',
+      {rp: {sessionCookieAttributes: 'HttpOnly; SameSite=Lax'}},
+      'cookie-path-too-narrow#default-path-from-callback',
+      /stored with path \/auth/,
+    ],
+    [
+      'a SameSite=Strict state cookie on a cross-site callback',
+      {named: true, rp: {stateCookieAttributes: 'Path=/; HttpOnly; SameSite=Strict'}},
+      'login-redirect-loop#state-cookie-withheld',
+      /does not send rp_state .*SameSite=Strict/,
+    ],
+    [
+      'a Lax state cookie on a cross-site form_post callback',
+      {named: true, rp: {formPost: true}},
+      'login-redirect-loop#state-cookie-withheld',
+      /does not send rp_state/,
+    ],
+    [
+      'an issuer the app does not expect',
+      {rp: {callbackError: 'issuer'}},
+      'login-redirect-loop#issuer-mismatch',
+      /rejects the ID token's issuer: .*iss/,
+    ],
+    [
+      'an audience the app does not expect',
+      {rp: {callbackError: 'audience'}},
+      'login-redirect-loop#audience-mismatch',
+      /rejects the ID token's audience/,
+    ],
+    [
+      'an app clock ten minutes ahead',
+      {rp: {callbackError: 'clock'}},
+      'login-redirect-loop#clock-skew',
+      /rejects the ID token's timestamps: .*exp/,
+    ],
+    [
+      'a group the user is not in',
+      {rp: {requireGroup: 'owners'}},
+      'login-redirect-loop#group-or-membership-denied',
+      /groups claim does not contain owners/,
+    ],
+    [
+      'a claim the token does not carry',
+      {rp: {requireClaim: 'department'}},
+      'login-redirect-loop#required-claim-missing',
+      /lacks the department claim/,
+    ],
+    [
+      'a meta-refresh login page (mod_auth_openidc style) with a dropped cookie',
+      {named: true, rp: {metaRefresh: true, sessionCookieAttributes: 'Path=/; Domain=other.example.test'}},
+      'login-redirect-loop#session-cookie-domain',
+      /drops rp_session/,
+    ],
   ]
   for (const [name, faults, kb, message] of loops) {
     it(`loops, and names the cause: ${name}`, async () => {
@@ -82,17 +155,29 @@ describe('login-redirect-loop against oidc-provider and a real relying party', (
   })
 
   it('an app that refuses the email domain: names the domain and the allowed list', async () => {
-    const {outcome} = await walk({rp: {allowedEmailDomain: 'corp.example'}}, {login: {allowedEmailDomains: ['corp.example'], testUser: {username: USER.username, password: USER.password, email: USER.email}}})
+    const {outcome} = await walk(
+      {rp: {allowedEmailDomain: 'corp.example'}},
+      {
+        login: {
+          allowedEmailDomains: ['corp.example'],
+          testUser: {username: USER.username, password: USER.password, email: USER.email},
+        },
+      },
+    )
     expect(outcome.status).toBe('fail')
     expect(outcome.cause?.kb).toBe('login-failed-after-oauth#email-domain-not-allowed')
-    expect(outcome.message).toContain("the test user's email domain example.com is not among the allowed domains (corp.example)")
+    expect(outcome.message).toContain(
+      "the test user's email domain example.com is not among the allowed domains (corp.example)",
+    )
   })
 
   it('a callback that answers with an error page (no loop): the error is still attributed', async () => {
     const {outcome} = await walk({rp: {callbackError: 'clock', errorPage: true}})
     expect(outcome.status).toBe('fail')
     expect(outcome.cause?.kb).toBe('login-redirect-loop#clock-skew')
-    expect(outcome.message).toMatch(/^the login ended on HTTP 401 after the callback: the callback rejects the ID token's timestamps/)
+    expect(outcome.message).toMatch(
+      /^the login ended on HTTP 401 after the callback: the callback rejects the ID token's timestamps/,
+    )
     expect(outcome.cause?.summary).toMatch(/^The login ends on an error because/)
   })
 
@@ -123,7 +208,10 @@ describe('login-redirect-loop without an IdP', () => {
       res.end()
     })
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    https = {url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve())))}
+    https = {
+      url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () => new Promise((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
+    }
     http = await startServer((_req, res) => {
       res.writeHead(301, {location: `${https.url}/console`})
       res.end()
@@ -136,14 +224,30 @@ describe('login-redirect-loop without an IdP', () => {
 
   it('an IdP that asks for consent after the password: skipped with the reason, not passed', async () => {
     const idp = await startServer((req, res) => {
-      if (req.method === 'POST') return send(res, 200, '<!doctype html><title>Authorize access</title><form method="post" action="/consent"><button name="allow" value="yes">Allow</button></form>', 'text/html')
-      send(res, 200, '<!doctype html><title>Sign in</title><form method="post" action="/login"><input name="username"><input type="password" name="password"></form>', 'text/html')
+      if (req.method === 'POST')
+        return send(
+          res,
+          200,
+          '<!doctype html><title>Authorize access</title><form method="post" action="/consent"><button name="allow" value="yes">Allow</button></form>',
+          'text/html',
+        )
+      send(
+        res,
+        200,
+        '<!doctype html><title>Sign in</title><form method="post" action="/login"><input name="username"><input type="password" name="password"></form>',
+        'text/html',
+      )
     })
     const app = await startServer((_req, res) => {
-      res.writeHead(302, {location: `${idp.url}/authorize?response_type=code&client_id=app&redirect_uri=${encodeURIComponent('http://127.0.0.1:9/cb')}&state=s1`})
+      res.writeHead(302, {
+        location: `${idp.url}/authorize?response_type=code&client_id=app&redirect_uri=${encodeURIComponent('http://127.0.0.1:9/cb')}&state=s1`,
+      })
       res.end()
     })
-    const ctx = makeContext({target: {baseUrl: app.url}, login: {testUser: {username: 'u', password: 'consent-test-pw'}}})
+    const ctx = makeContext({
+      target: {baseUrl: app.url},
+      login: {testUser: {username: 'u', password: 'consent-test-pw'}},
+    })
     const outcome = await loginRedirectLoop.run(ctx)
     await ctx.close()
     await Promise.all([idp.close(), app.close()])

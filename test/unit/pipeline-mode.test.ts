@@ -53,7 +53,10 @@ beforeAll(() => {
 })
 afterAll(() => rmSync(root, {recursive: true, force: true}))
 
-async function check(pipeline: Record<string, unknown> | undefined, env: NodeJS.ProcessEnv = {}): Promise<CheckOutcome> {
+async function check(
+  pipeline: Record<string, unknown> | undefined,
+  env: NodeJS.ProcessEnv = {},
+): Promise<CheckOutcome> {
   const ctx = makeContext(pipeline ? {pipeline} : {}, {}, env)
   try {
     return await pipelineMode.run(ctx)
@@ -64,10 +67,19 @@ async function check(pipeline: Record<string, unknown> | undefined, env: NodeJS.
 
 describe('pipeline-mode', () => {
   it('every gate in server mode (continuations, =value, quoted, CI variables): pass with one item per invocation', async () => {
-    const o = await check({root: join(root, 'server'), files: ['.github/workflows/*.yml', '.gitlab-ci.yml']}, {RP_API_URL: 'https://rp.example.com'})
+    const o = await check(
+      {root: join(root, 'server'), files: ['.github/workflows/*.yml', '.gitlab-ci.yml']},
+      {RP_API_URL: 'https://rp.example.com'},
+    )
     expect(o.status, o.message).toBe('pass')
-    expect(o.items?.map((i) => `${i.label}:${i.status}`)).toEqual(['.github/workflows/release.yml:5:pass', '.gitlab-ci.yml:3:pass', '.gitlab-ci.yml:4:pass'])
-    expect(o.message).toMatch(/^all 3 gate invocations in 2 files run in server mode \(--api-url\); \.gitlab-ci\.yml:4: the URL comes from \$\{\{ vars\.RP_API_URL \}\}, resolved by the CI system$/)
+    expect(o.items?.map((i) => `${i.label}:${i.status}`)).toEqual([
+      '.github/workflows/release.yml:5:pass',
+      '.gitlab-ci.yml:3:pass',
+      '.gitlab-ci.yml:4:pass',
+    ])
+    expect(o.message).toMatch(
+      /^all 3 gate invocations in 2 files run in server mode \(--api-url\); \.gitlab-ci\.yml:4: the URL comes from \$\{\{ vars\.RP_API_URL \}\}, resolved by the CI system$/,
+    )
   })
 
   it('a variable not set where doctor runs: still server mode, with a note', async () => {
@@ -87,7 +99,9 @@ describe('pipeline-mode', () => {
       '.gitlab-ci.yml:4:fail:--api-url without a value',
       '.gitlab-ci.yml:5:fail:--api-url $EMPTY_URL, and EMPTY_URL is empty in this environment',
     ])
-    expect(o.message).toMatch(/^4 of 5 gate invocations run in local mode: \.github\/workflows\/release\.yml:4 \(no --api-url\); /)
+    expect(o.message).toMatch(
+      /^4 of 5 gate invocations run in local mode: \.github\/workflows\/release\.yml:4 \(no --api-url\); /,
+    )
     expect(o.cause?.fix[0]).toContain('.github/workflows/release.yml:4, .gitlab-ci.yml:3')
   })
 
@@ -106,11 +120,16 @@ describe('pipeline-mode', () => {
   it('globs that match nothing: a clear skip, no crash', async () => {
     const o = await check({root: join(root, 'nowhere'), files: ['.github/workflows/*.yml', '.gitlab-ci.yml']})
     expect(o.status).toBe('skip')
-    expect(o.message).toMatch(/^no file matches pipeline\.files \(\.github\/workflows\/\*\.yml, \.gitlab-ci\.yml\) under .*nowhere: nothing to read/)
+    expect(o.message).toMatch(
+      /^no file matches pipeline\.files \(\.github\/workflows\/\*\.yml, \.gitlab-ci\.yml\) under .*nowhere: nothing to read/,
+    )
   })
 
   it('an absolute pattern works without root; one unmatched pattern among matches is a note', async () => {
-    const o = await check({files: [join(root, 'server', '.gitlab-ci.yml'), join(root, 'server', 'Jenkinsfile')]}, {RP_API_URL: 'x'})
+    const o = await check(
+      {files: [join(root, 'server', '.gitlab-ci.yml'), join(root, 'server', 'Jenkinsfile')]},
+      {RP_API_URL: 'x'},
+    )
     expect(o.status).toBe('pass')
     expect(o.evidence?.notes?.[0]).toMatch(/No file matches .*Jenkinsfile/)
   })

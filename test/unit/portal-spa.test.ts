@@ -18,9 +18,11 @@ beforeAll(async () => {
     if (path === '/built/portal/') return send(res, 200, page('/built/portal'), 'text/html; charset=utf-8')
     if (path === '/built/portal/assets/index-1a2b.js') return send(res, 200, 'console.log(1)', 'text/javascript')
     if (path === '/built/portal/assets/index-3c4d.css') return send(res, 200, 'body{}', 'text/css')
-    if (path === '/banner/portal/') return send(res, 200, {status: 'banner', message: `ui not embedded (${String(req.headers['x-api-key'])})`})
+    if (path === '/banner/portal/')
+      return send(res, 200, {status: 'banner', message: `ui not embedded (${String(req.headers['x-api-key'])})`})
     if (path === '/broken/portal/') return send(res, 200, page('/broken/portal'), 'text/html')
-    if (path === '/broken/portal/assets/index-1a2b.js') return send(res, 200, '<!doctype html><html></html>', 'text/html')
+    if (path === '/broken/portal/assets/index-1a2b.js')
+      return send(res, 200, '<!doctype html><html></html>', 'text/html')
     if (path === '/redirect/portal') {
       res.writeHead(301, {location: '/redirect/portal/'})
       return res.end()
@@ -31,7 +33,10 @@ beforeAll(async () => {
 afterAll(() => app.close())
 
 async function check(portal: Record<string, unknown> | undefined): Promise<CheckOutcome> {
-  const ctx = makeContext({target: {baseUrl: app.url}, ...(portal ? {portal: {headers: {'X-API-Key': CANARY}, ...portal}} : {})})
+  const ctx = makeContext({
+    target: {baseUrl: app.url},
+    ...(portal ? {portal: {headers: {'X-API-Key': CANARY}, ...portal}} : {}),
+  })
   try {
     const outcome = await portalSpa.run(ctx)
     expect(JSON.stringify(outcome)).not.toContain(CANARY)
@@ -46,7 +51,10 @@ describe('portal-spa', () => {
     const o = await check({path: '/built/portal/'})
     expect(o.status, o.message).toBe('pass')
     expect(o.message).toMatch(/\/built\/portal\/ serves HTML \("api-test portal"\) and its 2 assets load$/)
-    expect(o.items?.map((i) => i.label)).toEqual(['/built/portal/assets/index-1a2b.js', '/built/portal/assets/index-3c4d.css'])
+    expect(o.items?.map((i) => i.label)).toEqual([
+      '/built/portal/assets/index-1a2b.js',
+      '/built/portal/assets/index-3c4d.css',
+    ])
   })
 
   it('assets: false looks at the page only', async () => {
@@ -59,7 +67,9 @@ describe('portal-spa', () => {
     const o = await check({path: '/banner/portal/'})
     expect(o.status).toBe('fail')
     expect(o.cause?.kb).toBe('portal-serves-json-banner')
-    expect(o.message).toMatch(/\/banner\/portal\/ answers the fallback JSON banner \(application\/json: \{"status":"banner".*\) instead of the web UI/)
+    expect(o.message).toMatch(
+      /\/banner\/portal\/ answers the fallback JSON banner \(application\/json: \{"status":"banner".*\) instead of the web UI/,
+    )
     expect(o.cause?.fix.join(' ')).toMatch(/make ui.*make build/)
   })
 
@@ -67,13 +77,17 @@ describe('portal-spa', () => {
     const o = await check({path: '/broken/portal/'})
     expect(o.status).toBe('warn')
     expect(o.cause?.kb).toBeUndefined()
-    expect(o.message).toMatch(/but 2 of its 2 assets fail \(\/broken\/portal\/assets\/index-1a2b\.js: 200 OK \(text\/html\); \/broken\/portal\/assets\/index-3c4d\.css: 404 Not Found\)/)
+    expect(o.message).toMatch(
+      /but 2 of its 2 assets fail \(\/broken\/portal\/assets\/index-1a2b\.js: 200 OK \(text\/html\); \/broken\/portal\/assets\/index-3c4d\.css: 404 Not Found\)/,
+    )
   })
 
   it('a redirect or 404: error that names portal.path, not a verdict', async () => {
     const redirect = await check({path: '/redirect/portal'})
     expect(redirect.status).toBe('error')
-    expect(redirect.evidence?.notes?.[0]).toMatch(/redirects to \/redirect\/portal\/: point portal\.path at the final URL/)
+    expect(redirect.evidence?.notes?.[0]).toMatch(
+      /redirects to \/redirect\/portal\/: point portal\.path at the final URL/,
+    )
     const missing = await check({path: '/nothing/'})
     expect(missing.status).toBe('error')
   })

@@ -3,15 +3,31 @@ import check, {rankNames, rankValues} from '../../checks/prometheus-labels.js'
 import type {CheckOutcome} from '../../src/engine/check.js'
 import {durationSeconds, formatSelector, parseSelectors, PromqlSyntaxError} from '../../src/facts/prometheus.js'
 import {makeContext} from '../helpers/context.js'
-import {freePort, prometheusAvailable, promApi, type RunningPrometheus, startPrometheus, waitFor} from '../helpers/prometheus.js'
+import {
+  freePort,
+  prometheusAvailable,
+  promApi,
+  type RunningPrometheus,
+  startPrometheus,
+  waitFor,
+} from '../helpers/prometheus.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
 
-const sel = (q: string) => parseSelectors(q).map((s) => ({name: s.name, matchers: s.matchers.map((m) => `${m.name}${m.op}${m.value}`), range: s.range}))
+const sel = (q: string) =>
+  parseSelectors(q).map((s) => ({
+    name: s.name,
+    matchers: s.matchers.map((m) => `${m.name}${m.op}${m.value}`),
+    range: s.range,
+  }))
 
 describe('PromQL selector parser', () => {
   it('reads a metric name with matchers of every operator', () => {
     expect(sel('http_requests_total{service="checkout", code!="200", path=~"/api/.*", method!~"GET|HEAD"}')).toEqual([
-      {name: 'http_requests_total', matchers: ['service=checkout', 'code!=200', 'path=~/api/.*', 'method!~GET|HEAD'], range: undefined},
+      {
+        name: 'http_requests_total',
+        matchers: ['service=checkout', 'code!=200', 'path=~/api/.*', 'method!~GET|HEAD'],
+        range: undefined,
+      },
     ])
   })
 
@@ -28,7 +44,9 @@ describe('PromQL selector parser', () => {
   })
 
   it('reads selectors without a metric name, __name__ matchers, and quoted names', () => {
-    expect(sel('{__name__="up", job="api"}')).toEqual([{name: undefined, matchers: ['__name__=up', 'job=api'], range: undefined}])
+    expect(sel('{__name__="up", job="api"}')).toEqual([
+      {name: undefined, matchers: ['__name__=up', 'job=api'], range: undefined},
+    ])
     expect(sel('{"my.metric", "le.x"="1"}')).toEqual([{name: 'my.metric', matchers: ['le.x=1'], range: undefined}])
     expect(sel('count({job=~".+"}) + up {job = "x",}')).toEqual([
       {name: undefined, matchers: ['job=~.+'], range: undefined},
@@ -40,7 +58,9 @@ describe('PromQL selector parser', () => {
     expect(sel(String.raw`x{a="q\"uo\\te\n", b='it\'s', c=~` + '`\\d+`' + String.raw`, d="\x41\u00e9\101"}`)).toEqual([
       {name: 'x', matchers: ['a=q"uo\\te\n', "b=it's", 'c=~\\d+', 'd=Aé' + 'A'], range: undefined},
     ])
-    expect(sel('label_replace(up, "x", "{not=\\"a selector\\"}", "", "") # y{z="w"}\n')).toEqual([{name: 'up', matchers: [], range: undefined}])
+    expect(sel('label_replace(up, "x", "{not=\\"a selector\\"}", "", "") # y{z="w"}\n')).toEqual([
+      {name: 'up', matchers: [], range: undefined},
+    ])
   })
 
   it('records positions so a selector can be replaced in the query', () => {
@@ -66,10 +86,23 @@ describe('PromQL selector parser', () => {
   it('ranks metric names and label values the way a typo is usually made', () => {
     const names = ['http_requests_total', 'http_request_duration_seconds_bucket', 'up', 'HTTP_requests']
     expect(rankNames('http_request_total', names)[0]!.name).toBe('http_requests_total')
-    expect(rankNames('http_requests', names).map((r) => r.name).slice(0, 2)).toEqual(['HTTP_requests', 'http_requests_total'])
-    const values = new Map([['checkout-api', 3], ['payments', 4], ['Checkout', 1]])
-    expect(rankValues({name: 'service', op: '=', value: 'checkout'}, values).map((r) => r.value)).toEqual(['Checkout', 'checkout-api'])
-    expect(rankValues({name: 'service', op: '=~', value: 'checkout-.*'}, new Map([['Checkout-API', 1]]))[0]!.why).toMatch(/regex/)
+    expect(
+      rankNames('http_requests', names)
+        .map((r) => r.name)
+        .slice(0, 2),
+    ).toEqual(['HTTP_requests', 'http_requests_total'])
+    const values = new Map([
+      ['checkout-api', 3],
+      ['payments', 4],
+      ['Checkout', 1],
+    ])
+    expect(rankValues({name: 'service', op: '=', value: 'checkout'}, values).map((r) => r.value)).toEqual([
+      'Checkout',
+      'checkout-api',
+    ])
+    expect(
+      rankValues({name: 'service', op: '=~', value: 'checkout-.*'}, new Map([['Checkout-API', 1]]))[0]!.why,
+    ).toMatch(/regex/)
   })
 })
 
@@ -77,7 +110,8 @@ describe('PromQL selector parser', () => {
 // Against a real Prometheus
 
 const available = prometheusAvailable()
-if (!available.ok && process.env.CI !== 'true') console.warn(`skipping the Prometheus integration tests: ${available.reason}`)
+if (!available.ok && process.env.CI !== 'true')
+  console.warn(`skipping the Prometheus integration tests: ${available.reason}`)
 
 describe.skipIf(!available.ok && process.env.CI !== 'true')('prometheus-labels against a real Prometheus', () => {
   let prom: RunningPrometheus | undefined
@@ -102,7 +136,14 @@ describe.skipIf(!available.ok && process.env.CI !== 'true')('prometheus-labels a
         'text/plain; version=0.0.4',
       )
     })
-    legacy = await startServer((_req, res) => send(res, 200, '# TYPE legacy_jobs_processed_total counter\nlegacy_jobs_processed_total{queue="invoices"} 3\n', 'text/plain; version=0.0.4'))
+    legacy = await startServer((_req, res) =>
+      send(
+        res,
+        200,
+        '# TYPE legacy_jobs_processed_total counter\nlegacy_jobs_processed_total{queue="invoices"} 3\n',
+        'text/plain; version=0.0.4',
+      ),
+    )
     const closed = await freePort()
     const droppedPort = await freePort()
     prom = await startPrometheus(`global:
@@ -125,14 +166,22 @@ scrape_configs:
     const url = prom.url
     // Two samples of the app's counters (for rate) and one of legacy's.
     await waitFor('app series with two samples', async () => {
-      const r = await promApi<{result: unknown[]}>(url, '/api/v1/query', {query: 'rate(http_requests_total{service="checkout-api"}[1m])'})
+      const r = await promApi<{result: unknown[]}>(url, '/api/v1/query', {
+        query: 'rate(http_requests_total{service="checkout-api"}[1m])',
+      })
       return r.result.length === 2
     })
-    await waitFor('legacy series', async () => (await promApi<unknown[]>(url, '/api/v1/series', {'match[]': 'legacy_jobs_processed_total'})).length > 0)
+    await waitFor(
+      'legacy series',
+      async () =>
+        (await promApi<unknown[]>(url, '/api/v1/series', {'match[]': 'legacy_jobs_processed_total'})).length > 0,
+    )
     // Stop the legacy exporter: its next scrape fails, its target goes down and its series go stale.
     await legacy.close()
     await waitFor('legacy target down', async () => {
-      const t = await promApi<{activeTargets: Array<{labels: {job: string}; health: string}>}>(url, '/api/v1/targets', {state: 'active'})
+      const t = await promApi<{activeTargets: Array<{labels: {job: string}; health: string}>}>(url, '/api/v1/targets', {
+        state: 'active',
+      })
       const down = t.activeTargets.filter((x) => x.health === 'down').map((x) => x.labels.job)
       const q = await promApi<{result: unknown[]}>(url, '/api/v1/query', {query: 'legacy_jobs_processed_total'})
       return down.includes('legacy') && down.includes('down') && q.result.length === 0
@@ -154,7 +203,12 @@ scrape_configs:
   }
 
   it('passes a query that returns series (no false alarm)', async () => {
-    const out = await run([{name: 'checkout request rate', query: 'sum by (service) (rate(http_requests_total{service="checkout-api"}[1m]))'}])
+    const out = await run([
+      {
+        name: 'checkout request rate',
+        query: 'sum by (service) (rate(http_requests_total{service="checkout-api"}[1m]))',
+      },
+    ])
     expect(out.status, out.message).toBe('pass')
     expect(out.message).toBe('checkout request rate: returns 1 series')
     expect(out.items).toEqual([{label: 'checkout request rate', status: 'pass', message: 'returns 1 series'}])
@@ -167,9 +221,13 @@ scrape_configs:
     expect(out.cause?.kb).toBe('prometheus-no-series#labels-do-not-match')
     expect(out.message).toContain('service="checkout" matches nothing; did you mean service="checkout-api" (2 series)?')
     expect(out.message).toContain('With that change the query returns 1 series.')
-    const observed = out.evidence?.observed as {queries: Array<{suggestions: Array<{instead: string; series: number}>; corrected: {query: string}}>}
+    const observed = out.evidence?.observed as {
+      queries: Array<{suggestions: Array<{instead: string; series: number}>; corrected: {query: string}}>
+    }
     expect(observed.queries[0]!.suggestions[0]).toMatchObject({instead: 'service="checkout-api"', series: 2})
-    expect(observed.queries[0]!.corrected.query).toBe('sum(rate(http_requests_total{service="checkout-api",namespace="prod"}[5m]))')
+    expect(observed.queries[0]!.corrected.query).toBe(
+      'sum(rate(http_requests_total{service="checkout-api",namespace="prod"}[5m]))',
+    )
     expect(out.cause?.verify[0]).toContain('checkout-api')
     expect(out.evidence?.exchanges?.some((x) => x.url.includes('/api/v1/series'))).toBe(true)
   })
@@ -178,33 +236,45 @@ scrape_configs:
     const out = await run([{query: 'sum(rate(http_request_total{service="checkout-api"}[5m]))'}])
     expect(out.status).toBe('fail')
     expect(out.cause?.kb).toBe('prometheus-no-series#metric-name-wrong')
-    expect(out.message).toContain('metric http_request_total does not exist; did you mean http_requests_total (2 series with the same labels)?')
+    expect(out.message).toContain(
+      'metric http_request_total does not exist; did you mean http_requests_total (2 series with the same labels)?',
+    )
   })
 
   it('names a label the metric does not have and the label that carries the value', async () => {
     const out = await run([{query: 'http_requests_total{svc="checkout-api"}'}])
     expect(out.status).toBe('fail')
     expect(out.cause?.kb).toBe('prometheus-no-series#labels-do-not-match')
-    expect(out.message).toMatch(/svc="checkout-api" matches nothing: no series on http_requests_total \(3 series\) has a label svc \(its labels there: code, instance, job, namespace, service\); did you mean service="checkout-api" \(2 series\)\?/)
+    expect(out.message).toMatch(
+      /svc="checkout-api" matches nothing: no series on http_requests_total \(3 series\) has a label svc \(its labels there: code, instance, job, namespace, service\); did you mean service="checkout-api" \(2 series\)\?/,
+    )
   })
 
   it('says series went stale because their target is down, with its last error', async () => {
-    const out = await run([{name: 'invoice jobs', query: 'sum by (queue) (legacy_jobs_processed_total{queue="invoices"})'}])
+    const out = await run([
+      {name: 'invoice jobs', query: 'sum by (queue) (legacy_jobs_processed_total{queue="invoices"})'},
+    ])
     expect(out.status).toBe('fail')
     expect(out.cause?.kb).toBe('prometheus-no-series#target-down')
-    expect(out.message).toMatch(/^invoice jobs: legacy_jobs_processed_total\{queue="invoices"\} had 1 series in the last hour but has none now: the target http:\/\/127\.0\.0\.1:\d+\/metrics \(job "legacy"\) is down, last error: .*connection refused/)
+    expect(out.message).toMatch(
+      /^invoice jobs: legacy_jobs_processed_total\{queue="invoices"\} had 1 series in the last hour but has none now: the target http:\/\/127\.0\.0\.1:\d+\/metrics \(job "legacy"\) is down, last error: .*connection refused/,
+    )
   })
 
   it('says a job matches nothing because its only target is down', async () => {
     const out = await run([{query: 'http_requests_total{job="down"}'}])
     expect(out.cause?.kb).toBe('prometheus-no-series#target-down')
-    expect(out.message).toMatch(/job="down" matches nothing: its target http:\/\/127\.0\.0\.1:\d+\/metrics is down, last error: .*connection refused/)
+    expect(out.message).toMatch(
+      /job="down" matches nothing: its target http:\/\/127\.0\.0\.1:\d+\/metrics is down, last error: .*connection refused/,
+    )
   })
 
   it('says a job matches nothing because relabelling drops its target', async () => {
     const out = await run([{query: 'http_requests_total{job="relabelled"}'}])
     expect(out.cause?.kb).toBe('prometheus-no-series#dropped-by-relabeling')
-    expect(out.message).toMatch(/job="relabelled" matches nothing: service discovery finds the target 127\.0\.0\.1:\d+ \(job "relabelled"\), but relabelling drops it/)
+    expect(out.message).toMatch(
+      /job="relabelled" matches nothing: service discovery finds the target 127\.0\.0\.1:\d+ \(job "relabelled"\), but relabelling drops it/,
+    )
   })
 
   it('says a range shorter than two scrape intervals leaves rate() nothing to work with', async () => {
@@ -226,7 +296,9 @@ scrape_configs:
       {name: 'typo', query: 'http_requests_total{service="Payments"}'},
     ])
     expect(out.status).toBe('fail')
-    expect(out.message).toBe('typo: service="Payments" matches nothing; did you mean service="payments" (1 series)? Values of service on http_requests_total (3 series): checkout-api (2), payments (1). With that change the query returns 1 series.')
+    expect(out.message).toBe(
+      'typo: service="Payments" matches nothing; did you mean service="payments" (1 series)? Values of service on http_requests_total (3 series): checkout-api (2), payments (1). With that change the query returns 1 series.',
+    )
     expect(out.items?.map((i) => i.status)).toEqual(['pass', 'fail'])
   })
 
@@ -247,6 +319,8 @@ scrape_configs:
     const port = await freePort()
     const out = await run([{query: 'up'}], `http://127.0.0.1:${port}`)
     expect(out.status).toBe('error')
-    expect(out.message).toMatch(new RegExp(`could not reach Prometheus: GET http://127\\.0\\.0\\.1:${port}/-/ready failed`))
+    expect(out.message).toMatch(
+      new RegExp(`could not reach Prometheus: GET http://127\\.0\\.0\\.1:${port}/-/ready failed`),
+    )
   })
 })

@@ -14,7 +14,7 @@ const ALLOWED: Record<string, string> = {
   'src/http/client.ts': 'builds both views; follows redirects by the Location as sent',
   'src/login/walk.ts': 'the browser walk: Set-Cookie into the jar, Location, forms and meta refresh as sent',
   'src/facts/login.ts': 'replays the discovery document to openid-client byte for byte',
-  'checks/portal-spa.ts': 'follows the page\'s script and stylesheet links as written (signed asset URLs)',
+  'checks/portal-spa.ts': "follows the page's script and stylesheet links as written (signed asset URLs)",
 }
 
 function sources(dir: string): string[] {

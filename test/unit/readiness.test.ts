@@ -38,7 +38,9 @@ const routes: Record<string, (res: ServerResponse) => void> = {
         status: 'fail',
         checks: {
           'postgres:connections': [{componentId: 'pg-1', status: 'pass'}],
-          'redis:connections': [{componentId: 'redis-1', status: 'fail', output: 'dial tcp 10.0.0.7:6379: connect: connection refused'}],
+          'redis:connections': [
+            {componentId: 'redis-1', status: 'fail', output: 'dial tcp 10.0.0.7:6379: connect: connection refused'},
+          ],
         },
       },
       HEALTH_JSON,
@@ -53,7 +55,10 @@ const routes: Record<string, (res: ServerResponse) => void> = {
           db: {
             status: 'DOWN',
             components: {
-              primary: {status: 'DOWN', details: {error: 'org.springframework.jdbc.CannotGetJdbcConnectionException: Connection refused'}},
+              primary: {
+                status: 'DOWN',
+                details: {error: 'org.springframework.jdbc.CannotGetJdbcConnectionException: Connection refused'},
+              },
               replica: {status: 'UP', details: {database: 'PostgreSQL'}},
             },
           },
@@ -64,14 +69,45 @@ const routes: Record<string, (res: ServerResponse) => void> = {
       'application/vnd.spring-boot.actuator.v3+json',
     ),
   '/api/v1/ready': (res) => send(res, 503, {status: 'not ready', postgres: 'ok', redis: 'down'}),
-  '/ready/generic-checks': (res) => send(res, 503, {checks: {postgres: 'ok', redis: {status: 'fail', output: 'connection refused'}}}),
+  '/ready/generic-checks': (res) =>
+    send(res, 503, {checks: {postgres: 'ok', redis: {status: 'fail', output: 'connection refused'}}}),
   '/health/ok-but-failing': (res) =>
-    send(res, 200, {status: 'fail', checks: {'redis:connections': [{status: 'fail', output: 'i/o timeout'}], 'postgres:connections': [{status: 'pass'}]}}, HEALTH_JSON),
+    send(
+      res,
+      200,
+      {
+        status: 'fail',
+        checks: {
+          'redis:connections': [{status: 'fail', output: 'i/o timeout'}],
+          'postgres:connections': [{status: 'pass'}],
+        },
+      },
+      HEALTH_JSON,
+    ),
   '/health/pass-with-failing-component': (res) =>
-    send(res, 200, {status: 'pass', checks: {'search:responseTime': [{status: 'fail', output: 'index unavailable'}], 'postgres:connections': [{status: 'pass'}]}}, HEALTH_JSON),
-  '/health/spring-unknown': (res) => send(res, 200, {status: 'UP', components: {db: {status: 'UP'}, mail: {status: 'UNKNOWN'}}}),
-  '/health/warn': (res) => send(res, 200, {status: 'warn', checks: {'disk:utilization': [{status: 'warn', output: '91% used'}]}}, HEALTH_JSON),
-  '/readyz': (res) => send(res, 500, '[+]ping ok\n[+]log ok\n[-]etcd failed: reason withheld\n[+]poststarthook/start-informers ok\nreadyz check failed\n', 'text/plain'),
+    send(
+      res,
+      200,
+      {
+        status: 'pass',
+        checks: {
+          'search:responseTime': [{status: 'fail', output: 'index unavailable'}],
+          'postgres:connections': [{status: 'pass'}],
+        },
+      },
+      HEALTH_JSON,
+    ),
+  '/health/spring-unknown': (res) =>
+    send(res, 200, {status: 'UP', components: {db: {status: 'UP'}, mail: {status: 'UNKNOWN'}}}),
+  '/health/warn': (res) =>
+    send(res, 200, {status: 'warn', checks: {'disk:utilization': [{status: 'warn', output: '91% used'}]}}, HEALTH_JSON),
+  '/readyz': (res) =>
+    send(
+      res,
+      500,
+      '[+]ping ok\n[+]log ok\n[-]etcd failed: reason withheld\n[+]poststarthook/start-informers ok\nreadyz check failed\n',
+      'text/plain',
+    ),
   '/health/503-silent': (res) => send(res, 503, 'Service Unavailable', 'text/plain'),
   '/health/502': (res) => {
     res.setHeader('server', 'nginx')
@@ -110,7 +146,10 @@ afterAll(async () => {
 
 type EndpointConfig = string | {url: string; name?: string; headers?: Record<string, string>; expectStatus?: number}
 
-async function runReadiness(endpoints: EndpointConfig[], http: Parameters<typeof makeContext>[1] = {}): Promise<CheckOutcome> {
+async function runReadiness(
+  endpoints: EndpointConfig[],
+  http: Parameters<typeof makeContext>[1] = {},
+): Promise<CheckOutcome> {
   const ctx = makeContext({target: {baseUrl: server.url}, readiness: {endpoints}}, http)
   try {
     return await readiness.run(ctx)
@@ -156,7 +195,9 @@ describe('readiness: failing dependencies', () => {
   it('names the failing IETF check of a 503 and not the passing one', async () => {
     const outcome = await runReadiness([{url: '/health/ietf-redis-down', name: 'api'}])
     expect(outcome.status).toBe('fail')
-    expect(outcome.message).toContain('api: answered 503 Service Unavailable; failing: redis:connections (fail: dial tcp 10.0.0.7:6379: connect: connection refused)')
+    expect(outcome.message).toContain(
+      'api: answered 503 Service Unavailable; failing: redis:connections (fail: dial tcp 10.0.0.7:6379: connect: connection refused)',
+    )
     expect(outcome.message).not.toContain('postgres')
     expect(outcome.cause?.kb).toBe('service-not-ready#dependency-down')
     expect(outcome.cause?.summary).toContain('redis')
@@ -166,7 +207,9 @@ describe('readiness: failing dependencies', () => {
   it('walks nested Spring Boot components and names the leaf that is DOWN', async () => {
     const outcome = await runReadiness(['/actuator/health'])
     expect(outcome.status).toBe('fail')
-    expect(outcome.message).toContain('db/primary (DOWN: org.springframework.jdbc.CannotGetJdbcConnectionException: Connection refused)')
+    expect(outcome.message).toContain(
+      'db/primary (DOWN: org.springframework.jdbc.CannotGetJdbcConnectionException: Connection refused)',
+    )
     expect(outcome.message).not.toMatch(/replica|diskSpace|ping|db \(DOWN/)
   })
 
@@ -187,7 +230,9 @@ describe('readiness: failing dependencies', () => {
   it('fails a 200 whose body reports failure, and says probes are misled', async () => {
     const outcome = await runReadiness(['/health/ok-but-failing'])
     expect(outcome.status).toBe('fail')
-    expect(outcome.message).toMatch(/answers 200 OK while its body reports failure; failing: redis:connections \(fail: i\/o timeout\)/)
+    expect(outcome.message).toMatch(
+      /answers 200 OK while its body reports failure; failing: redis:connections \(fail: i\/o timeout\)/,
+    )
     expect(outcome.message).toContain('read only the status code')
     expect(outcome.message).not.toContain('postgres')
     expect(outcome.cause?.kb).toBe('service-not-ready#ok-status-on-failure')
@@ -232,7 +277,9 @@ describe('readiness: failing dependencies', () => {
   it('blames the proxy for a 502', async () => {
     const outcome = await runReadiness(['/health/502'])
     expect(outcome.status).toBe('fail')
-    expect(outcome.message).toContain('502 Bad Gateway (Server: nginx): a proxy could not get a valid answer from the app')
+    expect(outcome.message).toContain(
+      '502 Bad Gateway (Server: nginx): a proxy could not get a valid answer from the app',
+    )
     expect(outcome.cause?.kb).toBe('service-not-ready#proxy-upstream')
   })
 })
@@ -301,11 +348,35 @@ describe('readiness: connection failures', () => {
       dir = mkdtempSync(join(tmpdir(), 'doctor-readiness-'))
       const [key, cert] = [join(dir, 'key.pem'), join(dir, 'cert.pem')]
       try {
-        execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], {stdio: 'ignore'})
+        execFileSync(
+          'openssl',
+          [
+            'req',
+            '-x509',
+            '-newkey',
+            'ec',
+            '-pkeyopt',
+            'ec_paramgen_curve:prime256v1',
+            '-nodes',
+            '-keyout',
+            key,
+            '-out',
+            cert,
+            '-days',
+            '1',
+            '-subj',
+            '/CN=127.0.0.1',
+            '-addext',
+            'subjectAltName=IP:127.0.0.1',
+          ],
+          {stdio: 'ignore'},
+        )
       } catch {
         return // no openssl: the test below reports it
       }
-      const https = createHttpsServer({key: readFileSync(key), cert: readFileSync(cert)}, (_req, res) => send(res, 200, 'ok', 'text/plain'))
+      const https = createHttpsServer({key: readFileSync(key), cert: readFileSync(cert)}, (_req, res) =>
+        send(res, 200, 'ok', 'text/plain'),
+      )
       await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve))
       tls = {
         url: `https://127.0.0.1:${(https.address() as AddressInfo).port}`,
@@ -377,6 +448,8 @@ describe('readiness: several endpoints, memoisation, secrets, truncation', () =>
     expect(healthy.message).toContain('the body was cut at 256 bytes')
     const failing = await runReadiness(['/health/large-503'], {maxBodyBytes: 256})
     expect(failing.status).toBe('fail')
-    expect(failing.message).toMatch(/503 Service Unavailable: not ready.*cut at 256 bytes by http.maxBodyBytes; judged by the status code alone/)
+    expect(failing.message).toMatch(
+      /503 Service Unavailable: not ready.*cut at 256 bytes by http.maxBodyBytes; judged by the status code alone/,
+    )
   })
 })

@@ -15,7 +15,8 @@ describe('README', () => {
     expect(start).toBeGreaterThan(-1)
     expect(end).toBeGreaterThan(start)
     const generated = `${START}\n${configReference(checkIds())}\n${END}`
-    if (process.env.UPDATE_SCHEMA === '1') writeFileSync(README, text.slice(0, start) + generated + text.slice(end + END.length))
+    if (process.env.UPDATE_SCHEMA === '1')
+      writeFileSync(README, text.slice(0, start) + generated + text.slice(end + END.length))
     expect(readFileSync(README, 'utf8').slice(start, start + generated.length)).toBe(generated)
   })
 })

@@ -31,7 +31,15 @@ describe('redactor', () => {
       'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
     ].join('\n')
     const out = r.redactString(text)
-    for (const secret of [JWT, 'rgw_Zx81kLmN0pQ7rStUv', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789', 'hunter2-long', 'SplxlOBeZQQYbYS6WxSbIA', 'af0ifjsldkj', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw']) {
+    for (const secret of [
+      JWT,
+      'rgw_Zx81kLmN0pQ7rStUv',
+      'ghp_abcdefghijklmnopqrstuvwxyz0123456789',
+      'hunter2-long',
+      'SplxlOBeZQQYbYS6WxSbIA',
+      'af0ifjsldkj',
+      'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    ]) {
       expect(out).not.toContain(secret)
     }
     expect(out).toContain('foo=bar')
@@ -41,7 +49,9 @@ describe('redactor', () => {
 
   it('keeps the auth scheme and cookie names and attributes, not their values', () => {
     const r = new Redactor()
-    expect(r.redactHeader('Authorization', 'Bearer abc.def.ghi-123')).toMatch(/^Bearer ‹redacted:credential:[0-9a-f]{4}›$/)
+    expect(r.redactHeader('Authorization', 'Bearer abc.def.ghi-123')).toMatch(
+      /^Bearer ‹redacted:credential:[0-9a-f]{4}›$/,
+    )
     const cookie = r.redactHeader('set-cookie', 'sid=s%3Aabcdef123456; Path=/; HttpOnly; Secure; SameSite=Lax')
     expect(cookie).toMatch(/^sid=‹redacted:cookie:[0-9a-f]{4}›; Path=\/; HttpOnly; Secure; SameSite=Lax$/)
     expect(r.redactHeader('Cookie', 'a=1234567; b=7654321')).not.toMatch(/1234567|7654321/)
@@ -51,7 +61,10 @@ describe('redactor', () => {
 
   it('redacts deeply, including values under credential-named keys', () => {
     const r = new Redactor()
-    const out = r.redactDeep({config: {clientSecret: 'abcdef-secret', tokenEnv: 'API_TOKEN', headers: {Authorization: 'Basic dXNlcjpwYXNz'}}, list: [JWT]})
+    const out = r.redactDeep({
+      config: {clientSecret: 'abcdef-secret', tokenEnv: 'API_TOKEN', headers: {Authorization: 'Basic dXNlcjpwYXNz'}},
+      list: [JWT],
+    })
     expect(JSON.stringify(out)).not.toMatch(/abcdef-secret|dXNlcjpwYXNz|eyJhbGci/)
     expect(out.config.tokenEnv).toBe('API_TOKEN')
   })
@@ -59,7 +72,9 @@ describe('redactor', () => {
   it('treats env vars with credential-like names as secrets', () => {
     const r = new Redactor()
     r.addSecretEnv({RACK_GATEWAY_API_TOKEN: 'rgw_env_value_987', HOME: '/root', APP_SECRET_KEY: 'k3y-material-xyz'})
-    expect(r.redactString('rgw_env_value_987 k3y-material-xyz /root')).toMatch(/^‹redacted:env:\w{4}› ‹redacted:env:\w{4}› \/root$/)
+    expect(r.redactString('rgw_env_value_987 k3y-material-xyz /root')).toMatch(
+      /^‹redacted:env:\w{4}› ‹redacted:env:\w{4}› \/root$/,
+    )
   })
 
   it('fails closed when a known secret reaches output', () => {
@@ -81,14 +96,26 @@ describe('redactor', () => {
   })
 
   it('recognises secret names but not names of where secrets live', () => {
-    for (const n of ['API_TOKEN', 'clientSecret', 'password', 'RACK_TOKEN', 'APP_SECRET_KEY', 'x-api-key', 'STRIPE_WEBHOOK_SECRET']) expect(isSecretName(n), n).toBe(true)
-    for (const n of ['tokenEnv', 'HOME', 'PATH', 'cookieName', 'secretFile', 'tokenPrefix', 'keyboard']) expect(isSecretName(n), n).toBe(false)
+    for (const n of [
+      'API_TOKEN',
+      'clientSecret',
+      'password',
+      'RACK_TOKEN',
+      'APP_SECRET_KEY',
+      'x-api-key',
+      'STRIPE_WEBHOOK_SECRET',
+    ])
+      expect(isSecretName(n), n).toBe(true)
+    for (const n of ['tokenEnv', 'HOME', 'PATH', 'cookieName', 'secretFile', 'tokenPrefix', 'keyboard'])
+      expect(isSecretName(n), n).toBe(false)
   })
 })
 
 describe('redactor edge cases', () => {
   it('redacts a password with an empty user name (redis://:pw@host)', () => {
-    expect(new Redactor().redactString('redis://:s3cretpass@redis:6379/0')).toMatch(/^redis:\/\/:‹redacted:password:\w{4}›@redis:6379\/0$/)
+    expect(new Redactor().redactString('redis://:s3cretpass@redis:6379/0')).toMatch(
+      /^redis:\/\/:‹redacted:password:\w{4}›@redis:6379\/0$/,
+    )
   })
 
   it('does not count redactions made for transient display', () => {
@@ -110,7 +137,13 @@ describe('credential parts', () => {
 })
 
 describe('redactor hardening (support reports)', () => {
-  const encodings = (v: string) => [v, encodeURIComponent(v), Buffer.from(v).toString('base64'), Buffer.from(v).toString('base64url'), JSON.stringify(v).slice(1, -1)]
+  const encodings = (v: string) => [
+    v,
+    encodeURIComponent(v),
+    Buffer.from(v).toString('base64'),
+    Buffer.from(v).toString('base64url'),
+    JSON.stringify(v).slice(1, -1),
+  ]
 
   it('replaces a known secret in its URL-encoded, JSON-escaped and base64 forms, with the same fingerprint', () => {
     const r = new Redactor()
@@ -162,7 +195,17 @@ describe('redactor hardening (support reports)', () => {
       'AKIAIOSFODNN7EXAMPLE and ASIAIOSFODNN7EXAMPLE',
     ].join('\n')
     const out = r.redactString(text)
-    for (const secret of ['opaque-at-123456', 'opaque-rt-654321', 'opaque-hdr-777777', 'cookie-in-text-888888', 'opaque-bearer-999999', 'form-pass-123123', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'AKIAIOSFODNN7EXAMPLE', 'ASIAIOSFODNN7EXAMPLE']) {
+    for (const secret of [
+      'opaque-at-123456',
+      'opaque-rt-654321',
+      'opaque-hdr-777777',
+      'cookie-in-text-888888',
+      'opaque-bearer-999999',
+      'form-pass-123123',
+      'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+      'AKIAIOSFODNN7EXAMPLE',
+      'ASIAIOSFODNN7EXAMPLE',
+    ]) {
       expect(out, secret).not.toContain(secret)
     }
     expect(out).toContain('"token_type":"Bearer"')
@@ -195,7 +238,8 @@ describe('redactor: secrets inside base64', () => {
 describe('redactor: prose is not a credential', () => {
   it('keeps words after Bearer or Authorization: that do not look like tokens', () => {
     const r = new Redactor()
-    const text = 'the API sends no Bearer challenge; the Authorization: header is missing; Set-Cookie: theme=lightmode was set'
+    const text =
+      'the API sends no Bearer challenge; the Authorization: header is missing; Set-Cookie: theme=lightmode was set'
     expect(r.redactString(text)).toBe(text)
     expect(r.redactString('Bearer abc.def-123456789')).toMatch(/^Bearer ‹redacted:credential:[0-9a-f]{4}›$/)
   })

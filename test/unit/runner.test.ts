@@ -3,7 +3,10 @@ import {type Check, type CheckContext, defineCheck, pass} from '../../src/engine
 import {runChecks, type RunOptions} from '../../src/engine/runner.js'
 
 function check(id: string, run: Check['run']): Check {
-  return defineCheck({meta: {id, title: `${id} ok`, failureTitle: `${id} broken`, area: 'platform', description: id, needs: [], kb: []}, run})
+  return defineCheck({
+    meta: {id, title: `${id} ok`, failureTitle: `${id} broken`, area: 'platform', description: id, needs: [], kb: []},
+    run,
+  })
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -25,7 +28,10 @@ function options(over: Partial<RunOptions> = {}): RunOptions {
 
 describe('engine', () => {
   it('runs checks and keeps registry order in results', async () => {
-    const results = await runChecks([check('b', async () => (await sleep(30), pass('b fine'))), check('a', async () => pass('a fine'))], options())
+    const results = await runChecks(
+      [check('b', async () => (await sleep(30), pass('b fine'))), check('a', async () => pass('a fine'))],
+      options(),
+    )
     expect(results.map((r) => [r.id, r.status, r.title])).toEqual([
       ['b', 'pass', 'b ok'],
       ['a', 'pass', 'a ok'],
@@ -51,13 +57,28 @@ describe('engine', () => {
 
   it('aborts the signal of a check that times out', async () => {
     let aborted = false
-    await runChecks([check('slow', (ctx) => new Promise((resolve) => ctx.signal.addEventListener('abort', () => ((aborted = true), resolve(pass('late'))))))], options({checkTimeoutMs: 100}))
+    await runChecks(
+      [
+        check(
+          'slow',
+          (ctx) =>
+            new Promise((resolve) =>
+              ctx.signal.addEventListener('abort', () => ((aborted = true), resolve(pass('late')))),
+            ),
+        ),
+      ],
+      options({checkTimeoutMs: 100}),
+    )
     expect(aborted).toBe(true)
   })
 
   it('respects the whole-run deadline', async () => {
     const results = await runChecks(
-      [check('h1', () => new Promise(() => {})), check('h2', () => new Promise(() => {})), check('late', async () => pass('never'))],
+      [
+        check('h1', () => new Promise(() => {})),
+        check('h2', () => new Promise(() => {})),
+        check('late', async () => pass('never')),
+      ],
       options({concurrency: 2, checkTimeoutMs: 10_000, deadlineMs: 300}),
     )
     expect(results.map((r) => r.status)).toEqual(['timeout', 'timeout', 'timeout'])
@@ -85,21 +106,30 @@ describe('engine', () => {
       const c = check(id, async () => (started.push(id), await sleep(10), pass('ok')))
       return slow ? {...c, meta: {...c.meta, slow: true}} : c
     }
-    const results = await runChecks([make('a'), make('b'), make('c'), make('z-browser', true), make('y-clock', true)], options({concurrency: 1}))
+    const results = await runChecks(
+      [make('a'), make('b'), make('c'), make('z-browser', true), make('y-clock', true)],
+      options({concurrency: 1}),
+    )
     expect(started).toEqual(['z-browser', 'y-clock', 'a', 'b', 'c'])
     expect(results.map((r) => r.id)).toEqual(['a', 'b', 'c', 'z-browser', 'y-clock'])
   })
 
   it('reports skips without running the check', async () => {
     let ran = false
-    const results = await runChecks([check('x', async () => ((ran = true), pass('ran')))], options({skipReason: () => 'not configured: set x.y'}))
+    const results = await runChecks(
+      [check('x', async () => ((ran = true), pass('ran')))],
+      options({skipReason: () => 'not configured: set x.y'}),
+    )
     expect(ran).toBe(false)
     expect(results[0]).toMatchObject({status: 'skip', message: 'not configured: set x.y'})
   })
 
   it('rejects malformed outcomes as errors and fills in a cause for bare failures', async () => {
     const results = await runChecks(
-      [check('bad', async () => ({status: 'maybe', message: 1}) as never), check('bare', async () => ({status: 'fail', message: 'it broke'}))],
+      [
+        check('bad', async () => ({status: 'maybe', message: 1}) as never),
+        check('bare', async () => ({status: 'fail', message: 'it broke'})),
+      ],
       options(),
     )
     expect(results[0].status).toBe('error')
@@ -107,7 +137,10 @@ describe('engine', () => {
   })
 
   it('caps severity when the config says so', async () => {
-    const results = await runChecks([check('f', async () => ({status: 'fail', message: 'bad', cause: {summary: 's', fix: [], verify: []}}))], options({severityCap: () => 'warn'}))
+    const results = await runChecks(
+      [check('f', async () => ({status: 'fail', message: 'bad', cause: {summary: 's', fix: [], verify: []}}))],
+      options({severityCap: () => 'warn'}),
+    )
     expect(results[0].status).toBe('warn')
   })
 })
@@ -115,8 +148,17 @@ describe('engine', () => {
 describe('time limits per check', () => {
   it('a check that was never configured is skipped, never counted as a timeout, even after the run deadline', async () => {
     const results = await runChecks(
-      [check('h1', () => new Promise(() => {})), check('h2', () => new Promise(() => {})), check('unconfigured', async () => pass('never'))],
-      options({concurrency: 2, checkTimeoutMs: 10_000, deadlineMs: 200, skipReason: (c) => (c.meta.id === 'unconfigured' ? 'not configured: set x in doctor.yaml' : undefined)}),
+      [
+        check('h1', () => new Promise(() => {})),
+        check('h2', () => new Promise(() => {})),
+        check('unconfigured', async () => pass('never')),
+      ],
+      options({
+        concurrency: 2,
+        checkTimeoutMs: 10_000,
+        deadlineMs: 200,
+        skipReason: (c) => (c.meta.id === 'unconfigured' ? 'not configured: set x in doctor.yaml' : undefined),
+      }),
     )
     expect(results.map((r) => r.status)).toEqual(['timeout', 'timeout', 'skip'])
     expect(results[2].message).toMatch(/^not configured/)
@@ -125,9 +167,17 @@ describe('time limits per check', () => {
   it('a check gets its own limit, and the timeout says where the limit came from and how to raise it', async () => {
     const results = await runChecks(
       [check('browser', () => new Promise(() => {})), check('quick', () => new Promise(() => {}))],
-      options({checkTimeoutMs: 100, timeoutFor: (c) => (c.meta.id === 'browser' ? {ms: 150, source: 'checks.browser.timeout'} : {ms: 100, source: 'the default per-check limit'})}),
+      options({
+        checkTimeoutMs: 100,
+        timeoutFor: (c) =>
+          c.meta.id === 'browser'
+            ? {ms: 150, source: 'checks.browser.timeout'}
+            : {ms: 100, source: 'the default per-check limit'},
+      }),
     )
-    expect(results[0].message).toMatch(/within 150 ms \(checks\.browser\.timeout\); .*raise checks\.browser\.timeout in doctor\.yaml or --check-timeout/)
+    expect(results[0].message).toMatch(
+      /within 150 ms \(checks\.browser\.timeout\); .*raise checks\.browser\.timeout in doctor\.yaml or --check-timeout/,
+    )
     expect(results[1].message).toMatch(/within 100 ms \(the default per-check limit\)/)
   })
 })

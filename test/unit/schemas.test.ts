@@ -43,7 +43,9 @@ describe('check registry', () => {
       if (seen.has(file.href)) continue
       seen.add(file.href)
       const source = readFileSync(file, 'utf8')
-      for (const m of source.matchAll(/^\s*(?:import|export)\s[^;]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm)) {
+      for (const m of source.matchAll(
+        /^\s*(?:import|export)\s[^;]*?from\s*['"]([^'"]+)['"]|^\s*import\s*['"]([^'"]+)['"]/gm,
+      )) {
         const spec = m[1] ?? m[2]
         if (spec.startsWith('.')) queue.push(new URL(spec, file))
         else bare.add(spec)
@@ -53,7 +55,16 @@ describe('check registry', () => {
   }
 
   it('check modules stay light at import time: heavy libraries load inside run()', () => {
-    const heavy = ['openid-client', 'htmlparser2', 'tough-cookie', 'jose', 'playwright-core', '@kubernetes/client-node', 'jsonpath-plus', 'marked']
+    const heavy = [
+      'openid-client',
+      'htmlparser2',
+      'tough-cookie',
+      'jose',
+      'playwright-core',
+      '@kubernetes/client-node',
+      'jsonpath-plus',
+      'marked',
+    ]
     const {files, bare} = staticImports('../../dist/checks/index.js')
     expect(files).toBeGreaterThan(5)
     for (const lib of heavy) expect(bare, lib).not.toContain(lib)
@@ -65,7 +76,12 @@ describe('check registry', () => {
   })
 
   it('refuses broken metadata', () => {
-    expect(validateMeta({id: 'Bad_Id', title: 'x', failureTitle: 'x', area: 'nowhere' as never, description: '', needs: [], kb: []}, 'bad-id')).toEqual([
+    expect(
+      validateMeta(
+        {id: 'Bad_Id', title: 'x', failureTitle: 'x', area: 'nowhere' as never, description: '', needs: [], kb: []},
+        'bad-id',
+      ),
+    ).toEqual([
       'id "Bad_Id" is not kebab-case',
       'id "Bad_Id" does not match its file name "bad-id"',
       'Bad_Id: description is missing',

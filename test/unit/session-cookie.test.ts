@@ -6,7 +6,10 @@ import {type LoginEnv, startLoginEnv} from '../helpers/login-env.js'
 import type {RpOptions} from '../helpers/rp-app.js'
 import {startServer} from '../helpers/servers.js'
 
-async function judge(options: {rp?: Partial<RpOptions>; named?: boolean} = {}, extra: Parameters<LoginEnv['config']>[0] = {}): Promise<{outcome: CheckOutcome; issued: string[]}> {
+async function judge(
+  options: {rp?: Partial<RpOptions>; named?: boolean} = {},
+  extra: Parameters<LoginEnv['config']>[0] = {},
+): Promise<{outcome: CheckOutcome; issued: string[]}> {
   const env = await startLoginEnv(options)
   const ctx = makeContext(env.config(extra))
   try {
@@ -44,16 +47,66 @@ describe('session-cookie against oidc-provider and a real relying party', () => 
   })
 
   const faults: Array<[string, {rp?: Partial<RpOptions>; named?: boolean}, string, RegExp]> = [
-    ['Domain that does not domain-match the host', {named: true, rp: {sessionCookieAttributes: 'Path=/; HttpOnly; SameSite=Lax; Domain=other.example.test'}}, 'cookie-domain-mismatch#domain-not-matching-host', /^rp_session: rejected: Domain=other\.example\.test does not domain-match the host console\.example\.test/],
-    ['Secure over plain http on a named host', {named: true, rp: {sessionCookieAttributes: 'Path=/; HttpOnly; Secure; SameSite=Lax'}}, 'cookie-secure-over-http#site-served-over-http', /^rp_session: rejected: Secure cookie set over plain http:\/\/console\.example\.test/],
-    ['SameSite=None without Secure', {rp: {sessionCookieAttributes: 'Path=/; HttpOnly; SameSite=None'}}, 'cookie-samesite-none-without-secure#none-without-secure', /^rp_session: rejected: SameSite=None requires Secure/],
-    ['SameSite=None; Secure over plain http', {named: true, rp: {sessionCookieAttributes: 'Path=/; HttpOnly; Secure; SameSite=None'}}, 'cookie-samesite-none-without-secure#cross-site-flow-on-plain-http', /^rp_session: rejected: Secure cookie set over plain http/],
-    ['name + value over 4096 bytes', {rp: {sessionCookieBytes: 5000}}, 'cookie-too-large#tokens-in-cookie', /^rp_session: rejected: name \+ value is 5010 octets/],
-    ['a Path that does not cover /console', {rp: {sessionCookieAttributes: 'Path=/auth; HttpOnly; SameSite=Lax'}}, 'cookie-path-too-narrow#explicit-path-too-narrow', /^rp_session is stored with path \/auth, so it is not sent to \/console/],
-    ['no Path, so the callback directory becomes the path', {rp: {sessionCookieAttributes: 'HttpOnly; SameSite=Lax'}}, 'cookie-path-too-narrow#default-path-from-callback', /stored with path \/auth \(no Path attribute/],
-    ['a __Host- cookie with a Domain', {rp: {sessionCookieName: '__Host-sid', sessionCookieAttributes: 'Path=/; Secure; HttpOnly; Domain=127.0.0.1'}}, 'cookie-prefix-rejected#host-prefix-with-domain', /^__Host-sid: rejected: .*__Host-/],
-    ['a __Secure- cookie without Secure', {rp: {sessionCookieName: '__Secure-sid', sessionCookieAttributes: 'Path=/; HttpOnly'}}, 'cookie-prefix-rejected#prefix-without-secure', /^__Secure-sid: rejected: .*__Secure-/],
-    ['a SameSite=Strict state cookie on the cross-site callback', {named: true, rp: {stateCookieAttributes: 'Path=/; HttpOnly; SameSite=Strict'}}, 'login-redirect-loop#state-cookie-withheld', /does not send rp_state with the authorization response .*cross-site\): SameSite=Strict/],
+    [
+      'Domain that does not domain-match the host',
+      {named: true, rp: {sessionCookieAttributes: 'Path=/; HttpOnly; SameSite=Lax; Domain=other.example.test'}},
+      'cookie-domain-mismatch#domain-not-matching-host',
+      /^rp_session: rejected: Domain=other\.example\.test does not domain-match the host console\.example\.test/,
+    ],
+    [
+      'Secure over plain http on a named host',
+      {named: true, rp: {sessionCookieAttributes: 'Path=/; HttpOnly; Secure; SameSite=Lax'}},
+      'cookie-secure-over-http#site-served-over-http',
+      /^rp_session: rejected: Secure cookie set over plain http:\/\/console\.example\.test/,
+    ],
+    [
+      'SameSite=None without Secure',
+      {rp: {sessionCookieAttributes: 'Path=/; HttpOnly; SameSite=None'}},
+      'cookie-samesite-none-without-secure#none-without-secure',
+      /^rp_session: rejected: SameSite=None requires Secure/,
+    ],
+    [
+      'SameSite=None; Secure over plain http',
+      {named: true, rp: {sessionCookieAttributes: 'Path=/; HttpOnly; Secure; SameSite=None'}},
+      'cookie-samesite-none-without-secure#cross-site-flow-on-plain-http',
+      /^rp_session: rejected: Secure cookie set over plain http/,
+    ],
+    [
+      'name + value over 4096 bytes',
+      {rp: {sessionCookieBytes: 5000}},
+      'cookie-too-large#tokens-in-cookie',
+      /^rp_session: rejected: name \+ value is 5010 octets/,
+    ],
+    [
+      'a Path that does not cover /console',
+      {rp: {sessionCookieAttributes: 'Path=/auth; HttpOnly; SameSite=Lax'}},
+      'cookie-path-too-narrow#explicit-path-too-narrow',
+      /^rp_session is stored with path \/auth, so it is not sent to \/console/,
+    ],
+    [
+      'no Path, so the callback directory becomes the path',
+      {rp: {sessionCookieAttributes: 'HttpOnly; SameSite=Lax'}},
+      'cookie-path-too-narrow#default-path-from-callback',
+      /stored with path \/auth \(no Path attribute/,
+    ],
+    [
+      'a __Host- cookie with a Domain',
+      {rp: {sessionCookieName: '__Host-sid', sessionCookieAttributes: 'Path=/; Secure; HttpOnly; Domain=127.0.0.1'}},
+      'cookie-prefix-rejected#host-prefix-with-domain',
+      /^__Host-sid: rejected: .*__Host-/,
+    ],
+    [
+      'a __Secure- cookie without Secure',
+      {rp: {sessionCookieName: '__Secure-sid', sessionCookieAttributes: 'Path=/; HttpOnly'}},
+      'cookie-prefix-rejected#prefix-without-secure',
+      /^__Secure-sid: rejected: .*__Secure-/,
+    ],
+    [
+      'a SameSite=Strict state cookie on the cross-site callback',
+      {named: true, rp: {stateCookieAttributes: 'Path=/; HttpOnly; SameSite=Strict'}},
+      'login-redirect-loop#state-cookie-withheld',
+      /does not send rp_state with the authorization response .*cross-site\): SameSite=Strict/,
+    ],
   ]
   for (const [name, options, kb, message] of faults) {
     it(`names the cookie and the rule: ${name}`, async () => {

@@ -19,7 +19,8 @@ const methods = new Set<string>()
 beforeAll(async () => {
   upstream = await startServer((req, res) => {
     methods.add(req.method ?? '')
-    if (req.headers.authorization !== 'Basic Y29udm94OnJhY2s=') return send(res, 401, 'invalid authentication\n', 'text/plain')
+    if (req.headers.authorization !== 'Basic Y29udm94OnJhY2s=')
+      return send(res, 401, 'invalid authentication\n', 'text/plain')
     send(res, 200, {name: 'rack', status: 'running'})
   })
   const closed = await startServer(() => {})
@@ -54,7 +55,10 @@ afterAll(async () => {
 })
 
 async function check(section: Record<string, unknown> | undefined): Promise<CheckOutcome> {
-  const ctx = makeContext({target: {baseUrl: gateway.url}, ...(section ? {gateway: {headers: {Authorization: `Bearer ${CANARY}`}, ...section}} : {})})
+  const ctx = makeContext({
+    target: {baseUrl: gateway.url},
+    ...(section ? {gateway: {headers: {Authorization: `Bearer ${CANARY}`}, ...section}} : {}),
+  })
   try {
     const outcome = await upstreamProxy.run(ctx)
     // The gateway token never appears in the result (before the report's own redaction pass), whatever the gateway echoes back.
@@ -69,7 +73,9 @@ describe('upstream-proxy: healthy', () => {
   it('health 200 and the forwarded call 200: pass, no false alarm', async () => {
     const o = await check({health: '/health', upstreamProbe: '/ok/system', upstreamUrl: upstream.url})
     expect(o.status, o.message).toBe('pass')
-    expect(o.message).toMatch(/^the gateway forwards: GET http:\/\/127\.0\.0\.1:\d+\/ok\/system answered 200 OK; its health answers 200 OK$/)
+    expect(o.message).toMatch(
+      /^the gateway forwards: GET http:\/\/127\.0\.0\.1:\d+\/ok\/system answered 200 OK; its health answers 200 OK$/,
+    )
     expect(o.items?.map((i) => i.status)).toEqual(['pass', 'pass'])
     expect(o.cause).toBeUndefined()
   })
@@ -85,14 +91,22 @@ describe('upstream-proxy: bad gateway, by cause', () => {
     const o = await check({health: '/health', upstreamProbe: '/down/system', upstreamUrl: upstream.url})
     expect(o.status).toBe('fail')
     expect(o.cause?.kb).toBe('upstream-bad-gateway#rack-host-misconfigured')
-    expect(o.message).toMatch(/^the gateway is up \(health 200 OK\), but GET .*\/down\/system answered 502 Bad Gateway, while the upstream at http:\/\/127\.0\.0\.1:\d+ answers 401 Unauthorized from here: the gateway is probably pointed at another address \(RACK_HOST/)
-    expect(o.items?.map((i) => `${i.label}:${i.status}`)).toEqual(['gateway health:pass', 'forwarded call:fail', 'upstream, directly:pass'])
+    expect(o.message).toMatch(
+      /^the gateway is up \(health 200 OK\), but GET .*\/down\/system answered 502 Bad Gateway, while the upstream at http:\/\/127\.0\.0\.1:\d+ answers 401 Unauthorized from here: the gateway is probably pointed at another address \(RACK_HOST/,
+    )
+    expect(o.items?.map((i) => `${i.label}:${i.status}`)).toEqual([
+      'gateway health:pass',
+      'forwarded call:fail',
+      'upstream, directly:pass',
+    ])
   })
 
   it('502 and the upstream unreachable from here too: convox-api-unreachable', async () => {
     const o = await check({health: '/health', upstreamProbe: '/down/system', upstreamUrl: closedUrl})
     expect(o.cause?.kb).toBe('upstream-bad-gateway#convox-api-unreachable')
-    expect(o.message).toMatch(/does not answer from here either \(connection refused by 127\.0\.0\.1:\d+\): the upstream API is down or unreachable$/)
+    expect(o.message).toMatch(
+      /does not answer from here either \(connection refused by 127\.0\.0\.1:\d+\): the upstream API is down or unreachable$/,
+    )
   })
 
   it('502 whose body says invalid authentication: rack-token-invalid, and the body shown without the token', async () => {
@@ -105,26 +119,32 @@ describe('upstream-proxy: bad gateway, by cause', () => {
     const o = await check({health: '/health', upstreamProbe: '/timeout/system'})
     expect(o.status).toBe('fail')
     expect(o.cause?.kb).toBe('upstream-bad-gateway')
-    expect(o.message).toMatch(/answered 504 Gateway Timeout: the gateway's call to its upstream fails\. Set gateway\.upstreamUrl/)
+    expect(o.message).toMatch(
+      /answered 504 Gateway Timeout: the gateway's call to its upstream fails\. Set gateway\.upstreamUrl/,
+    )
   })
 })
 
 describe('upstream-proxy: not an upstream problem', () => {
-  it('the gateway\'s own health fails: says so and points at service-not-ready, no upstream cause', async () => {
+  it("the gateway's own health fails: says so and points at service-not-ready, no upstream cause", async () => {
     const o = await check({health: '/health-down', upstreamProbe: '/down/system', upstreamUrl: upstream.url})
     expect(o.status).toBe('fail')
     expect(o.cause?.kb).toBeUndefined()
-    expect(o.message).toMatch(/^the gateway itself is not healthy \(.*\/health-down answered 503 Service Unavailable\), so this is not an upstream failure: see `doctor explain service-not-ready`/)
+    expect(o.message).toMatch(
+      /^the gateway itself is not healthy \(.*\/health-down answered 503 Service Unavailable\), so this is not an upstream failure: see `doctor explain service-not-ready`/,
+    )
   })
 
   it('the health path refused while forwarded calls work: healthz-blocked warning', async () => {
     const o = await check({health: '/health-blocked', upstreamProbe: '/ok/system'})
     expect(o.status).toBe('warn')
     expect(o.cause?.kb).toBe('upstream-platform-cannot-reach#healthz-blocked')
-    expect(o.message).toMatch(/forwarded calls work .*, but the health path is refused: .*\/health-blocked answered 403 Forbidden/)
+    expect(o.message).toMatch(
+      /forwarded calls work .*, but the health path is refused: .*\/health-blocked answered 403 Forbidden/,
+    )
   })
 
-  it('the gateway refuses the probe\'s credential: error naming gateway.headers', async () => {
+  it("the gateway refuses the probe's credential: error naming gateway.headers", async () => {
     const ctx = makeContext({target: {baseUrl: gateway.url}, gateway: {upstreamProbe: '/ok/system'}})
     try {
       const o = await upstreamProxy.run(ctx)

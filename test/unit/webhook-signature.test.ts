@@ -48,7 +48,11 @@ const receivers: Record<string, Receiver> = {
   // The classic Express bug: verify JSON.stringify(req.body) instead of the raw bytes.
   '/stripe-reserialized': (raw, req, res) => {
     try {
-      stripe.webhooks.constructEvent(JSON.stringify(JSON.parse(raw)), String(req.headers['stripe-signature'] ?? ''), STRIPE_SECRET)
+      stripe.webhooks.constructEvent(
+        JSON.stringify(JSON.parse(raw)),
+        String(req.headers['stripe-signature'] ?? ''),
+        STRIPE_SECRET,
+      )
       send(res, 200, {received: true})
     } catch (error) {
       send(res, 400, {error: (error as Error).message})
@@ -94,10 +98,34 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 
-const ENV = {STRIPE_WEBHOOK_SECRET: STRIPE_SECRET, STANDARD_WEBHOOK_SECRET: STANDARD_SECRET, GITHUB_WEBHOOK_SECRET: GITHUB_SECRET}
+const ENV = {
+  STRIPE_WEBHOOK_SECRET: STRIPE_SECRET,
+  STANDARD_WEBHOOK_SECRET: STANDARD_SECRET,
+  GITHUB_WEBHOOK_SECRET: GITHUB_SECRET,
+}
 
-async function run(path: string, scheme = 'stripe', secretEnv = 'STRIPE_WEBHOOK_SECRET', options: {allowWrites?: boolean; flag?: boolean; env?: Record<string, string>} = {}): Promise<CheckOutcome> {
-  const ctx = makeContext({webhooks: [{name: scheme, url: `${server.url}${path}`, scheme, secretEnv, ...(options.allowWrites === false ? {} : {allowWrites: true})}]}, {}, options.env ?? ENV, options.flag ?? false)
+async function run(
+  path: string,
+  scheme = 'stripe',
+  secretEnv = 'STRIPE_WEBHOOK_SECRET',
+  options: {allowWrites?: boolean; flag?: boolean; env?: Record<string, string>} = {},
+): Promise<CheckOutcome> {
+  const ctx = makeContext(
+    {
+      webhooks: [
+        {
+          name: scheme,
+          url: `${server.url}${path}`,
+          scheme,
+          secretEnv,
+          ...(options.allowWrites === false ? {} : {allowWrites: true}),
+        },
+      ],
+    },
+    {},
+    options.env ?? ENV,
+    options.flag ?? false,
+  )
   try {
     return await webhookSignature.run(ctx)
   } finally {
@@ -105,7 +133,7 @@ async function run(path: string, scheme = 'stripe', secretEnv = 'STRIPE_WEBHOOK_
   }
 }
 
-describe('webhook-signature against receivers verified by the providers\' libraries', () => {
+describe("webhook-signature against receivers verified by the providers' libraries", () => {
   for (const [path, scheme, env] of [
     ['/stripe', 'stripe', 'STRIPE_WEBHOOK_SECRET'],
     ['/standard', 'standard', 'STANDARD_WEBHOOK_SECRET'],
@@ -120,10 +148,22 @@ describe('webhook-signature against receivers verified by the providers\' librar
   }
 
   const faults: Array<[string, string, RegExp]> = [
-    ['/stripe-test-secret', 'webhook-signature-invalid#wrong-secret', /refuses an event signed with STRIPE_WEBHOOK_SECRET \(\d+ chars, fingerprint [0-9a-f]{4}\)/],
-    ['/stripe-reserialized', 'webhook-signature-invalid#body-reserialized', /accepts the same kind of event as compact JSON .* verifies a re-serialised body/],
+    [
+      '/stripe-test-secret',
+      'webhook-signature-invalid#wrong-secret',
+      /refuses an event signed with STRIPE_WEBHOOK_SECRET \(\d+ chars, fingerprint [0-9a-f]{4}\)/,
+    ],
+    [
+      '/stripe-reserialized',
+      'webhook-signature-invalid#body-reserialized',
+      /accepts the same kind of event as compact JSON .* verifies a re-serialised body/,
+    ],
     ['/anything', 'webhook-verification-disabled#signature-not-checked', /accepts an event with a wrong signature/],
-    ['/optional', 'webhook-verification-disabled#unsigned-events-accepted', /accepts an event with no signature at all/],
+    [
+      '/optional',
+      'webhook-verification-disabled#unsigned-events-accepted',
+      /accepts an event with no signature at all/,
+    ],
     ['/moved', 'checkout-pending#webhook-url-wrong', /answers 308 to \/stripe; providers do not follow redirects/],
     ['/nowhere', 'checkout-pending#webhook-url-wrong', /answers 404 to a POST/],
     ['/behind-login', 'checkout-pending#webhook-not-reachable', /behind a login or an auth proxy/],
@@ -142,7 +182,15 @@ describe('webhook-signature against receivers verified by the providers\' librar
   it('an unreachable receiver', async () => {
     const closed = await startServer(() => {})
     await closed.close()
-    const ctx = makeContext({webhooks: [{url: `${closed.url}/hook`, scheme: 'stripe', secretEnv: 'STRIPE_WEBHOOK_SECRET', allowWrites: true}]}, {}, ENV)
+    const ctx = makeContext(
+      {
+        webhooks: [
+          {url: `${closed.url}/hook`, scheme: 'stripe', secretEnv: 'STRIPE_WEBHOOK_SECRET', allowWrites: true},
+        ],
+      },
+      {},
+      ENV,
+    )
     const o = await webhookSignature.run(ctx)
     await ctx.close()
     expect(o.cause?.kb).toBe('checkout-pending#webhook-not-reachable')

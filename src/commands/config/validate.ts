@@ -2,12 +2,20 @@ import {BaseCommand} from '../../cli/base.js'
 import {configFlag} from '../../cli/flags.js'
 
 export default class ConfigValidate extends BaseCommand {
-  static override summary = 'Check doctor.yaml: syntax, types, unknown keys, and the environment variables it references.'
-  static override description = 'Exit code 0 when valid, 2 with every problem listed (file:line:column and key path) when not. Nothing is sent over the network.'
+  static override summary =
+    'Check doctor.yaml: syntax, types, unknown keys, and the environment variables it references.'
+  static override description =
+    'Exit code 0 when valid, 2 with every problem listed (file:line:column and key path) when not. Nothing is sent over the network.'
   static override examples = ['<%= config.bin %> config validate -c doctor.yaml']
   static override flags = configFlag
 
-  async run(): Promise<{valid: true; path: string; enabled: string[]; notConfigured: Array<{id: string; reason: string}>; envVars: string[]}> {
+  async run(): Promise<{
+    valid: true
+    path: string
+    enabled: string[]
+    notConfigured: Array<{id: string; reason: string}>
+    envVars: string[]
+  }> {
     const {flags} = await this.parse(ConfigValidate)
     const {requireConfig} = await import('../../cli/diagnose.js')
     const {allChecks} = await import('../../engine/registry.js')

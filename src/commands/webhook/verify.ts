@@ -31,19 +31,43 @@ Nothing is sent anywhere. The secret is never printed: only its length and a fin
   ]
   static override flags = {
     scheme: Flags.option({options: WEBHOOK_SCHEMES, required: true, summary: 'How the provider signs.'})(),
-    'secret-env': Flags.string({required: true, summary: 'Environment variable that holds the signing secret the receiver uses.', helpValue: 'VAR'}),
-    payload: Flags.string({required: true, summary: 'The raw body exactly as received (a file, or - for stdin).', helpValue: 'FILE'}),
-    header: Flags.string({multiple: true, summary: 'A header as received, "Name: value" (repeatable).', helpValue: 'HEADER'}),
-    headers: Flags.string({summary: 'A file with the received headers, one "Name: value" per line (curl -i style is fine).', helpValue: 'FILE'}),
-    'received-at': Flags.string({summary: 'When the receiver got the delivery (ISO date or epoch seconds), for the timestamp check; default now.', helpValue: 'TIME'}),
-    tolerance: Flags.integer({min: 1, summary: 'The receiver\'s timestamp tolerance in seconds (default: the scheme\'s).', helpValue: 'SECONDS'}),
+    'secret-env': Flags.string({
+      required: true,
+      summary: 'Environment variable that holds the signing secret the receiver uses.',
+      helpValue: 'VAR',
+    }),
+    payload: Flags.string({
+      required: true,
+      summary: 'The raw body exactly as received (a file, or - for stdin).',
+      helpValue: 'FILE',
+    }),
+    header: Flags.string({
+      multiple: true,
+      summary: 'A header as received, "Name: value" (repeatable).',
+      helpValue: 'HEADER',
+    }),
+    headers: Flags.string({
+      summary: 'A file with the received headers, one "Name: value" per line (curl -i style is fine).',
+      helpValue: 'FILE',
+    }),
+    'received-at': Flags.string({
+      summary: 'When the receiver got the delivery (ISO date or epoch seconds), for the timestamp check; default now.',
+      helpValue: 'TIME',
+    }),
+    tolerance: Flags.integer({
+      min: 1,
+      summary: "The receiver's timestamp tolerance in seconds (default: the scheme's).",
+      helpValue: 'SECONDS',
+    }),
   }
 
   async run(): Promise<VerifyCommandResult> {
     const {flags} = await this.parse(WebhookVerify)
     const secret = process.env[flags['secret-env']]
     if (secret === undefined || secret === '') {
-      throw new UsageError(`The environment variable ${flags['secret-env']} is ${secret === undefined ? 'not set' : 'empty'}. Export the signing secret the receiver uses under that name (doctor reads it from the environment so it never appears in your shell history), then run again.`)
+      throw new UsageError(
+        `The environment variable ${flags['secret-env']} is ${secret === undefined ? 'not set' : 'empty'}. Export the signing secret the receiver uses under that name (doctor reads it from the environment so it never appears in your shell history), then run again.`,
+      )
     }
     const redactor = new Redactor()
     redactor.addSecret(secret, 'secret')
@@ -66,10 +90,20 @@ Nothing is sent anywhere. The secret is never printed: only its length and a fin
       if (i <= 0) throw new UsageError(`--header "${line.slice(0, 40)}" is not "Name: value".`)
       headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim()
     }
-    if (Object.keys(headers).length === 0) throw new UsageError('Give the headers the receiver got, with --header "Name: value" (repeatable) or --headers FILE; the signature travels in them.')
+    if (Object.keys(headers).length === 0)
+      throw new UsageError(
+        'Give the headers the receiver got, with --header "Name: value" (repeatable) or --headers FILE; the signature travels in them.',
+      )
     const now = flags['received-at'] ? parseTime(flags['received-at']) : Math.floor(Date.now() / 1000)
 
-    const verdict = verifyDelivery({scheme: flags.scheme, secret, body, headers, now, toleranceSeconds: flags.tolerance})
+    const verdict = verifyDelivery({
+      scheme: flags.scheme,
+      secret,
+      body,
+      headers,
+      now,
+      toleranceSeconds: flags.tolerance,
+    })
     const result: VerifyCommandResult = {
       scheme: flags.scheme,
       valid: verdict.ok,
@@ -99,7 +133,10 @@ Nothing is sent anywhere. The secret is never printed: only its length and a fin
 function readPayload(path: string): Buffer {
   try {
     const data = readFileSync(path === '-' ? 0 : path)
-    if (data.length > MAX_PAYLOAD) throw new UsageError(`The payload is ${data.length} bytes; doctor reads at most ${MAX_PAYLOAD} (webhook bodies are far smaller: is this the right file?).`)
+    if (data.length > MAX_PAYLOAD)
+      throw new UsageError(
+        `The payload is ${data.length} bytes; doctor reads at most ${MAX_PAYLOAD} (webhook bodies are far smaller: is this the right file?).`,
+      )
     return data
   } catch (error) {
     if (error instanceof UsageError) throw error
@@ -110,6 +147,7 @@ function readPayload(path: string): Buffer {
 function parseTime(value: string): number {
   if (/^\d{9,11}$/.test(value)) return Number(value)
   const ms = Date.parse(value)
-  if (Number.isNaN(ms)) throw new UsageError(`--received-at "${value}" is neither an ISO date (2026-11-22T10:15:00Z) nor epoch seconds.`)
+  if (Number.isNaN(ms))
+    throw new UsageError(`--received-at "${value}" is neither an ISO date (2026-11-22T10:15:00Z) nor epoch seconds.`)
   return Math.floor(ms / 1000)
 }

@@ -55,9 +55,13 @@ ul.plain { list-style: none; padding-left: 0; }
  */
 export function searchScript(): string {
   // Next to this file once built (dist/src/kb/), or in dist/ when running from source (tests).
-  const candidates = [new URL('../search.js', import.meta.url), new URL('../../../dist/src/kb/search.js', import.meta.url)].map((u) => fileURLToPath(u))
+  const candidates = [
+    new URL('../search.js', import.meta.url),
+    new URL('../../../dist/src/kb/search.js', import.meta.url),
+  ].map((u) => fileURLToPath(u))
   const file = candidates.find((f) => existsSync(f))
-  if (!file) throw new Error(`cannot find the compiled search module (looked in ${candidates.join(', ')}); run npm run build`)
+  if (!file)
+    throw new Error(`cannot find the compiled search module (looked in ${candidates.join(', ')}); run npm run build`)
   const compiled = readFileSync(file, 'utf8')
   const body = compiled.replace(/^\/\/# sourceMappingURL=.*$/m, '').replace(/^export /gm, '')
   return `(function () {\n"use strict";\n${body}\nwindow.doctorSearch = {search: search, normalize: normalize};\n})();\n${UI}`
@@ -99,5 +103,10 @@ const UI = `
 
 /** JSON inside <script>: escape what could end the element or break older JS parsers. */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029')
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029')
 }

@@ -20,22 +20,34 @@ export interface BuildResult {
 }
 
 /** Render the site into `out`. Refuses a non-empty folder that is not a previous doctor build. */
-export function buildSite(kb: KnowledgeBase, checks: CheckMeta[], options: {out: string; format: SiteFormat; version: string; clean?: boolean}): BuildResult {
+export function buildSite(
+  kb: KnowledgeBase,
+  checks: CheckMeta[],
+  options: {out: string; format: SiteFormat; version: string; clean?: boolean},
+): BuildResult {
   const out = resolve(options.out)
   if (existsSync(out)) {
     const existing = readdirSync(out)
     const ours = existing.length === 0 || existing.includes('.doctor-docs')
     if (!ours && !options.clean) {
-      throw new UsageError(`${options.out} is not empty and was not written by \`doctor docs build\`; choose an empty or new folder, or pass --clean to replace its contents.`)
+      throw new UsageError(
+        `${options.out} is not empty and was not written by \`doctor docs build\`; choose an empty or new folder, or pass --clean to replace its contents.`,
+      )
     }
     for (const name of existing) rmSync(join(out, name), {recursive: true, force: true})
   }
   const model = buildModel(kb, checks, options.version)
   const pages: Page[] = options.format === 'html' ? htmlPages(model) : markdownPages(model)
   if (options.format === 'html') {
-    pages.push({path: 'assets/style.css', content: STYLE.trimStart()}, {path: 'assets/search.js', content: searchScript()})
+    pages.push(
+      {path: 'assets/style.css', content: STYLE.trimStart()},
+      {path: 'assets/search.js', content: searchScript()},
+    )
   }
-  pages.push({path: '.doctor-docs', content: `Written by doctor docs build (${options.format}); the next build replaces this folder's contents.\n`})
+  pages.push({
+    path: '.doctor-docs',
+    content: `Written by doctor docs build (${options.format}); the next build replaces this folder's contents.\n`,
+  })
   for (const page of pages) {
     const file = join(out, page.path)
     mkdirSync(dirname(file), {recursive: true})

@@ -14,7 +14,8 @@ export interface Page {
 export function htmlPages(model: SiteModel): Page[] {
   const pages: Page[] = [{path: 'index.html', content: indexPage(model)}]
   for (const entry of model.kb.entries) pages.push({path: `entries/${entry.id}.html`, content: entryPage(model, entry)})
-  for (const product of model.kb.products) pages.push({path: `products/${product.id}.html`, content: productPage(model, product.id)})
+  for (const product of model.kb.products)
+    pages.push({path: `products/${product.id}.html`, content: productPage(model, product.id)})
   for (const check of model.checks) pages.push({path: `checks/${check.id}.html`, content: checkPage(model, check)})
   return pages
 }
@@ -44,7 +45,8 @@ ${body}
 function stepHtml(step: Step): string {
   const s = stepObject(step)
   let html = inline(s.text)
-  if (s.command) html += ` <span class="tag ${s.effect}">${s.effect === 'changes' ? 'changes something' : 'read-only'}</span><pre><code>${esc(s.command)}</code></pre>`
+  if (s.command)
+    html += ` <span class="tag ${s.effect}">${s.effect === 'changes' ? 'changes something' : 'read-only'}</span><pre><code>${esc(s.command)}</code></pre>`
   if (s.expect) html += `<div class="expect">${inline(s.expect)}</div>`
   return `<li>${html}</li>`
 }
@@ -53,9 +55,16 @@ const steps = (list: Step[]) => `<ol>${list.map(stepHtml).join('')}</ol>`
 
 function checkedBy(cause: Cause, up: string): string {
   const parts: string[] = []
-  if (cause.checks.length) parts.push(`Checked by ${cause.checks.map((id) => `<a href="${up}checks/${id}.html"><code>${esc(id)}</code></a>`).join(', ')}.`)
-  if (cause.planned.length) parts.push(`A check is planned: ${cause.planned.map((id) => `<code>${esc(id)}</code>`).join(', ')}.`)
-  if (cause.manual) parts.push(`${cause.checks.length || cause.planned.length ? 'Also look at' : 'Not checkable from outside. Look at'}: ${inline(cause.manual)}`)
+  if (cause.checks.length)
+    parts.push(
+      `Checked by ${cause.checks.map((id) => `<a href="${up}checks/${id}.html"><code>${esc(id)}</code></a>`).join(', ')}.`,
+    )
+  if (cause.planned.length)
+    parts.push(`A check is planned: ${cause.planned.map((id) => `<code>${esc(id)}</code>`).join(', ')}.`)
+  if (cause.manual)
+    parts.push(
+      `${cause.checks.length || cause.planned.length ? 'Also look at' : 'Not checkable from outside. Look at'}: ${inline(cause.manual)}`,
+    )
   return `<p class="checked">${parts.join(' ')}</p>`
 }
 
@@ -64,15 +73,23 @@ function entryPage(model: SiteModel, entry: Entry): string {
   const b: string[] = []
   b.push(`<h1>${inline(entry.title)}</h1>`)
   const products = entry.products.length
-    ? entry.products.map((p) => `<a href="../products/${p.id}.html">${esc(kb.product(p.id)?.name ?? p.id)}</a>`).join(', ')
+    ? entry.products
+        .map((p) => `<a href="../products/${p.id}.html">${esc(kb.product(p.id)?.name ?? p.id)}</a>`)
+        .join(', ')
     : 'any deployment'
-  b.push(`<p class="meta"><code>${esc(entry.id)}</code> · ${esc(AREA_TITLES[entry.area] ?? entry.area)} · ${products}${entry.kind === 'guide' ? ' · guide' : ''}</p>`)
+  b.push(
+    `<p class="meta"><code>${esc(entry.id)}</code> · ${esc(AREA_TITLES[entry.area] ?? entry.area)} · ${products}${entry.kind === 'guide' ? ' · guide' : ''}</p>`,
+  )
   b.push(`<p>${inline(entry.summary)}</p>`)
-  if (entry.strings.length) b.push(`<h2 id="strings">What you may see</h2><ul class="strings">${entry.strings.map((s) => `<li><code>${esc(s)}</code></li>`).join('')}</ul>`)
+  if (entry.strings.length)
+    b.push(
+      `<h2 id="strings">What you may see</h2><ul class="strings">${entry.strings.map((s) => `<li><code>${esc(s)}</code></li>`).join('')}</ul>`,
+    )
   const details = entry.products.filter((p) => p.details)
   if (details.length) {
     b.push(`<h2 id="products">In each product</h2>`)
-    for (const use of details) b.push(`<h3>${esc(kb.product(use.id)?.name ?? use.id)}</h3><p>${inline(use.details!)}</p>`)
+    for (const use of details)
+      b.push(`<h3>${esc(kb.product(use.id)?.name ?? use.id)}</h3><p>${inline(use.details!)}</p>`)
   }
   if (entry.kind === 'guide') {
     entry.sections.forEach((section, i) => {
@@ -83,20 +100,29 @@ function entryPage(model: SiteModel, entry: Entry): string {
   } else {
     if (entry.diagnose.length) b.push(`<h2 id="first-steps">First steps</h2>${steps(entry.diagnose)}`)
     b.push(`<h2 id="causes">Likely causes</h2>`)
-    b.push(`<ol class="plain">${entry.causes.map((c, i) => `<li><a href="#${c.id}">${i + 1}. ${inline(c.summary)}</a></li>`).join('')}</ol>`)
+    b.push(
+      `<ol class="plain">${entry.causes.map((c, i) => `<li><a href="#${c.id}">${i + 1}. ${inline(c.summary)}</a></li>`).join('')}</ol>`,
+    )
     entry.causes.forEach((cause, i) => {
       b.push(`<section class="cause" id="${cause.id}"><h3>${i + 1}. ${inline(cause.summary)}</h3>`)
-      b.push(`<p class="meta"><code>${esc(entry.id)}#${esc(cause.id)}</code>${cause.products ? ` · only ${cause.products.map((p) => esc(kb.product(p)?.name ?? p)).join(', ')}` : ''}</p>`)
+      b.push(
+        `<p class="meta"><code>${esc(entry.id)}#${esc(cause.id)}</code>${cause.products ? ` · only ${cause.products.map((p) => esc(kb.product(p)?.name ?? p)).join(', ')}` : ''}</p>`,
+      )
       b.push(`<p>${inline(cause.explanation)}</p>`)
-      if (cause.strings.length) b.push(`<ul class="strings">${cause.strings.map((s) => `<li><code>${esc(s)}</code></li>`).join('')}</ul>`)
+      if (cause.strings.length)
+        b.push(`<ul class="strings">${cause.strings.map((s) => `<li><code>${esc(s)}</code></li>`).join('')}</ul>`)
       b.push(checkedBy(cause, '../'))
       b.push(`<h4>Fix</h4>${steps(cause.fix)}<h4>Verify</h4>${steps(cause.verify)}</section>`)
     })
   }
   if (entry.related.length) {
-    b.push(`<h2 id="related">Related</h2><ul>${entry.related.map((id) => `<li><a href="${id}.html">${inline(kb.entry(id)?.title ?? id)}</a></li>`).join('')}</ul>`)
+    b.push(
+      `<h2 id="related">Related</h2><ul>${entry.related.map((id) => `<li><a href="${id}.html">${inline(kb.entry(id)?.title ?? id)}</a></li>`).join('')}</ul>`,
+    )
   }
-  b.push(`<p class="meta">From a terminal: <code>doctor explain ${esc(entry.id)}</code>${entry.kind === 'symptom' && entry.causes.some((c) => c.checks.length) ? `, and <code>doctor explain ${esc(entry.id)} --run</code> to test the causes doctor can check` : ''}.</p>`)
+  b.push(
+    `<p class="meta">From a terminal: <code>doctor explain ${esc(entry.id)}</code>${entry.kind === 'symptom' && entry.causes.some((c) => c.checks.length) ? `, and <code>doctor explain ${esc(entry.id)} --run</code> to test the causes doctor can check` : ''}.</p>`,
+  )
   return layout(model, entry.title, 1, b.join('\n'))
 }
 
@@ -114,9 +140,13 @@ function productPage(model: SiteModel, productId: string): string {
   b.push(`<h2 id="start">Start here</h2><p>Write a <code>doctor.yaml</code> with ${esc(product.name)}'s paths and conventions filled in, then run every check. <code>doctor init --help</code> lists the other values it takes (issuer, client id); the file marks what is left to fill in.</p><pre><code>doctor init --profile ${esc(product.id)} --base-url https://your-host
 doctor all</code></pre>`)
   b.push(`<h2 id="table">Symptom, cause, fix and verification</h2>`)
-  b.push('<div class="table-wrap"><table><thead><tr><th>Symptom</th><th>Likely cause</th><th>Fix</th><th>Verification</th><th>Checked by</th></tr></thead><tbody>')
+  b.push(
+    '<div class="table-wrap"><table><thead><tr><th>Symptom</th><th>Likely cause</th><th>Fix</th><th>Verification</th><th>Checked by</th></tr></thead><tbody>',
+  )
   for (const row of rows) {
-    const symptom = row.first ? `<td rowspan="${row.span}"><a href="../entries/${row.entry.id}.html">${inline(row.entry.title)}</a></td>` : ''
+    const symptom = row.first
+      ? `<td rowspan="${row.span}"><a href="../entries/${row.entry.id}.html">${inline(row.entry.title)}</a></td>`
+      : ''
     const checks = row.cause.checks.length
       ? row.cause.checks.map((id) => `<a href="../checks/${id}.html"><code>${esc(id)}</code></a>`).join(', ')
       : row.cause.planned.length
@@ -128,9 +158,14 @@ doctor all</code></pre>`)
   }
   b.push('</tbody></table></div>')
   const guides = model.productGuides(product)
-  if (guides.length) b.push(`<h2 id="guides">Guides</h2><ul>${guides.map((g) => `<li><a href="../entries/${g.id}.html">${inline(g.title)}</a></li>`).join('')}</ul>`)
+  if (guides.length)
+    b.push(
+      `<h2 id="guides">Guides</h2><ul>${guides.map((g) => `<li><a href="../entries/${g.id}.html">${inline(g.title)}</a></li>`).join('')}</ul>`,
+    )
   const coverage = model.coverage(product)
-  b.push(`<h2 id="coverage">Every symptom on the original page</h2><ul>${coverage.map((c) => `<li>${esc(c.symptom)} → ${c.entry ? `<a href="../entries/${c.entry.id}.html">${inline(c.entry.title)}</a>` : 'not covered'}</li>`).join('')}</ul>`)
+  b.push(
+    `<h2 id="coverage">Every symptom on the original page</h2><ul>${coverage.map((c) => `<li>${esc(c.symptom)} → ${c.entry ? `<a href="../entries/${c.entry.id}.html">${inline(c.entry.title)}</a>` : 'not covered'}</li>`).join('')}</ul>`,
+  )
   return layout(model, `${product.name} troubleshooting`, 1, b.join('\n'))
 }
 
@@ -143,7 +178,11 @@ function checkPage(model: SiteModel, check: CheckMeta): string {
   b.push(`<p class="meta">Area: ${esc(check.area)} · when it fails: “${inline(check.failureTitle)}”</p>`)
   b.push(`<p>${inline(check.description)}</p>`)
   b.push(`<h2 id="config">Configuration it needs</h2>`)
-  b.push(check.needs.length ? `<ul>${check.needs.map((n) => `<li><code>${esc(n)}</code></li>`).join('')}</ul><p>Without these keys the check is skipped, never failed.</p>` : '<p>No configuration: it always runs.</p>')
+  b.push(
+    check.needs.length
+      ? `<ul>${check.needs.map((n) => `<li><code>${esc(n)}</code></li>`).join('')}</ul><p>Without these keys the check is skipped, never failed.</p>`
+      : '<p>No configuration: it always runs.</p>',
+  )
   const causes = model.causesCheckedBy(check.id)
   b.push(`<h2 id="causes">Causes it confirms or rules out</h2>`)
   b.push(causes.length ? causeLinks(causes) : '<p>None linked yet.</p>')
@@ -157,15 +196,24 @@ function indexPage(model: SiteModel): string {
   b.push(
     `<p>Symptoms of self-hosted web deployments, each with its likely causes, the fix and how to verify it. ${kb.entries.length} entries for ${kb.products.map((p) => esc(p.name)).join(', ')} and any deployment with OIDC login, cookies, API tokens, webhooks, metrics and Kubernetes.</p>`,
   )
-  b.push(`<form class="search nojs-hidden" role="search" onsubmit="return false"><label for="q">Paste an error message or describe the symptom</label><br><input id="q" name="q" type="search" autocomplete="off" placeholder="Invalid parameter: redirect_uri"><div id="hits" class="hits" aria-live="polite"></div></form>`)
+  b.push(
+    `<form class="search nojs-hidden" role="search" onsubmit="return false"><label for="q">Paste an error message or describe the symptom</label><br><input id="q" name="q" type="search" autocomplete="off" placeholder="Invalid parameter: redirect_uri"><div id="hits" class="hits" aria-live="polite"></div></form>`,
+  )
   b.push(`<noscript><p class="meta">Search needs JavaScript; every entry is listed below.</p></noscript>`)
-  b.push(`<h2 id="products">Products</h2><ul>${kb.products.map((p) => `<li><a href="products/${p.id}.html">${esc(p.name)}</a>: ${inline(firstSentence(p.description))}</li>`).join('')}</ul>`)
+  b.push(
+    `<h2 id="products">Products</h2><ul>${kb.products.map((p) => `<li><a href="products/${p.id}.html">${esc(p.name)}</a>: ${inline(firstSentence(p.description))}</li>`).join('')}</ul>`,
+  )
   for (const group of model.byArea) {
     b.push(`<h2 id="area-${group.area}">${esc(AREA_TITLES[group.area] ?? group.area)}</h2><ul>`)
-    for (const e of group.entries) b.push(`<li><a href="entries/${e.id}.html">${inline(e.title)}</a>${e.kind === 'guide' ? ' <span class="tag">guide</span>' : ''}</li>`)
+    for (const e of group.entries)
+      b.push(
+        `<li><a href="entries/${e.id}.html">${inline(e.title)}</a>${e.kind === 'guide' ? ' <span class="tag">guide</span>' : ''}</li>`,
+      )
     b.push('</ul>')
   }
-  b.push(`<h2 id="checks">Checks</h2><ul>${model.checks.map((c) => `<li><a href="checks/${c.id}.html"><code>${esc(c.id)}</code></a>: ${inline(c.title)}</li>`).join('')}</ul>`)
+  b.push(
+    `<h2 id="checks">Checks</h2><ul>${model.checks.map((c) => `<li><a href="checks/${c.id}.html"><code>${esc(c.id)}</code></a>: ${inline(c.title)}</li>`).join('')}</ul>`,
+  )
   const index = searchIndex(kb)
   const head = `<script id="kb-index" type="application/json">${jsonForScript(index)}</script>\n<script src="assets/search.js" defer></script>\n`
   return layout(model, 'Troubleshooting', 0, b.join('\n'), head)

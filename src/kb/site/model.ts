@@ -35,7 +35,9 @@ export function buildModel(kb: KnowledgeBase, checks: CheckMeta[], version: stri
   const symptoms = kb.entries.filter((e): e is SymptomEntry => e.kind === 'symptom')
   const byArea = KB_AREAS.map((area) => ({
     area,
-    entries: kb.entries.filter((e) => e.area === area).sort((a, b) => (a.kind === b.kind ? a.title.localeCompare(b.title) : a.kind === 'symptom' ? -1 : 1)),
+    entries: kb.entries
+      .filter((e) => e.area === area)
+      .sort((a, b) => (a.kind === b.kind ? a.title.localeCompare(b.title) : a.kind === 'symptom' ? -1 : 1)),
   })).filter((g) => g.entries.length > 0)
   return {
     kb,
@@ -50,7 +52,9 @@ export function buildModel(kb: KnowledgeBase, checks: CheckMeta[], version: stri
         const idx = Math.min(...use.covers.map((s) => product.symptoms.indexOf(s)).filter((i) => i >= 0), Infinity)
         return idx
       }
-      const mine = symptoms.filter((e) => e.products.some((p) => p.id === product.id)).sort((a, b) => order(a) - order(b) || a.title.localeCompare(b.title))
+      const mine = symptoms
+        .filter((e) => e.products.some((p) => p.id === product.id))
+        .sort((a, b) => order(a) - order(b) || a.title.localeCompare(b.title))
       for (const entry of mine) {
         const causes = entry.causes.filter((c) => !c.products || c.products.includes(product.id))
         causes.forEach((cause, i) => rows.push({entry, cause, first: i === 0, span: causes.length}))
@@ -58,16 +62,25 @@ export function buildModel(kb: KnowledgeBase, checks: CheckMeta[], version: stri
       return rows
     },
     productGuides(product) {
-      return kb.entries.filter((e): e is GuideEntry => e.kind === 'guide' && e.products.some((p) => p.id === product.id))
+      return kb.entries.filter(
+        (e): e is GuideEntry => e.kind === 'guide' && e.products.some((p) => p.id === product.id),
+      )
     },
     causesCheckedBy(checkId) {
-      return symptoms.flatMap((entry) => entry.causes.filter((c) => c.checks.includes(checkId)).map((cause) => ({entry, cause})))
+      return symptoms.flatMap((entry) =>
+        entry.causes.filter((c) => c.checks.includes(checkId)).map((cause) => ({entry, cause})),
+      )
     },
     causesPlannedFor(checkId) {
-      return symptoms.flatMap((entry) => entry.causes.filter((c) => c.planned.includes(checkId)).map((cause) => ({entry, cause})))
+      return symptoms.flatMap((entry) =>
+        entry.causes.filter((c) => c.planned.includes(checkId)).map((cause) => ({entry, cause})),
+      )
     },
     coverage(product) {
-      return product.symptoms.map((symptom) => ({symptom, entry: kb.entries.find((e) => e.products.some((p) => p.id === product.id && p.covers.includes(symptom)))}))
+      return product.symptoms.map((symptom) => ({
+        symptom,
+        entry: kb.entries.find((e) => e.products.some((p) => p.id === product.id && p.covers.includes(symptom))),
+      }))
     },
   }
 }
