@@ -1,5 +1,6 @@
-import {type CauseRef, defineCheck, type Evidence, fail, type Item, pass, skip, warn} from '../src/engine/check.js'
+import {defineCheck, error, unanswered, type Evidence, fail, type Item, pass, skip, warn} from '../src/engine/check.js'
 import {oneLine, statusLine} from '../src/facts/wording.js'
+import {parseJsonOrUndefined} from '../src/util/json.js'
 import type {HttpResult} from '../src/http/client.js'
 
 const E = 'portal-serves-json-banner'
@@ -16,7 +17,8 @@ export default defineCheck({
       'GETs the portal page (default /portal/) as a browser would. HTML is expected; a JSON body such as {"status":"banner"} means the binary was built without its UI bundle. Then GETs the scripts and stylesheets the page links to on the same origin: one that is missing leaves the page blank.',
     needs: ['portal'],
     // From outside, the three causes look the same: the banner result names the entry, and a page that serves HTML rules all three out.
-    kb: [E, `${E}#ui-bundle-not-built`, `${E}#binary-not-rebuilt`, `${E}#bare-go-build`],
+    kb: [E, `${E}#ui-bundle-not-built`, `${E}#binary-not-rebuilt`, `${E}#bare-go-build`, `${E}#assets-missing`],
+    vars: {[E]: ['url'], [`${E}#assets-missing`]: ['url']},
   },
   async run(ctx) {
     const cfg = ctx.config.portal
@@ -31,12 +33,10 @@ export default defineCheck({
     const exchanges = [page.exchange]
     const shown = page.exchange.url
     if (!page.response) {
-      const error = page.error ?? {kind: 'other' as const, message: 'no response'}
-      return {
-        status: error.kind === 'aborted' ? 'timeout' : 'error',
-        message: `could not load the portal at ${shown}: ${error.message}`,
-        evidence: {notes: [error.hint ?? 'Check portal.path and `doctor run readiness`.'], exchanges},
-      }
+      const netError = page.error ?? {kind: 'other' as const, message: 'no response'}
+      return unanswered(netError, `could not load the portal at ${shown}: ${netError.message}`, {
+        evidence: {notes: [netError.hint ?? 'Check portal.path and `doctor run readiness`.'], exchanges},
+      })
     }
     const res = page.response
     const type = res.header('content-type') ?? ''
@@ -49,19 +49,18 @@ export default defineCheck({
           : res.status === 404
             ? 'Nothing is served there: check portal.path, and that this build includes the portal at all.'
             : 'Read the service logs for this request.'
-      return {
-        status: 'error',
-        message: `the portal at ${shown} answered ${statusLine(res.status)}, not a page, so doctor cannot judge it${snippet ? `: ${snippet}` : ''}`,
-        evidence: {notes: [hint], exchanges},
-      }
+      return error(
+        `the portal at ${shown} answered ${statusLine(res.status)}, not a page, so doctor cannot judge it${snippet ? `: ${snippet}` : ''}`,
+        {evidence: {notes: [hint], exchanges}},
+      )
     }
-    const json = parseJson(text)
+    const json = parseJsonOrUndefined(text)
     if (json !== undefined || /json/i.test(type)) {
       const banner = isBanner(json)
       const what = banner ? 'the fallback JSON banner' : 'JSON'
       return fail(
         `${shown} answers ${what} (${type || 'no content type'}: ${snippet || 'empty'}) instead of the web UI: the binary was built without its UI bundle, or the running binary predates it`,
-        bannerCause(shown),
+        {kb: E, vars: {url: shown}},
         {
           evidence: {
             observed: {url: shown, contentType: type, body: snippet},
@@ -72,11 +71,9 @@ export default defineCheck({
       )
     }
     if (!/html/i.test(type) && !/<(!doctype|html|script|div)/i.test(text)) {
-      return {
-        status: 'error',
-        message: `${shown} answered ${type || 'no content type'}, neither HTML nor JSON: ${snippet}`,
+      return error(`${shown} answered ${type || 'no content type'}, neither HTML nor JSON: ${snippet}`, {
         evidence: {notes: ['Check portal.path.'], exchanges},
-      }
+      })
     }
     const title = /<title[^>]*>([^<]*)<\/title>/i.exec(text)?.[1]?.trim()
     const page1 = `${shown} serves HTML${title ? ` ("${title}")` : ''}`
@@ -102,23 +99,13 @@ export default defineCheck({
       return pass(`${page1} and its ${assets.length} asset${assets.length === 1 ? '' : 's'} load`, {items, evidence})
     return warn(
       `${page1}, but ${broken.length} of its ${assets.length} assets fail (${broken.map((b) => `${b.label}: ${b.message}`).join('; ')}): the page stays blank or unstyled`,
-      assetCause(shown),
+      {kb: `${E}#assets-missing`, vars: {url: shown}},
       {items, evidence},
     )
   },
 })
 
 // ---------------------------------------------------------------------------------------------
-
-function parseJson(text: string): unknown {
-  const trimmed = text.trim()
-  if (!/^[{[]/.test(trimmed)) return undefined
-  try {
-    return JSON.parse(trimmed) as unknown
-  } catch {
-    return undefined
-  }
-}
 
 const isBanner = (json: unknown): boolean =>
   typeof json === 'object' &&
@@ -172,34 +159,4 @@ function assetText(load: HttpResult): string {
   if (!res) return load.error?.message ?? 'no response'
   const type = res.header('content-type') ?? 'no content type'
   return res.status >= 200 && res.status <= 299 ? `${statusLine(res.status)} (${type})` : statusLine(res.status)
-}
-
-function bannerCause(url: string): CauseRef {
-  return {
-    kb: E,
-    summary:
-      'The binary answering here has no UI bundle embedded, so the portal route falls back to its JSON banner. Usually the UI was never built into internal/ui/dist/ before compiling (a bare `go build ./...` does not object); otherwise the UI was built after the binary, or the old binary is still running.',
-    fix: [
-      'In the build tree, `ls internal/ui/dist/`: only `.gitkeep` means the bundle was never built; run `make ui`.',
-      'Rebuild the binary with `make build` (it refuses an empty embed, unlike `go build ./...`), then restart the process or roll out the new image.',
-    ],
-    verify: [
-      `\`curl -s '${url}' | head -c 300\` shows HTML, not \`{"status":"banner"\`.`,
-      '`doctor run portal-spa` passes.',
-    ],
-  }
-}
-
-function assetCause(url: string): CauseRef {
-  return {
-    summary:
-      "The portal page loads, but files it links to are missing or answered by the router's fallback: the embedded bundle is incomplete, or it was built for another base path.",
-    fix: [
-      "Rebuild the UI and the binary together (`make ui`, then `make build`) and restart; if the asset paths do not start with the portal's path, fix the UI build's base path.",
-    ],
-    verify: [
-      `Every script and stylesheet that \`curl -s '${url}'\` links to answers 200.`,
-      '`doctor run portal-spa` passes.',
-    ],
-  }
 }

@@ -524,7 +524,7 @@ function summarise(probes: Probe[]): CheckOutcome {
   }
   const flagged = probes.filter((p) => p.finding.status !== 'pass')
   const primary = flagged.find((p) => p.finding.status === status) ?? flagged[0]
-  const others = flagged.filter((p) => p !== primary && p.finding.cause).map((p) => p.finding.cause!.summary)
+  const others = flagged.filter((p) => p !== primary && p.finding.cause?.summary).map((p) => p.finding.cause!.summary!)
   const flaggedLines = flagged.map((p) => `${p.label}: ${p.finding.message}`)
   const message =
     probes.length === 1

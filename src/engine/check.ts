@@ -1,6 +1,7 @@
 import type {ExchangeRecord} from '../http/types.js'
 import type {DoctorConfig} from '../config/schema.js'
 import type {Facts} from '../facts/facts.js'
+import type {Vars} from '../kb/fill.js'
 
 export const STATUSES = ['pass', 'warn', 'fail', 'skip', 'error', 'timeout'] as const
 export type Status = (typeof STATUSES)[number]
@@ -27,6 +28,12 @@ export interface CheckMeta {
    */
   kb: string[]
   /**
+   * The placeholders the check fills, per knowledge-base reference ("entry#cause" or "*" for
+   * all): `{{url}}` in the KB text needs `url` here. A test proves every placeholder of every
+   * cause a check confirms is among them; returning an undeclared one is an error.
+   */
+  vars?: Readonly<Record<string, readonly string[]>>
+  /**
    * Spends seconds by design (a browser launch, clock samples spaced over time, a heavy client
    * to load): the runner starts such checks first so they do not end up last in the queue.
    */
@@ -36,26 +43,31 @@ export interface CheckMeta {
 }
 
 /**
- * The cause a failing or warning result confirms. `kb` points into the knowledge base
- * ("entry-id" or "entry-id#cause-id"); the text fields are the check's own words, used
- * until (or unless) the KB entry supplies better ones.
+ * The cause a failing or warning result confirms: a reference into the knowledge base ("entry"
+ * or "entry#cause") and the values its text needs. The text itself (summary, fix, verify) lives
+ * only in the KB and is filled in by the session; `vars` must be declared in meta.vars.
+ *
+ * Legacy form, while checks move over: the check's own summary, fix and verify, shown as given.
  */
 export interface CauseRef {
   kb?: string
-  summary: string
-  fix: string[]
-  verify: string[]
+  vars?: Vars
+  summary?: string
+  fix?: string[]
+  verify?: string[]
 }
 
 /**
- * A check's conclusion before it becomes an outcome: how bad, the knowledge-base cause, what
- * was found (one sentence) and what to change. Checks collect these and report the worst.
+ * A check's conclusion before it becomes an outcome: how bad, the knowledge-base cause and the
+ * values for its text, and what was found (one sentence). Checks collect these and report the worst.
  */
 export interface Finding {
   status: 'warn' | 'fail'
   kb: string
   message: string
-  fix: string[]
+  vars?: Vars
+  /** Legacy: the check's own fix steps (until its cause text moves to the KB). */
+  fix?: string[]
   /** A supporting line for the evidence (the Set-Cookie behind a cookie finding). */
   detail?: string
 }
@@ -111,6 +123,13 @@ export function defineCheck(check: Check): Check {
           `check ${check.meta.id} returned the knowledge-base reference "${ref}", which its meta.kb does not declare`,
         )
       }
+      const declared = new Set([...(check.meta.vars?.[ref ?? ''] ?? []), ...(check.meta.vars?.['*'] ?? [])])
+      const undeclared = Object.keys(outcome.cause?.vars ?? {}).filter((name) => !declared.has(name))
+      if (undeclared.length > 0) {
+        throw new Error(
+          `check ${check.meta.id} passed ${undeclared.join(', ')} for "${ref}", which its meta.vars does not declare`,
+        )
+      }
       return outcome
     },
   }
@@ -153,12 +172,49 @@ export const fail = (
   extra: Omit<CheckOutcome, 'status' | 'message' | 'cause'> = {},
 ): CheckOutcome => ({status: 'fail', message, cause, ...extra})
 
+/**
+ * doctor could not judge: the check itself could not get an answer (or got one it cannot read).
+ * Never a verdict about the deployment; `notes` say what to look at or which key to set.
+ */
+export const error = (message: string, extra: Omit<CheckOutcome, 'status' | 'message'> = {}): CheckOutcome => ({
+  status: 'error',
+  message,
+  ...extra,
+})
+
+/** The check ran out of time (its own limit, the run deadline, or a request aborted by them). */
+export const timeout = (message: string, extra: Omit<CheckOutcome, 'status' | 'message'> = {}): CheckOutcome => ({
+  status: 'timeout',
+  message,
+  ...extra,
+})
+
+/** A request that got no answer: timeout when it was aborted by a time limit, error otherwise. */
+export const unanswered = (
+  netError: {kind: string},
+  message: string,
+  extra: Omit<CheckOutcome, 'status' | 'message'> = {},
+): CheckOutcome => (netError.kind === 'aborted' ? timeout(message, extra) : error(message, extra))
+
 /** The finding that leads an outcome: the first failure, else the first warning. */
 export function leading<F extends Finding>(findings: readonly F[]): F {
   return findings.find((f) => f.status === 'fail') ?? findings[0]
 }
 
-/** A finding as the check's outcome: its status and message, its cause with the check's summary and verify steps. */
+/** A finding as the check's outcome: its status and message, its KB cause and the values for its text. */
+export function conclude(
+  finding: Finding,
+  extra: Omit<CheckOutcome, 'status' | 'message' | 'cause'> = {},
+): CheckOutcome {
+  return {
+    status: finding.status,
+    message: finding.message,
+    cause: {kb: finding.kb, ...(finding.vars ? {vars: finding.vars} : {})},
+    ...extra,
+  }
+}
+
+/** Legacy: a finding with the check's own summary and verify steps. */
 export function concluded(
   finding: Finding,
   summary: string,

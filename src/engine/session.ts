@@ -3,6 +3,7 @@ import {release} from 'node:os'
 import type {LoadedConfig} from '../config/load.js'
 import type {DoctorConfig} from '../config/schema.js'
 import {Facts} from '../facts/facts.js'
+import {needsKb, withCauseText} from '../kb/cause.js'
 import {parseDuration} from '../util/duration.js'
 import {HttpClient} from '../http/client.js'
 import {Redactor} from '../redact/redactor.js'
@@ -142,6 +143,9 @@ export async function diagnose(
     await http.close()
   }
 
+  // Cause text comes from the knowledge base, filled with each check's values, before redaction.
+  const kb = needsKb(results) ? (await import('../kb/kb.js')).openKnowledgeBase() : undefined
+  results = results.map((r) => withCauseText(kb, r) as CheckResult)
   const statuses = results.map((r) => r.status)
   const overall = worst(statuses)
   const verdict: Report['verdict'] = RANK[overall] >= 2 ? 'fail' : overall === 'warn' ? 'warn' : 'pass'

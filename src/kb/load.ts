@@ -14,7 +14,9 @@ import {
   retiredSchema,
   stepObject,
   type Step,
+  type VerifyStep,
 } from './schema.js'
+import {docsStep, docsText} from './fill.js'
 
 /** kb/ ships at the package root: dist/src/kb/load.js → ../../../kb, or src/kb/load.ts → ../../kb when run from source. */
 export const DEFAULT_KB_DIR =
@@ -31,6 +33,18 @@ export interface KnowledgeBase {
   product(id: string): Product | undefined
   /** Where an entry came from, for messages: "kb/entries/x.yaml". */
   fileOf(id: string): string | undefined
+  /**
+   * The text a finding with this reference carries, placeholders unfilled: a cause's summary, fix
+   * and verify ("entry#cause"), or the entry's `undetermined` block ("entry"). `entries` above
+   * show placeholders as their docs words; this is the one place the raw templates are read.
+   */
+  template(ref: string): CauseTemplate | undefined
+}
+
+export interface CauseTemplate {
+  summary: string
+  fix: Step[]
+  verify: VerifyStep[]
 }
 
 export interface LoadOptions {
@@ -290,6 +304,23 @@ function crossCheck({entries, products, retired, checkIds, files, where: whereFo
   return problems
 }
 
+/** An entry as people read it (terminal, docs site, search): placeholders as their docs words. */
+function docsView(entry: Entry): Entry {
+  if (entry.kind !== 'symptom') return entry
+  const causes = entry.causes.map((c) => ({
+    ...c,
+    summary: docsText(c.summary),
+    fix: c.fix.map(docsStep),
+    verify: c.verify.map(docsStep),
+  }))
+  const undetermined = entry.undetermined && {
+    summary: docsText(entry.undetermined.summary),
+    fix: entry.undetermined.fix.map(docsStep),
+    verify: entry.undetermined.verify.map(docsStep),
+  }
+  return {...entry, causes, ...(undetermined ? {undetermined} : {})}
+}
+
 function assemble(
   root: string,
   entries: Entry[],
@@ -297,10 +328,19 @@ function assemble(
   retired: Retired[],
   files: Map<string, string>,
 ): KnowledgeBase {
-  const byId = new Map(entries.map((e) => [e.id, e]))
+  const raw = new Map(entries.map((e) => [e.id, e]))
+  const shown = entries.map(docsView)
+  const byId = new Map(shown.map((e) => [e.id, e]))
   return {
     dir: root,
-    entries,
+    entries: shown,
+    template(ref) {
+      const [entryId, causeId] = ref.split('#')
+      const entry = raw.get(entryId!)
+      if (!entry || entry.kind !== 'symptom') return undefined
+      if (!causeId) return entry.undetermined
+      return entry.causes.find((c) => c.id === causeId)
+    },
     products,
     retired,
     entry: (id) => byId.get(id),

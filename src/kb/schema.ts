@@ -89,11 +89,23 @@ const baseEntry = {
   related: z.array(id('entry id')).default([]),
 }
 
+/**
+ * What doctor reports when a check sees the symptom but cannot tell its causes apart from outside
+ * (the reference is the bare entry id): one summary covering the likely causes, and the steps
+ * that settle which one it is.
+ */
+export const undeterminedSchema = z.strictObject({
+  summary: text,
+  fix: z.array(stepSchema).min(1),
+  verify: z.array(verifyStepSchema).min(1),
+})
+
 export const symptomEntrySchema = z.strictObject({
   ...baseEntry,
   kind: z.literal('symptom').default('symptom'),
   /** Read-only first steps before looking at individual causes. */
   diagnose: z.array(stepSchema).default([]),
+  undetermined: undeterminedSchema.optional(),
   causes: z.array(causeSchema).min(1),
 })
 
@@ -144,6 +156,7 @@ export const retiredSchema = z.strictObject({
 export type Step = z.infer<typeof stepSchema>
 export type VerifyStep = z.infer<typeof verifyStepSchema>
 export type Cause = z.infer<typeof causeSchema>
+export type Undetermined = z.infer<typeof undeterminedSchema>
 export type ProductUse = z.infer<typeof productUseSchema>
 export type SymptomEntry = z.infer<typeof symptomEntrySchema> & {kind: 'symptom'}
 export type GuideEntry = z.infer<typeof guideEntrySchema>

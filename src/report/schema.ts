@@ -47,6 +47,10 @@ const cause = z.object({
   summary: z.string(),
   fix: z.array(z.string()),
   verify: z.array(z.string()),
+  vars: z
+    .record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+    .optional()
+    .meta({description: 'The values the check filled into the knowledge-base text of this cause'}),
 })
 
 export const resultSchema = z.object({

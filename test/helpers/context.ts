@@ -1,5 +1,7 @@
 import {validateConfig} from '../../src/config/load.js'
-import type {CheckContext} from '../../src/engine/check.js'
+import type {Check, CheckContext} from '../../src/engine/check.js'
+import {type FilledOutcome, withCauseText} from '../../src/kb/cause.js'
+import {type KnowledgeBase, openKnowledgeBase} from '../../src/kb/kb.js'
 import {Facts} from '../../src/facts/facts.js'
 import {HttpClient, type HttpOptions} from '../../src/http/client.js'
 import {Redactor} from '../../src/redact/redactor.js'
@@ -32,4 +34,15 @@ export function makeContext(
     client,
     close: () => client.close(),
   }
+}
+
+let kb: KnowledgeBase | undefined
+/**
+ * Run a check as a session does: its `{kb, vars}` cause filled with the knowledge base's text, so
+ * tests read the same summary, fix and verify steps a report shows.
+ */
+export async function runCheck(check: Check, ctx: CheckContext): Promise<FilledOutcome> {
+  const outcome = await check.run(ctx)
+  kb ??= openKnowledgeBase()
+  return withCauseText(kb, outcome)
 }

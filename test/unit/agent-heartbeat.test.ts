@@ -1,7 +1,7 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import agentHeartbeat from '../../checks/agent-heartbeat.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
 
 /**
@@ -76,12 +76,12 @@ async function check(
   scenario: string | undefined,
   extra: Record<string, unknown> = {},
   config: Record<string, unknown> = {},
-): Promise<CheckOutcome> {
+): Promise<FilledOutcome> {
   const headers = {Authorization: `Bearer ${TOKEN}`}
   const agents = scenario ? {url: `/${scenario}/agents`, headers, ...extra} : undefined
   const ctx = makeContext({target: {baseUrl: cp.url}, ...(agents ? {agents} : {}), ...config}, {}, {}, false, () => NOW)
   try {
-    const outcome = await agentHeartbeat.run(ctx)
+    const outcome = await runCheck(agentHeartbeat, ctx)
     expect(JSON.stringify(outcome)).not.toContain(TOKEN)
     return outcome
   } finally {
@@ -168,7 +168,7 @@ describe('agent-heartbeat: nothing to judge', () => {
   it('the agent list refuses the credential: error', async () => {
     const ctx = makeContext({target: {baseUrl: cp.url}, agents: {url: '/fresh/agents'}})
     try {
-      expect((await agentHeartbeat.run(ctx)).status).toBe('error')
+      expect((await runCheck(agentHeartbeat, ctx)).status).toBe('error')
     } finally {
       await ctx.close()
     }

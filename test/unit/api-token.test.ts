@@ -1,11 +1,11 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {exportJWK, generateKeyPair, jwtVerify, type JWTPayload, SignJWT, createLocalJWKSet} from 'jose'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import apiToken from '../../checks/api-token.js'
 import {parseChallenges} from '../../src/access/challenge.js'
 import {analyseToken, sameShapeInvalid, scopesOf} from '../../src/access/token.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
 
 /**
@@ -114,10 +114,10 @@ async function check(
   api: Record<string, unknown>,
   env: Record<string, string> = {},
   extra: Record<string, unknown> = {},
-): Promise<CheckOutcome> {
+): Promise<FilledOutcome> {
   const ctx = makeContext({api, ...extra}, {}, env)
   try {
-    return await apiToken.run(ctx)
+    return await runCheck(apiToken, ctx)
   } finally {
     await ctx.close()
   }
@@ -381,7 +381,7 @@ describe('api-token against servers that do not follow RFC 6750', () => {
     await closed.close()
     expect((await check({url: `${closed.url}/whoami`, tokenEnv: 'K'}, {K: API_KEY})).status).toBe('error')
     const ctx = makeContext({target: {baseUrl: closed.url}})
-    expect((await apiToken.run(ctx)).status).toBe('skip')
+    expect((await runCheck(apiToken, ctx)).status).toBe('skip')
     await ctx.close()
   })
 })

@@ -1,7 +1,7 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import auditLog from '../../checks/audit-log.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
 
 /**
@@ -67,7 +67,7 @@ async function check(
   scenario: string | undefined,
   extra: Record<string, unknown> = {},
   probe = true,
-): Promise<CheckOutcome> {
+): Promise<FilledOutcome> {
   const audit = scenario
     ? {
         url: `/${scenario}/audit`,
@@ -78,7 +78,7 @@ async function check(
     : undefined
   const ctx = makeContext({target: {baseUrl: api.url}, ...(audit ? {audit} : {})})
   try {
-    const outcome = await auditLog.run(ctx)
+    const outcome = await runCheck(auditLog, ctx)
     expect(JSON.stringify(outcome)).not.toContain(KEY)
     return outcome
   } finally {
@@ -165,7 +165,7 @@ describe('audit-log: the audit API refuses or fails', () => {
     await closed.close()
     const ctx = makeContext({audit: {url: `${closed.url}/audit`}})
     try {
-      const o = await auditLog.run(ctx)
+      const o = await runCheck(auditLog, ctx)
       expect(o.cause?.kb).toBe('audit-events-forbidden#api-unreachable')
       expect(o.message).toMatch(/connection refused/)
     } finally {
@@ -176,7 +176,7 @@ describe('audit-log: the audit API refuses or fails', () => {
   it('401 (no or wrong credential): error pointing at audit.headers', async () => {
     const ctx = makeContext({target: {baseUrl: api.url}, audit: {url: '/ok/audit'}})
     try {
-      const o = await auditLog.run(ctx)
+      const o = await runCheck(auditLog, ctx)
       expect(o.status).toBe('error')
       expect(o.evidence?.notes?.[0]).toMatch(/audit\.headers/)
     } finally {

@@ -1,7 +1,7 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import billingStatus from '../../checks/billing-status.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
 
 /**
@@ -76,10 +76,10 @@ afterAll(async () => {
   await api.close()
 })
 
-async function check(billing: Record<string, unknown> | undefined): Promise<CheckOutcome> {
+async function check(billing: Record<string, unknown> | undefined): Promise<FilledOutcome> {
   const ctx = makeContext({target: {baseUrl: api.url}, ...(billing ? {billing} : {})})
   try {
-    return await billingStatus.run(ctx)
+    return await runCheck(billingStatus, ctx)
   } finally {
     await ctx.close()
   }

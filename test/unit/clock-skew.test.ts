@@ -1,9 +1,10 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {afterEach, describe, expect, it} from 'vitest'
 import check from '../../checks/clock-skew.js'
-import type {CheckOutcome, Item} from '../../src/engine/check.js'
+import type {Item} from '../../src/engine/check.js'
 import type {HttpOptions} from '../../src/http/client.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {startServer, type TestServer} from '../helpers/servers.js'
 
 // Precision is not the point here: 3 samples still give about ±0.2 s on loopback and keep the suite fast.
@@ -36,16 +37,16 @@ describe('clock-skew', () => {
     return server.url
   }
 
-  async function run(config: Record<string, unknown>, http: HttpOptions = {}): Promise<CheckOutcome> {
+  async function run(config: Record<string, unknown>, http: HttpOptions = {}): Promise<FilledOutcome> {
     const ctx = makeContext(config, http)
     try {
-      return await check.run(ctx)
+      return await runCheck(check, ctx)
     } finally {
       await ctx.close()
     }
   }
 
-  const item = (outcome: CheckOutcome, labelStart: string): Item => {
+  const item = (outcome: FilledOutcome, labelStart: string): Item => {
     const found = outcome.items?.find((i) => i.label.startsWith(labelStart))
     if (!found) throw new Error(`no item "${labelStart}" in ${JSON.stringify(outcome.items)}`)
     return found

@@ -1,7 +1,7 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import entitlement from '../../checks/entitlement.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
 
 /**
@@ -120,7 +120,7 @@ const EXPECT = ['$.state == active', '$.entitlements.production == true']
 async function check(
   section: Record<string, unknown> | undefined,
   extra: Record<string, unknown> = {},
-): Promise<CheckOutcome> {
+): Promise<FilledOutcome> {
   const ctx = makeContext({
     target: {baseUrl: license.url},
     ...(section
@@ -129,7 +129,7 @@ async function check(
     ...extra,
   })
   try {
-    return await entitlement.run(ctx)
+    return await runCheck(entitlement, ctx)
   } finally {
     await ctx.close()
   }

@@ -1,7 +1,7 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import evidenceFreshness from '../../checks/evidence-freshness.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
 
 /** A Release-Passport-like API on loopback: connector status pages and the gate's evidence scope. */
@@ -52,10 +52,10 @@ beforeAll(async () => {
 })
 afterAll(() => api.close())
 
-async function check(evidence: Record<string, unknown>): Promise<CheckOutcome> {
+async function check(evidence: Record<string, unknown>): Promise<FilledOutcome> {
   const ctx = makeContext({target: {baseUrl: api.url}, evidence})
   try {
-    return await evidenceFreshness.run(ctx)
+    return await runCheck(evidenceFreshness, ctx)
   } finally {
     await ctx.close()
   }
@@ -160,7 +160,7 @@ describe('evidence-freshness', () => {
     expect(o.status).toBe('error')
     expect(o.message).toMatch(/answered 404/)
     const ctx = makeContext({target: {baseUrl: api.url}})
-    expect((await evidenceFreshness.run(ctx)).status).toBe('skip')
+    expect((await runCheck(evidenceFreshness, ctx)).status).toBe('skip')
     await ctx.close()
   })
 })

@@ -1,7 +1,7 @@
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import check, {sameRevision} from '../../checks/gitops-status.js'
 import {type FakeKube, type KObj, startKubeApi} from '../helpers/kube-api.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
 
 const TOKEN = 'argocd-api-token-5b8e2d'
@@ -145,7 +145,7 @@ async function run(
 ) {
   const ctx = makeContext({gitops, ...extra}, {}, env)
   try {
-    return await check.run(ctx)
+    return await runCheck(check, ctx)
   } finally {
     await ctx.close()
   }

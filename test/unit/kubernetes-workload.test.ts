@@ -4,7 +4,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import check from '../../checks/kubernetes-workload.js'
 import {deployment, type FakeKube, pod, service, startKubeApi} from '../helpers/kube-api.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 
 const NS = 'shop-prod'
 const LABELS = {'app.kubernetes.io/name': 'checkout', 'app.kubernetes.io/instance': 'checkout-prod'}
@@ -30,7 +30,7 @@ function healthy() {
 async function run(kubernetes: Record<string, unknown>, env: NodeJS.ProcessEnv = {}) {
   const ctx = makeContext({kubernetes: {kubeconfig: kube.kubeconfig, ...kubernetes}}, {}, env)
   try {
-    return await check.run(ctx)
+    return await runCheck(check, ctx)
   } finally {
     await ctx.close()
   }
@@ -189,7 +189,7 @@ describe('kubernetes-workload', () => {
   it('no kubeconfig anywhere: skips and says so instead of falling back to localhost:8080', async () => {
     const home = mkdtempSync(join(tmpdir(), 'doctor-home-'))
     const ctx = makeContext({kubernetes: {namespace: NS}}, {}, {HOME: home, KUBECONFIG: join(home, 'missing.yaml')})
-    const out = await check.run(ctx)
+    const out = await runCheck(check, ctx)
     await ctx.close()
     expect(out.status).toBe('skip')
     expect(out.message).toMatch(/^no kubeconfig found: /)
@@ -203,7 +203,7 @@ describe('kubernetes-workload', () => {
       {},
       {HOME: '/nonexistent', KUBECONFIG: kube.kubeconfig},
     )
-    const out = await check.run(ctx)
+    const out = await runCheck(check, ctx)
     await ctx.close()
     expect(out.status, out.message).toBe('pass')
   })

@@ -1,9 +1,9 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {createServer as createHttpsServer} from 'node:https'
 import type {AddressInfo} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import loginRedirectLoop from '../../checks/login-redirect-loop.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {type LoginEnv, startLoginEnv, USER} from '../helpers/login-env.js'
 import type {RpOptions} from '../helpers/rp-app.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
@@ -13,18 +13,18 @@ import {makeCertificates} from '../helpers/tls.js'
 async function walk(
   options: {rp?: Partial<RpOptions>; named?: boolean} = {},
   extra: Parameters<LoginEnv['config']>[0] = {},
-): Promise<{outcome: CheckOutcome; env: LoginEnv}> {
+): Promise<{outcome: FilledOutcome; env: LoginEnv}> {
   const env = await startLoginEnv(options)
   const ctx = makeContext(env.config(extra))
   try {
-    return {outcome: await loginRedirectLoop.run(ctx), env}
+    return {outcome: await runCheck(loginRedirectLoop, ctx), env}
   } finally {
     await ctx.close()
     await env.stop()
   }
 }
 
-const hops = (o: CheckOutcome): string[] => (o.evidence?.observed as {hops: string[]}).hops
+const hops = (o: FilledOutcome): string[] => (o.evidence?.observed as {hops: string[]}).hops
 
 describe('login-redirect-loop against oidc-provider and a real relying party', () => {
   it('healthy: signs in as the test user and reaches the console, no false alarm', async () => {
@@ -248,7 +248,7 @@ describe('login-redirect-loop without an IdP', () => {
       target: {baseUrl: app.url},
       login: {testUser: {username: 'u', password: 'consent-test-pw'}},
     })
-    const outcome = await loginRedirectLoop.run(ctx)
+    const outcome = await runCheck(loginRedirectLoop, ctx)
     await ctx.close()
     await Promise.all([idp.close(), app.close()])
     expect(outcome.status).toBe('skip')
@@ -258,7 +258,7 @@ describe('login-redirect-loop without an IdP', () => {
 
   it('gives up at the hop limit and says it could not tie the loop to a cause', async () => {
     const ctx = makeContext({target: {baseUrl: hopper.url}, login: {consolePath: '/next?n=0', maxHops: 12}})
-    const outcome = await loginRedirectLoop.run(ctx)
+    const outcome = await runCheck(loginRedirectLoop, ctx)
     await ctx.close()
     expect(outcome.status).toBe('fail')
     expect(outcome.message).toContain('more than 12 browser moves without settling')
@@ -268,7 +268,7 @@ describe('login-redirect-loop without an IdP', () => {
 
   it('an http <-> https loop is blamed on the proxy and the app disagreeing about the scheme', async () => {
     const ctx = makeContext({target: {baseUrl: http.url}, login: {consolePath: '/console'}}, {caFile: certs.caFile})
-    const outcome = await loginRedirectLoop.run(ctx)
+    const outcome = await runCheck(loginRedirectLoop, ctx)
     await ctx.close()
     expect(outcome.status, outcome.message).toBe('fail')
     expect(outcome.cause?.kb).toBe('login-redirect-loop#proxy-scheme-loop')
@@ -279,7 +279,7 @@ describe('login-redirect-loop without an IdP', () => {
     const closed = await startServer(() => {})
     await closed.close()
     const ctx = makeContext({target: {baseUrl: closed.url}})
-    const outcome = await loginRedirectLoop.run(ctx)
+    const outcome = await runCheck(loginRedirectLoop, ctx)
     await ctx.close()
     expect(outcome.status).toBe('error')
     expect(outcome.message).toMatch(/could not reach .*connection refused/)
@@ -287,7 +287,7 @@ describe('login-redirect-loop without an IdP', () => {
 
   it('without target.baseUrl the check is skipped, not failed', async () => {
     const ctx = makeContext({oidc: {issuer: 'http://127.0.0.1:1/'}})
-    const outcome = await loginRedirectLoop.run(ctx)
+    const outcome = await runCheck(loginRedirectLoop, ctx)
     await ctx.close()
     expect(outcome.status).toBe('skip')
   })

@@ -1,10 +1,10 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {createServer as createHttpsServer} from 'node:https'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import oidcDiscovery, {describeIssuerDifference} from '../../checks/oidc-discovery.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {startIdp, type TestIdp} from '../helpers/oidc.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
 import {makeCertificates} from '../helpers/tls.js'
@@ -18,10 +18,10 @@ const KEY = {
   y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
 }
 
-async function run(config: Record<string, unknown>, http = {}): Promise<CheckOutcome> {
+async function run(config: Record<string, unknown>, http = {}): Promise<FilledOutcome> {
   const ctx = makeContext(config, http)
   try {
-    return await oidcDiscovery.run(ctx)
+    return await runCheck(oidcDiscovery, ctx)
   } finally {
     await ctx.close()
   }

@@ -1,9 +1,9 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {readFileSync} from 'node:fs'
 import type {IncomingMessage, ServerResponse} from 'node:http'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import oidcRedirectUri from '../../checks/oidc-redirect-uri.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {CLIENT_ID, type LoginEnv, startLoginEnv} from '../helpers/login-env.js'
 import type {RpOptions} from '../helpers/rp-app.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
@@ -11,11 +11,11 @@ import {send, startServer, type TestServer} from '../helpers/servers.js'
 async function probe(
   options: Parameters<typeof startLoginEnv>[0] = {},
   extra: (env: LoginEnv) => Parameters<LoginEnv['config']>[0] = () => ({}),
-): Promise<{outcome: CheckOutcome; env: LoginEnv}> {
+): Promise<{outcome: FilledOutcome; env: LoginEnv}> {
   const env = await startLoginEnv(options)
   const ctx = makeContext(env.config({withUser: false, ...extra(env)}))
   try {
-    return {outcome: await oidcRedirectUri.run(ctx), env}
+    return {outcome: await runCheck(oidcRedirectUri, ctx), env}
   } finally {
     await ctx.close()
     await env.stop()
@@ -23,7 +23,7 @@ async function probe(
 }
 
 type Probe = {redirectUri: string; url: string; verdict: string; idp?: string; error?: string}
-const probes = (o: CheckOutcome): Probe[] => (o.evidence?.observed as {probes: Probe[]}).probes
+const probes = (o: FilledOutcome): Probe[] => (o.evidence?.observed as {probes: Probe[]}).probes
 
 describe('oidc-redirect-uri against panva oidc-provider and a real relying party', () => {
   it('healthy: the app sends the configured client and callback, and the IdP shows its login', async () => {
@@ -97,7 +97,7 @@ describe('oidc-redirect-uri against panva oidc-provider and a real relying party
   it('an unknown client id in the configuration, probed directly', async () => {
     const env = await startLoginEnv()
     const ctx = makeContext({oidc: {issuer: env.idp.issuer, clientId: 'ghost-client', redirectUris: [env.callback]}})
-    const outcome = await oidcRedirectUri.run(ctx)
+    const outcome = await runCheck(oidcRedirectUri, ctx)
     await ctx.close()
     await env.stop()
     expect(outcome.status).toBe('fail')
@@ -159,7 +159,7 @@ describe('oidc-redirect-uri against recorded IdP error pages served on loopback'
       const ctx = makeContext({
         oidc: {issuer: server.url, clientId: 'rp-console', redirectUris: ['https://app.example.com/oauth2/callback']},
       })
-      const outcome = await oidcRedirectUri.run(ctx)
+      const outcome = await runCheck(oidcRedirectUri, ctx)
       await ctx.close()
       expect(outcome.status, outcome.message).toBe(want.status)
       expect(outcome.cause?.kb).toBe(want.kb)
@@ -184,7 +184,7 @@ describe('oidc-redirect-uri against recorded IdP error pages served on loopback'
         scopes: ['openid', 'admin:all'],
       },
     })
-    const outcome = await oidcRedirectUri.run(ctx)
+    const outcome = await runCheck(oidcRedirectUri, ctx)
     await ctx.close()
     expect(outcome.status).toBe('warn')
     expect(outcome.cause?.kb).toBe('oidc-authorization-error#scope-not-allowed')
@@ -199,7 +199,7 @@ describe('oidc-redirect-uri against recorded IdP error pages served on loopback'
     const ctx = makeContext({
       oidc: {issuer: server.url, clientId: 'changeme', redirectUris: ['https://app.example.com/oauth2/callback']},
     })
-    const outcome = await oidcRedirectUri.run(ctx)
+    const outcome = await runCheck(oidcRedirectUri, ctx)
     await ctx.close()
     expect(outcome.status).toBe('fail')
     expect(outcome.cause?.kb).toBe('oidc-client-not-found#placeholder-client-id')

@@ -1,10 +1,10 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import pipelineMode from '../../checks/pipeline-mode.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 
 /** A checkout with CI definitions in the shapes pipelines use: GitHub Actions, GitLab CI, a shell script. */
 let root: string
@@ -56,10 +56,10 @@ afterAll(() => rmSync(root, {recursive: true, force: true}))
 async function check(
   pipeline: Record<string, unknown> | undefined,
   env: NodeJS.ProcessEnv = {},
-): Promise<CheckOutcome> {
+): Promise<FilledOutcome> {
   const ctx = makeContext(pipeline ? {pipeline} : {}, {}, env)
   try {
-    return await pipelineMode.run(ctx)
+    return await runCheck(pipelineMode, ctx)
   } finally {
     await ctx.close()
   }

@@ -1,7 +1,7 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import portalSpa from '../../checks/portal-spa.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
 
 /** A loopback api-test-like binary: one portal per prefix (built, banner, broken assets, not served). */
@@ -32,13 +32,13 @@ beforeAll(async () => {
 })
 afterAll(() => app.close())
 
-async function check(portal: Record<string, unknown> | undefined): Promise<CheckOutcome> {
+async function check(portal: Record<string, unknown> | undefined): Promise<FilledOutcome> {
   const ctx = makeContext({
     target: {baseUrl: app.url},
     ...(portal ? {portal: {headers: {'X-API-Key': CANARY}, ...portal}} : {}),
   })
   try {
-    const outcome = await portalSpa.run(ctx)
+    const outcome = await runCheck(portalSpa, ctx)
     expect(JSON.stringify(outcome)).not.toContain(CANARY)
     return outcome
   } finally {
@@ -71,12 +71,17 @@ describe('portal-spa', () => {
       /\/banner\/portal\/ answers the fallback JSON banner \(application\/json: \{"status":"banner".*\) instead of the web UI/,
     )
     expect(o.cause?.fix.join(' ')).toMatch(/make ui.*make build/)
+    // The text is the KB entry's, with this deployment's URL filled in.
+    expect(o.cause?.vars).toEqual({url: expect.stringMatching(/\/banner\/portal\/$/)})
+    expect(o.cause?.summary).toMatch(/^The binary answering at http:.*\/banner\/portal\/ has no UI bundle embedded/)
   })
 
   it('a script that 404s and one answered by the HTML fallback: warning naming both', async () => {
     const o = await check({path: '/broken/portal/'})
     expect(o.status).toBe('warn')
-    expect(o.cause?.kb).toBeUndefined()
+    expect(o.cause?.kb).toBe('portal-serves-json-banner#assets-missing')
+    expect(o.cause?.summary).toMatch(/^The portal page at http:\/\/127\.0\.0\.1:\d+\/broken\/portal\/ loads, but scripts/)
+    expect(o.cause?.verify.join(' ')).toMatch(/curl -s 'http:\/\/127\.0\.0\.1:\d+\/broken\/portal\/'/)
     expect(o.message).toMatch(
       /but 2 of its 2 assets fail \(\/broken\/portal\/assets\/index-1a2b\.js: 200 OK \(text\/html\); \/broken\/portal\/assets\/index-3c4d\.css: 404 Not Found\)/,
     )

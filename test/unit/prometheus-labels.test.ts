@@ -1,8 +1,8 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import check, {rankNames, rankValues} from '../../checks/prometheus-labels.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
 import {durationSeconds, formatSelector, parseSelectors, PromqlSyntaxError} from '../../src/facts/prometheus.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {
   freePort,
   prometheusAvailable,
@@ -193,10 +193,10 @@ scrape_configs:
     await app?.close()
   })
 
-  async function run(queries: Array<{name?: string; query: string}>, url = prom!.url): Promise<CheckOutcome> {
+  async function run(queries: Array<{name?: string; query: string}>, url = prom!.url): Promise<FilledOutcome> {
     const ctx = makeContext({prometheus: {url, queries}})
     try {
-      return await check.run(ctx)
+      return await runCheck(check, ctx)
     } finally {
       await ctx.close()
     }

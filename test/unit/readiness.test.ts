@@ -1,3 +1,4 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {execFileSync} from 'node:child_process'
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {createServer as createHttpsServer} from 'node:https'
@@ -7,8 +8,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import readiness from '../../checks/readiness.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
 
 const HEALTH_JSON = 'application/health+json'
@@ -149,10 +149,10 @@ type EndpointConfig = string | {url: string; name?: string; headers?: Record<str
 async function runReadiness(
   endpoints: EndpointConfig[],
   http: Parameters<typeof makeContext>[1] = {},
-): Promise<CheckOutcome> {
+): Promise<FilledOutcome> {
   const ctx = makeContext({target: {baseUrl: server.url}, readiness: {endpoints}}, http)
   try {
-    return await readiness.run(ctx)
+    return await runCheck(readiness, ctx)
   } finally {
     await ctx.close()
   }
@@ -420,8 +420,8 @@ describe('readiness: several endpoints, memoisation, secrets, truncation', () =>
     const path = '/healthz/plain?memo=1'
     const ctx = makeContext({target: {baseUrl: server.url}, readiness: {endpoints: [path, path]}})
     try {
-      const first = await readiness.run(ctx)
-      const second = await readiness.run(ctx)
+      const first = await runCheck(readiness, ctx)
+      const second = await runCheck(readiness, ctx)
       expect(first.status).toBe('pass')
       expect(second.status).toBe('pass')
       expect(fetchesOf(path)).toBe(1)

@@ -1,7 +1,7 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {describe, expect, it} from 'vitest'
 import sessionCookie from '../../checks/session-cookie.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {type LoginEnv, startLoginEnv} from '../helpers/login-env.js'
 import type {RpOptions} from '../helpers/rp-app.js'
 import {startServer} from '../helpers/servers.js'
@@ -9,11 +9,11 @@ import {startServer} from '../helpers/servers.js'
 async function judge(
   options: {rp?: Partial<RpOptions>; named?: boolean} = {},
   extra: Parameters<LoginEnv['config']>[0] = {},
-): Promise<{outcome: CheckOutcome; issued: string[]}> {
+): Promise<{outcome: FilledOutcome; issued: string[]}> {
   const env = await startLoginEnv(options)
   const ctx = makeContext(env.config(extra))
   try {
-    return {outcome: await sessionCookie.run(ctx), issued: env.rp.issued}
+    return {outcome: await runCheck(sessionCookie, ctx), issued: env.rp.issued}
   } finally {
     await ctx.close()
     await env.stop()
@@ -21,7 +21,7 @@ async function judge(
 }
 
 type Cookie = {name: string; setCookie: string; accepted: boolean; rejected: string[]; path: string}
-const cookies = (o: CheckOutcome): Cookie[] => (o.evidence?.observed as {cookies: Cookie[]}).cookies
+const cookies = (o: FilledOutcome): Cookie[] => (o.evidence?.observed as {cookies: Cookie[]}).cookies
 
 describe('session-cookie against oidc-provider and a real relying party', () => {
   it('healthy: every cookie of the login is kept and the session cookie reaches the console', async () => {
@@ -139,7 +139,7 @@ describe('session-cookie against oidc-provider and a real relying party', () => 
     const closed = await startServer(() => {})
     await closed.close()
     const ctx = makeContext({target: {baseUrl: closed.url}})
-    const outcome = await sessionCookie.run(ctx)
+    const outcome = await runCheck(sessionCookie, ctx)
     await ctx.close()
     expect(outcome.status).toBe('error')
     expect(outcome.message).toMatch(/could not walk the login from .*connection refused/)

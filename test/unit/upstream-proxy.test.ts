@@ -1,8 +1,8 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import upstreamProxy from '../../checks/upstream-proxy.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
 
 /**
@@ -54,13 +54,13 @@ afterAll(async () => {
   await Promise.all([upstream.close(), gateway.close()])
 })
 
-async function check(section: Record<string, unknown> | undefined): Promise<CheckOutcome> {
+async function check(section: Record<string, unknown> | undefined): Promise<FilledOutcome> {
   const ctx = makeContext({
     target: {baseUrl: gateway.url},
     ...(section ? {gateway: {headers: {Authorization: `Bearer ${CANARY}`}, ...section}} : {}),
   })
   try {
-    const outcome = await upstreamProxy.run(ctx)
+    const outcome = await runCheck(upstreamProxy, ctx)
     // The gateway token never appears in the result (before the report's own redaction pass), whatever the gateway echoes back.
     expect(JSON.stringify(outcome)).not.toContain(CANARY)
     return outcome
@@ -147,7 +147,7 @@ describe('upstream-proxy: not an upstream problem', () => {
   it("the gateway refuses the probe's credential: error naming gateway.headers", async () => {
     const ctx = makeContext({target: {baseUrl: gateway.url}, gateway: {upstreamProbe: '/ok/system'}})
     try {
-      const o = await upstreamProxy.run(ctx)
+      const o = await runCheck(upstreamProxy, ctx)
       expect(o.status).toBe('error')
       expect(o.message).toMatch(/cannot tell whether the upstream works: GET .* answered 401 Unauthorized/)
       expect(o.evidence?.notes?.[0]).toMatch(/gateway\.headers/)

@@ -1,9 +1,9 @@
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {existsSync} from 'node:fs'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import viewportOverflow from '../../checks/viewport-overflow.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
 import {browserAvailable, chromiumPath} from '../helpers/browser.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {startServer, type TestServer} from '../helpers/servers.js'
 
 /** Pages served on loopback, each with one classic mobile layout bug, and clean ones. */
@@ -45,14 +45,14 @@ beforeAll(async () => {
 })
 afterAll(() => server.close())
 
-async function run(pages: string[], extra: Record<string, unknown> = {}): Promise<CheckOutcome> {
+async function run(pages: string[], extra: Record<string, unknown> = {}): Promise<FilledOutcome> {
   const ctx = makeContext(
     {target: {baseUrl: server.url}, mobile: {pages, ...extra}},
     {},
     {PATH: process.env.PATH, ...(process.env.CHROMIUM_PATH ? {CHROMIUM_PATH: process.env.CHROMIUM_PATH} : {})},
   )
   try {
-    return await viewportOverflow.run(ctx)
+    return await runCheck(viewportOverflow, ctx)
   } finally {
     await ctx.close()
   }

@@ -1,11 +1,11 @@
 import type {IncomingMessage, ServerResponse} from 'node:http'
+import type {FilledOutcome} from '../../src/kb/cause.js'
 import {verify as githubVerify} from '@octokit/webhooks-methods'
 import {Webhook} from 'standardwebhooks'
 import Stripe from 'stripe'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import webhookSignature from '../../checks/webhook-signature.js'
-import type {CheckOutcome} from '../../src/engine/check.js'
-import {makeContext} from '../helpers/context.js'
+import {makeContext, runCheck} from '../helpers/context.js'
 import {send, startServer, type TestServer} from '../helpers/servers.js'
 
 /**
@@ -109,7 +109,7 @@ async function run(
   scheme = 'stripe',
   secretEnv = 'STRIPE_WEBHOOK_SECRET',
   options: {allowWrites?: boolean; flag?: boolean; env?: Record<string, string>} = {},
-): Promise<CheckOutcome> {
+): Promise<FilledOutcome> {
   const ctx = makeContext(
     {
       webhooks: [
@@ -127,7 +127,7 @@ async function run(
     options.flag ?? false,
   )
   try {
-    return await webhookSignature.run(ctx)
+    return await runCheck(webhookSignature, ctx)
   } finally {
     await ctx.close()
   }
@@ -191,7 +191,7 @@ describe("webhook-signature against receivers verified by the providers' librari
       {},
       ENV,
     )
-    const o = await webhookSignature.run(ctx)
+    const o = await runCheck(webhookSignature, ctx)
     await ctx.close()
     expect(o.cause?.kb).toBe('checkout-pending#webhook-not-reachable')
     expect(o.message).toMatch(/cannot be reached: connection refused/)
