@@ -2,6 +2,7 @@ import ansis from 'ansis'
 import type {KnowledgeBase} from './load.js'
 import type {Cause, Entry, Step, StepObject} from './schema.js'
 import {stepObject} from './schema.js'
+import {shorten as cut, wrap} from '../util/text.js'
 import type {SearchHit} from './search.js'
 
 export interface KbTextOptions {
@@ -15,26 +16,7 @@ export function painter(color: boolean): Paint {
   return color ? ansis : (new Proxy({}, {get: () => (s: string) => s}) as unknown as Paint)
 }
 
-/** Greedy word wrap with a hanging indent; long unbreakable words (URLs) stay whole. */
-export function wrap(text: string, width: number, indent = '', first = indent): string[] {
-  const out: string[] = []
-  for (const paragraph of text.split(/\n{2,}/)) {
-    let line = first
-    let empty = true
-    for (const word of paragraph.split(/\s+/).filter(Boolean)) {
-      if (!empty && line.length + 1 + word.length > width) {
-        out.push(line)
-        line = indent + word
-      } else {
-        line += (empty ? '' : ' ') + word
-      }
-      empty = false
-    }
-    out.push(line)
-    first = indent
-  }
-  return out
-}
+export {wrap} from '../util/text.js'
 
 function renderStep(step: Step, n: number, c: Paint, width: number, indent: string): string[] {
   const s: StepObject = stepObject(step)
@@ -163,7 +145,4 @@ export function renderMatchesText(
   return out.join('\n') + '\n'
 }
 
-function shorten(s: string, n: number): string {
-  const one = s.replace(/\s+/g, ' ').trim()
-  return one.length > n ? `${one.slice(0, n - 1)}…` : one
-}
+const shorten = (s: string, n: number): string => cut(s.replace(/\s+/g, ' ').trim(), n)

@@ -1,4 +1,5 @@
 import Table from 'cli-table3'
+import {wrap as wrapWords} from '../util/text.js'
 import ansis from 'ansis'
 import type {Status} from '../engine/check.js'
 import {formatMs} from '../util/duration.js'
@@ -79,8 +80,9 @@ function renderFinding(
   const lines = [byStatus[r.status](`${LABEL[r.status].split(' ')[0]} ${r.id}`) + c.bold(` — ${r.title}`)]
   const wrap = (label: string, text: string) => {
     const indent = ' '.repeat(11)
-    const wrapped = wrapText(text, width - indent.length)
-    return wrapped.map((line, i) => (i === 0 ? `  ${c.bold(label.padEnd(9))}${line}` : `${indent}${line}`))
+    return text
+      .split('\n')
+      .flatMap((para, p) => wrapWords(para, width, indent, p === 0 ? `  ${c.bold(label.padEnd(9))}` : indent))
   }
   lines.push(...wrap('Found', r.message))
   for (const item of r.items ?? []) {
@@ -112,21 +114,6 @@ function brief(value: unknown): string | undefined {
   if (value === undefined) return undefined
   const text = typeof value === 'string' ? value : JSON.stringify(value)
   return text.length <= 160 ? text : undefined
-}
-
-function wrapText(text: string, width: number): string[] {
-  const out: string[] = []
-  for (const para of text.split('\n')) {
-    let line = ''
-    for (const word of para.split(/\s+/)) {
-      if (line && line.length + 1 + word.length > width) {
-        out.push(line)
-        line = word
-      } else line = line ? `${line} ${word}` : word
-    }
-    out.push(line)
-  }
-  return out
 }
 
 /** One line: verdict, counts, time and requests. Plain unless a painter is given (Markdown and files must never carry ANSI codes). */
