@@ -8,7 +8,6 @@ import {
   type Entry,
   type Product,
   type Retired,
-  PLANNED_CHECKS,
   parseEntry,
   productSchema,
   retiredSchema,
@@ -269,19 +268,8 @@ function crossCheck({entries, products, retired, checkIds, files, where: whereFo
       }
       cause.checks.forEach((check, i) => {
         if (!checkIds.has(check)) {
-          const hint = check in PLANNED_CHECKS ? ' It is planned but not registered yet: list it under planned:.' : ''
-          problems.push(`${at('checks', i)}: causes[${c}].checks[${i}]: no registered check "${check}".${hint}`)
+          problems.push(`${at('checks', i)}: causes[${c}].checks[${i}]: no registered check "${check}"`)
         }
-      })
-      cause.planned.forEach((check, i) => {
-        if (checkIds.has(check))
-          problems.push(
-            `${at('planned', i)}: causes[${c}].planned[${i}]: "${check}" is registered now; move it to checks:`,
-          )
-        else if (!(check in PLANNED_CHECKS))
-          problems.push(
-            `${at('planned', i)}: causes[${c}].planned[${i}]: "${check}" is neither registered nor in PLANNED_CHECKS (src/kb/schema.ts)`,
-          )
       })
       cause.sameAs.forEach((ref, i) => {
         const [entryId, causeId] = ref.split('#')
@@ -291,7 +279,7 @@ function crossCheck({entries, products, retired, checkIds, files, where: whereFo
         else if (entryId === entry.id && causeId === cause.id)
           problems.push(`${at('sameAs', i)}: causes[${c}].sameAs[${i}]: a cause cannot be the same as itself`)
       })
-      if (cause.checks.length === 0 && cause.planned.length === 0 && !cause.manual) {
+      if (cause.checks.length === 0 && !cause.manual) {
         problems.push(
           `${at()}: causes[${c}] (${cause.id}): no check can observe it, so say what to look at under manual:`,
         )

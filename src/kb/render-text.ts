@@ -36,11 +36,8 @@ export function checkedBy(cause: Cause): string {
   const parts: string[] = []
   if (cause.checks.length)
     parts.push(`doctor checks this: ${cause.checks.map((id) => `\`doctor run ${id}\``).join(', ')}`)
-  if (cause.planned.length) parts.push(`a check is planned (${cause.planned.join(', ')})`)
   if (cause.manual)
-    parts.push(
-      `${cause.checks.length || cause.planned.length ? 'also look at' : 'not checkable from outside; look at'}: ${cause.manual}`,
-    )
+    parts.push(`${cause.checks.length ? 'also look at' : 'not checkable from outside; look at'}: ${cause.manual}`)
   return parts.join('; ')
 }
 
@@ -94,6 +91,11 @@ export function renderEntryText(
     if (entry.diagnose.length) {
       out.push('', c.bold('First steps'))
       entry.diagnose.forEach((step, i) => out.push(...renderStep(step, i + 1, c, width, '  ')))
+    }
+    if (entry.undetermined && !options.focusCause) {
+      out.push('', c.bold('When a check sees this but cannot tell the cause'))
+      out.push(...wrap(entry.undetermined.summary, width, '  '))
+      entry.undetermined.fix.forEach((step, i) => out.push(...renderStep(step, i + 1, c, width, '  ')))
     }
     const causes = options.focusCause ? entry.causes.filter((x) => x.id === options.focusCause) : entry.causes
     out.push('', c.bold(options.focusCause ? 'Cause' : `Likely causes (${causes.length})`))

@@ -63,7 +63,6 @@ export function renderVerdictsText(checks: string[], verdicts: CauseVerdict[], o
       out.push(`  ${paint[v.verdict](LABEL[v.verdict].padEnd(16))}${v.ref}`)
       out.push(...wrap(v.summary, width, ' '.repeat(18)))
       if (v.verdict === 'not-checkable') {
-        if (v.planned.length) out.push(c.gray(`${' '.repeat(18)}a check is planned: ${v.planned.join(', ')}`))
         if (v.manual)
           out.push(...wrap(`look at: ${v.manual}`, width, ' '.repeat(20), ' '.repeat(18)).map((l) => c.gray(l)))
       }

@@ -12,12 +12,6 @@ const id = (what: string) => z.string().regex(KB_ID, `${what} must be kebab-case
 /** Topics for grouping entries; the check areas plus `tooling` (build, test and CI tooling). */
 export const KB_AREAS = ['platform', 'login', 'access', 'billing', 'evidence', 'mobile', 'tooling'] as const
 
-/**
- * Checks that later work will add. A cause may name one under `planned:` until the check
- * lands; once it is in the registry the integrity test asks for it to move to `checks:`.
- */
-export const PLANNED_CHECKS = {} as const satisfies Record<string, string>
-
 const text = z.string().trim().min(1)
 
 /**
@@ -53,8 +47,6 @@ export const causeSchema = z.strictObject({
   products: z.array(id('product id')).optional(),
   /** Registered checks that can confirm or rule this cause out. */
   checks: z.array(id('check id')).default([]),
-  /** Checks that are planned but not registered yet (PLANNED_CHECKS). */
-  planned: z.array(id('check id')).default([]),
   /** When no check can observe the cause from outside: what a person should look at. */
   manual: text.optional(),
   /**

@@ -9,7 +9,7 @@ import type {Entry} from './schema.js'
  * - ruled-out: every linked check that ran passed;
  * - not-checked: the linked checks were skipped (not configured, disabled);
  * - inconclusive: a linked check errored or timed out;
- * - not-checkable: no registered check can observe this cause (planned or manual only).
+ * - not-checkable: no registered check can observe this cause (only a person can, `manual`).
  */
 export const VERDICTS = [
   'confirmed',
@@ -28,7 +28,6 @@ export interface CauseVerdict {
   verdict: Verdict
   /** One line per linked check: "readiness: pass — all 2 endpoints ready". */
   because: string[]
-  planned: string[]
   manual?: string
 }
 
@@ -51,7 +50,6 @@ export function causeVerdicts(entries: Entry[], report: Report | undefined): Cau
       const base = {
         ref,
         summary: cause.summary,
-        planned: cause.planned,
         ...(cause.manual ? {manual: cause.manual} : {}),
       }
       if (cause.checks.length === 0 || !report) {

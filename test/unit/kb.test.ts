@@ -10,7 +10,7 @@ import {renderEntryText} from '../../src/kb/render-text.js'
 import {htmlPages} from '../../src/kb/site/html.js'
 import {markdownPages} from '../../src/kb/site/markdown.js'
 import {buildModel} from '../../src/kb/site/model.js'
-import {PLANNED_CHECKS, stepObject} from '../../src/kb/schema.js'
+import {stepObject} from '../../src/kb/schema.js'
 
 const kb = openKnowledgeBase()
 const metas = allChecks().map((c) => c.meta)
@@ -69,17 +69,11 @@ describe('knowledge base integrity', () => {
     }
   })
 
-  it('planned checks are all still unregistered (move them to checks: when they land)', () => {
-    for (const id of Object.keys(PLANNED_CHECKS)) expect(checkIds(), id).not.toContain(id)
-  })
-
-  it('every cause is checkable, planned, or says what a person should look at; verify steps say what good looks like', () => {
+  it('every cause is checkable or says what a person should look at; verify steps say what good looks like', () => {
     for (const entry of kb.entries) {
       if (entry.kind !== 'symptom') continue
       for (const cause of entry.causes) {
-        expect(cause.checks.length + cause.planned.length > 0 || Boolean(cause.manual), `${entry.id}#${cause.id}`).toBe(
-          true,
-        )
+        expect(cause.checks.length > 0 || Boolean(cause.manual), `${entry.id}#${cause.id}`).toBe(true)
         for (const step of cause.verify) expect(stepObject(step).expect, `${entry.id}#${cause.id}`).toBeTruthy()
       }
     }
@@ -195,7 +189,7 @@ ${extra}`
       'entries/b.yaml': entry('b'),
       'entries/c.yaml': `${entry('c').replace('id: demo', 'id: nope').replace('covers: [Symptom one]', 'covers: []')}related: [missing-entry]\n`,
       'entries/d.yaml': entry('d')
-        .replace('    manual: Look at the log.\n', '    checks: [no-such-check]\n    planned: [readiness]\n')
+        .replace('    manual: Look at the log.\n', '    checks: [no-such-check]\n')
         .replace('fix: [Do a thing.]', 'fix:\n      - {text: Restart., command: systemctl restart app}'),
       'entries/e.yaml': entry('e')
         .replace('    manual: Look at the log.\n', '')
@@ -217,9 +211,6 @@ ${extra}`
     expect(details).toMatch(/c\.yaml:\d+:\d+: products\[0\]\.id: unknown product "nope"/)
     expect(details).toMatch(/c\.yaml:\d+:\d+: related\[0\]: unknown entry "missing-entry"/)
     expect(details).toMatch(/d\.yaml:\d+:\d+: causes\[0\]\.checks\[0\]: no registered check "no-such-check"/)
-    expect(details).toMatch(
-      /d\.yaml:\d+:\d+: causes\[0\]\.planned\[0\]: "readiness" is registered now; move it to checks:/,
-    )
     expect(details).toMatch(/d\.yaml:\d+:\d+: causes\[0\]\.fix\[0\]: a step with a command must say effect/)
     expect(details).toMatch(
       /e\.yaml:\d+:\d+: causes\[0\] \(first\): no check can observe it, so say what to look at under manual:/,

@@ -59,11 +59,9 @@ function checkedBy(cause: Cause, up: string): string {
     parts.push(
       `Checked by ${cause.checks.map((id) => `<a href="${up}checks/${id}.html"><code>${esc(id)}</code></a>`).join(', ')}.`,
     )
-  if (cause.planned.length)
-    parts.push(`A check is planned: ${cause.planned.map((id) => `<code>${esc(id)}</code>`).join(', ')}.`)
   if (cause.manual)
     parts.push(
-      `${cause.checks.length || cause.planned.length ? 'Also look at' : 'Not checkable from outside. Look at'}: ${inline(cause.manual)}`,
+      `${cause.checks.length ? 'Also look at' : 'Not checkable from outside. Look at'}: ${inline(cause.manual)}`,
     )
   return `<p class="checked">${parts.join(' ')}</p>`
 }
@@ -99,6 +97,10 @@ function entryPage(model: SiteModel, entry: Entry): string {
     })
   } else {
     if (entry.diagnose.length) b.push(`<h2 id="first-steps">First steps</h2>${steps(entry.diagnose)}`)
+    if (entry.undetermined)
+      b.push(
+        `<h2 id="undetermined">When a check sees this but cannot tell the cause</h2><p>${inline(entry.undetermined.summary)}</p>${steps(entry.undetermined.fix)}<h3>Verify</h3>${steps(entry.undetermined.verify)}`,
+      )
     b.push(`<h2 id="causes">Likely causes</h2>`)
     b.push(
       `<ol class="plain">${entry.causes.map((c, i) => `<li><a href="#${c.id}">${i + 1}. ${inline(c.summary)}</a></li>`).join('')}</ol>`,
@@ -133,9 +135,8 @@ function productPage(model: SiteModel, productId: string): string {
   const rows = model.productRows(product)
   const automatic = new Set(rows.filter((r) => r.cause.checks.length).map((r) => r.entry.id))
   const checked = rows.filter((r) => r.cause.checks.length).length
-  const planned = rows.filter((r) => r.cause.planned.length && !r.cause.checks.length).length
   b.push(
-    `<p class="meta">${new Set(rows.map((r) => r.entry.id)).size} symptoms with ${rows.length} likely causes. ${checked ? `doctor checks ${checked} of the causes automatically (${automatic.size} symptoms)` : 'None of the causes is checked automatically yet'}; ${planned} more have a check planned, and the rest say what to look at.</p>`,
+    `<p class="meta">${new Set(rows.map((r) => r.entry.id)).size} symptoms with ${rows.length} likely causes. ${checked ? `doctor checks ${checked} of the causes automatically (${automatic.size} symptoms)` : 'None of the causes is checked automatically yet'}, and the rest say what to look at.</p>`,
   )
   b.push(`<h2 id="start">Start here</h2><p>Write a <code>doctor.yaml</code> with ${esc(product.name)}'s paths and conventions filled in, then run every check. <code>doctor init --help</code> lists the other values it takes (issuer, client id); the file marks what is left to fill in.</p><pre><code>doctor init --profile ${esc(product.id)} --base-url https://your-host
 doctor all</code></pre>`)
@@ -149,9 +150,7 @@ doctor all</code></pre>`)
       : ''
     const checks = row.cause.checks.length
       ? row.cause.checks.map((id) => `<a href="../checks/${id}.html"><code>${esc(id)}</code></a>`).join(', ')
-      : row.cause.planned.length
-        ? `planned: ${row.cause.planned.map((id) => `<code>${esc(id)}</code>`).join(', ')}`
-        : 'manual'
+      : 'manual'
     b.push(
       `<tr>${symptom}<td><a href="../entries/${row.entry.id}.html#${row.cause.id}">${inline(row.cause.summary)}</a></td><td>${steps(row.cause.fix)}</td><td>${steps(row.cause.verify)}</td><td>${checks}</td></tr>`,
     )

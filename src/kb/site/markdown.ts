@@ -50,10 +50,9 @@ function checkedBy(cause: Cause): string {
   const parts: string[] = []
   if (cause.checks.length)
     parts.push(`Checked by ${cause.checks.map((id) => `[${codeSpan(id)}](../checks/${id}.md)`).join(', ')}.`)
-  if (cause.planned.length) parts.push(`A check is planned: ${cause.planned.map(codeSpan).join(', ')}.`)
   if (cause.manual)
     parts.push(
-      `${cause.checks.length || cause.planned.length ? 'Also look at' : 'Not checkable from outside. Look at'}: ${inline(cause.manual)}`,
+      `${cause.checks.length ? 'Also look at' : 'Not checkable from outside. Look at'}: ${inline(cause.manual)}`,
     )
   return `*${parts.join(' ')}*`
 }
@@ -84,6 +83,19 @@ function entryPage(model: SiteModel, entry: Entry): string {
     }
   } else {
     if (entry.diagnose.length) out.push('## First steps', '', steps(entry.diagnose), '')
+    if (entry.undetermined)
+      out.push(
+        '## When a check sees this but cannot tell the cause',
+        '',
+        inline(entry.undetermined.summary),
+        '',
+        steps(entry.undetermined.fix),
+        '',
+        '**Verify**',
+        '',
+        steps(entry.undetermined.verify),
+        '',
+      )
     out.push('## Likely causes', '')
     entry.causes.forEach((cause, i) => {
       out.push(`<a id="${cause.id}"></a>`, '', `### ${i + 1}. ${inline(cause.summary)}`, '')
@@ -119,9 +131,7 @@ function productPage(model: SiteModel, productId: string): string {
     const symptom = row.first ? `[${inline(row.entry.title)}](../entries/${row.entry.id}.md)` : '〃'
     const checks = row.cause.checks.length
       ? row.cause.checks.map((id) => `[${codeSpan(id)}](../checks/${id}.md)`).join(', ')
-      : row.cause.planned.length
-        ? `planned: ${row.cause.planned.map(codeSpan).join(', ')}`
-        : 'manual'
+      : 'manual'
     const cause = `[${inline(row.cause.summary)}](../entries/${row.entry.id}.md#${row.cause.id})`
     out.push(
       `| ${symptom.replace(/\|/g, '\\|')} | ${cause.replace(/\|/g, '\\|')} | ${stepsCell(row.cause.fix)} | ${stepsCell(row.cause.verify)} | ${checks} |`,

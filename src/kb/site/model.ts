@@ -15,8 +15,6 @@ export interface SiteModel {
   productGuides(product: Product): GuideEntry[]
   /** Causes that name this check under `checks:`. */
   causesCheckedBy(checkId: string): Array<{entry: SymptomEntry; cause: Cause}>
-  /** Causes that wait for this planned check. */
-  causesPlannedFor(checkId: string): Array<{entry: SymptomEntry; cause: Cause}>
   /** Products' seed symptoms and the entry covering each. */
   coverage(product: Product): Array<{symptom: string; entry?: Entry}>
 }
@@ -69,11 +67,6 @@ export function buildModel(kb: KnowledgeBase, checks: CheckMeta[], version: stri
     causesCheckedBy(checkId) {
       return symptoms.flatMap((entry) =>
         entry.causes.filter((c) => c.checks.includes(checkId)).map((cause) => ({entry, cause})),
-      )
-    },
-    causesPlannedFor(checkId) {
-      return symptoms.flatMap((entry) =>
-        entry.causes.filter((c) => c.planned.includes(checkId)).map((cause) => ({entry, cause})),
       )
     },
     coverage(product) {
