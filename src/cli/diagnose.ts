@@ -2,7 +2,7 @@ import {loadConfigFile, resolveConfigPath, type LoadedConfig} from '../config/lo
 import {UsageError} from '../errors.js'
 import type {Check} from '../engine/check.js'
 import {allChecks, checkIds, selectChecks} from '../engine/registry.js'
-import {diagnose} from '../engine/session.js'
+import {diagnose} from '../app/session.js'
 import {writeGuarded} from '../report/output.js'
 import {chooseOutputFormat, type Format, renderReport, terminal} from '../report/render.js'
 import {renderText} from '../report/render-text.js'

@@ -1,6 +1,6 @@
 import type {Check} from '../engine/check.js'
 import type {CheckResult} from '../engine/runner.js'
-import type {Progress} from '../engine/session.js'
+import type {Progress} from '../app/session.js'
 
 /** Progress on stderr: a live line on a TTY, plain lines otherwise, nothing under --json. */
 export function makeProgress(mode: {json: boolean; stream?: NodeJS.WriteStream}): Progress | undefined {

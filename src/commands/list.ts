@@ -26,7 +26,7 @@ export default class List extends BaseCommand {
     if (path) {
       // Only now pay for zod and yaml: `doctor list` without a config stays fast.
       const {loadConfigFile} = await import('../config/load.js')
-      const {skipReason} = await import('../engine/session.js')
+      const {skipReason} = await import('../app/session.js')
       const {checkIds} = await import('../engine/registry.js')
       const {config} = loadConfigFile(path, checkIds())
       reasonFor = (id) =>

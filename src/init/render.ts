@@ -137,7 +137,7 @@ export interface RenderedCheck {
 export async function checkRendered(text: string, path = 'doctor.yaml'): Promise<RenderedCheck> {
   const {parseConfigText} = await import('../config/load.js')
   const {allChecks, checkIds} = await import('../engine/registry.js')
-  const {skipReason} = await import('../engine/session.js')
+  const {skipReason} = await import('../app/session.js')
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !variableByEnv.has(name)))
   const {config} = parseConfigText(text, path, checkIds(), env)
   const enabled: string[] = []

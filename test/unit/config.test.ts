@@ -168,7 +168,7 @@ describe('redact: deployment-specific secrets', () => {
 
 describe('checks.<id>.timeout', () => {
   it("decides a check's time limit before --check-timeout and the check's own need", async () => {
-    const {checkTimeout} = await import('../../src/engine/session.js')
+    const {checkTimeout} = await import('../../src/app/session.js')
     const browser = {meta: {id: 'readiness', timeoutMs: 45_000}} as never
     const plain = {meta: {id: 'clock-skew'}} as never
     const config = parseConfigText('checks:\n  readiness:\n    timeout: 2m\n', 'doctor.yaml', IDS, {}).config

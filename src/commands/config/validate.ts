@@ -19,7 +19,7 @@ export default class ConfigValidate extends BaseCommand {
     const {flags} = await this.parse(ConfigValidate)
     const {requireConfig} = await import('../../cli/diagnose.js')
     const {allChecks} = await import('../../engine/registry.js')
-    const {skipReason} = await import('../../engine/session.js')
+    const {skipReason} = await import('../../app/session.js')
     const loaded = requireConfig(flags.config)
     const enabled: string[] = []
     const notConfigured: Array<{id: string; reason: string}> = []

@@ -8,8 +8,8 @@ import {parseDuration} from '../util/duration.js'
 import {HttpClient} from '../http/client.js'
 import {Redactor} from '../redact/redactor.js'
 import {REPORT_SCHEMA_VERSION, type Report} from '../report/schema.js'
-import {type Check, RANK, STATUSES, worst} from './check.js'
-import {type CheckResult, runChecks} from './runner.js'
+import {type Check, RANK, STATUSES, worst} from '../engine/check.js'
+import {type CheckResult, runChecks} from '../engine/runner.js'
 
 export interface SessionOptions {
   concurrency: number
