@@ -19,6 +19,7 @@ export default class Demo extends BaseCommand {
     '<%= config.bin %> demo',
     '<%= config.bin %> demo --fixed',
     '<%= config.bin %> demo --fault redis-down --json',
+    '<%= config.bin %> demo --fault token-under-scoped --check api-token',
     '<%= config.bin %> demo --serve > sandbox.yaml',
   ]
   static override flags = {
@@ -30,6 +31,11 @@ export default class Demo extends BaseCommand {
       multiple: true,
       summary: 'Turn on only these faults (default: all).',
     })(),
+    check: Flags.string({
+      multiple: true,
+      summary: 'Run only these checks against the sandbox (default: every check), e.g. --check api-token.',
+      helpValue: 'ID',
+    }),
     serve: Flags.boolean({
       default: false,
       summary: 'Keep the sandbox running, print its doctor.yaml on stdout, and wait for Ctrl-C.',
@@ -42,6 +48,8 @@ export default class Demo extends BaseCommand {
 
   async run(): Promise<unknown> {
     const {flags} = await this.parse(Demo)
+    // An unknown check id is a usage error before anything starts.
+    if (flags.check) (await import('../engine/registry.js')).selectChecks(flags.check)
     const {startSandbox} = await import('../sandbox/server.js')
     const faults = flags.fixed ? [] : (flags.fault ?? FAULTS.map((f) => f.id))
     const sandbox = await startSandbox({faults})
@@ -72,7 +80,7 @@ export default class Demo extends BaseCommand {
       const loaded = validateConfig(sandbox.config, checkIds(), process.env)
       const report = await runDiagnosis(
         loaded,
-        undefined,
+        flags.check,
         {...flags, 'fail-on': flags['fail-on'] ?? 'fail'},
         this.output(),
       )
